@@ -1,0 +1,614 @@
+//! Configuration: TOML file → [`FileConfig`] (every field optional) → merged
+//! with command-line overrides in one place ([`Config::resolve`]) → validated
+//! [`Config`]. Unknown keys are rejected with the key and line named.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::severity::{Severity, SeverityOverride};
+
+/// Largest config file accepted; anything bigger is a mistake, not a config.
+const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path} is {size} bytes; the limit is {MAX_CONFIG_BYTES} bytes")]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error("invalid config file {path}:\n{message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid config value `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), message: message.into() }
+}
+
+// ---------------------------------------------------------------------------
+// The file, as written: every field optional so layers can be merged.
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub aws: Option<AwsSection>,
+    pub accounts: Option<AccountsSection>,
+    pub checks: Option<ChecksSection>,
+    #[serde(default)]
+    pub compare: Vec<CompareSection>,
+    #[serde(default)]
+    pub suppress: Vec<SuppressSection>,
+    #[serde(default)]
+    pub require: Vec<RequireSection>,
+    pub output: Option<OutputSection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSection {
+    pub role_name: Option<String>,
+    pub external_id: Option<String>,
+    pub session_duration_secs: Option<u32>,
+    pub regions: Option<Vec<String>>,
+    pub concurrency: Option<usize>,
+    /// Concurrent Organizations calls (AWS throttles them hard).
+    pub org_concurrency: Option<usize>,
+    /// Attempts per call for throttling and 5xx, including the first.
+    pub max_attempts: Option<u32>,
+    pub connect_timeout_secs: Option<u64>,
+    pub operation_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsSection {
+    pub include_ous: Option<Vec<String>>,
+    pub include_accounts: Option<Vec<String>>,
+    pub exclude_accounts: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksSection {
+    pub fail_on: Option<String>,
+    pub metrics_lookback_hours: Option<u32>,
+    pub checkpoint_interval_min_ms: Option<i64>,
+    pub checkpoint_interval_max_ms: Option<i64>,
+    pub checkpoint_slow_ratio: Option<f64>,
+    pub snapshot_max_age_days: Option<u32>,
+    pub severity: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareSection {
+    pub name: Option<String>,
+    pub baseline: Option<String>,
+    pub target: Option<String>,
+    pub app_pattern: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressSection {
+    pub check: Option<String>,
+    pub account: Option<String>,
+    pub resource: Option<String>,
+    pub reason: Option<String>,
+    pub expires: Option<String>,
+}
+
+/// An extra action every execution role must be allowed (access analysis).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequireSection {
+    pub action: Option<String>,
+    pub resource: Option<String>,
+    /// Only apps whose name matches this regex; default all.
+    pub app_pattern: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    pub dir: Option<String>,
+    pub formats: Option<Vec<String>>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let size = std::fs::metadata(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?
+            .len();
+        if size > MAX_CONFIG_BYTES {
+            return Err(ConfigError::TooLarge { path: path.to_owned(), size });
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_owned(), message })
+    }
+
+    /// Parses TOML text; the error names the key and the line.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|err| err.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Command-line overrides: the top layer.
+
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub regions: Option<Vec<String>>,
+    pub accounts: Option<Vec<String>>,
+    pub fail_on: Option<String>,
+    pub out_dir: Option<PathBuf>,
+}
+
+// ---------------------------------------------------------------------------
+// The resolved, validated configuration.
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub aws: AwsConfig,
+    pub accounts: AccountFilter,
+    pub checks: ChecksConfig,
+    pub compare: Vec<Comparison>,
+    pub suppress: Vec<Suppression>,
+    pub require: Vec<Requirement>,
+    pub output: OutputConfig,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AwsConfig {
+    pub role_name: String,
+    #[serde(skip_serializing)]
+    pub external_id: Option<String>,
+    pub session_duration_secs: u32,
+    /// Empty means the region of the credential chain only.
+    pub regions: Vec<String>,
+    pub concurrency: usize,
+    pub org_concurrency: usize,
+    pub max_attempts: u32,
+    pub connect_timeout_secs: u64,
+    pub operation_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccountFilter {
+    pub include_ous: Vec<String>,
+    pub include_accounts: Vec<String>,
+    pub exclude_accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecksConfig {
+    pub fail_on: Severity,
+    pub metrics_lookback_hours: u32,
+    pub checkpoint_interval_min_ms: i64,
+    pub checkpoint_interval_max_ms: i64,
+    pub checkpoint_slow_ratio: f64,
+    pub snapshot_max_age_days: u32,
+    /// Per-check severity override or `off`, keyed by check id.
+    pub severity: BTreeMap<String, SeverityOverride>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub name: String,
+    pub baseline: String,
+    pub target: String,
+    #[serde(serialize_with = "serialize_regex")]
+    pub app_pattern: Option<Regex>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppression {
+    pub check: String,
+    pub account: Option<String>,
+    pub resource: Option<String>,
+    pub reason: String,
+    pub expires: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Requirement {
+    pub action: String,
+    pub resource: String,
+    #[serde(serialize_with = "serialize_regex")]
+    pub app_pattern: Option<Regex>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputConfig {
+    pub dir: PathBuf,
+    pub formats: Vec<OutputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    Html,
+    Csv,
+    Json,
+}
+
+fn serialize_regex<S: serde::Serializer>(re: &Option<Regex>, s: S) -> Result<S::Ok, S::Error> {
+    match re {
+        Some(re) => s.serialize_str(re.as_str()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Default role Organizations creates in member accounts.
+pub const DEFAULT_ROLE_NAME: &str = "OrganizationAccountAccessRole";
+pub const DEFAULT_APP_PATTERN_NOTE: &str = "apps paired by identical name";
+
+impl Default for Config {
+    fn default() -> Self {
+        match Self::resolve(FileConfig::default(), Overrides::default()) {
+            Ok(config) => config,
+            // The built-in defaults are valid by construction (tested).
+            Err(err) => unreachable!("built-in defaults are invalid: {err}"),
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path` (or the defaults when `None`) and applies `overrides`.
+    pub fn load(path: Option<&Path>, overrides: Overrides) -> Result<Self, ConfigError> {
+        let file = match path {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        Self::resolve(file, overrides)
+    }
+
+    /// The one place where defaults, file and command line are merged.
+    pub fn resolve(file: FileConfig, overrides: Overrides) -> Result<Self, ConfigError> {
+        let aws = file.aws.unwrap_or_default();
+        let accounts = file.accounts.unwrap_or_default();
+        let checks = file.checks.unwrap_or_default();
+        let output = file.output.unwrap_or_default();
+
+        let regions = overrides.regions.or(aws.regions).unwrap_or_default();
+        for region in &regions {
+            validate_region(region)?;
+        }
+        let role_name = aws.role_name.unwrap_or_else(|| DEFAULT_ROLE_NAME.to_owned());
+        if role_name.trim().is_empty() || role_name.contains(['/', ':', ' ']) {
+            return Err(invalid("aws.role_name", format!("`{role_name}` is not a role name (no path, no ARN)")));
+        }
+        let session_duration_secs = aws.session_duration_secs.unwrap_or(3600);
+        if !(900..=43_200).contains(&session_duration_secs) {
+            return Err(invalid(
+                "aws.session_duration_secs",
+                format!("{session_duration_secs} is outside 900..=43200 (AssumeRole limits)"),
+            ));
+        }
+        let concurrency = aws.concurrency.unwrap_or(32);
+        if !(1..=1024).contains(&concurrency) {
+            return Err(invalid("aws.concurrency", format!("{concurrency} is outside 1..=1024")));
+        }
+        let org_concurrency = aws.org_concurrency.unwrap_or(4);
+        if !(1..=64).contains(&org_concurrency) {
+            return Err(invalid("aws.org_concurrency", format!("{org_concurrency} is outside 1..=64")));
+        }
+        let max_attempts = aws.max_attempts.unwrap_or(8);
+        if !(1..=20).contains(&max_attempts) {
+            return Err(invalid("aws.max_attempts", format!("{max_attempts} is outside 1..=20")));
+        }
+        let connect_timeout_secs = positive("aws.connect_timeout_secs", aws.connect_timeout_secs.unwrap_or(10))?;
+        let operation_timeout_secs = positive("aws.operation_timeout_secs", aws.operation_timeout_secs.unwrap_or(120))?;
+        let external_id = aws.external_id.filter(|id| !id.is_empty());
+
+        let mut include_accounts = accounts.include_accounts.unwrap_or_default();
+        if let Some(cli_accounts) = overrides.accounts {
+            include_accounts = cli_accounts;
+        }
+
+        let fail_on_text = overrides.fail_on.or(checks.fail_on).unwrap_or_else(|| "high".to_owned());
+        let fail_on = fail_on_text
+            .parse::<Severity>()
+            .map_err(|message| invalid("checks.fail_on", message))?;
+        let metrics_lookback_hours = checks.metrics_lookback_hours.unwrap_or(24);
+        if !(1..=24 * 63).contains(&metrics_lookback_hours) {
+            return Err(invalid("checks.metrics_lookback_hours", "must be 1..=1512 (CloudWatch keeps 5-minute data for 63 days)"));
+        }
+        let checkpoint_interval_min_ms = checks.checkpoint_interval_min_ms.unwrap_or(10_000);
+        let checkpoint_interval_max_ms = checks.checkpoint_interval_max_ms.unwrap_or(300_000);
+        if checkpoint_interval_min_ms < 0 || checkpoint_interval_min_ms > checkpoint_interval_max_ms {
+            return Err(invalid(
+                "checks.checkpoint_interval_min_ms",
+                format!("{checkpoint_interval_min_ms} must be >= 0 and <= checkpoint_interval_max_ms ({checkpoint_interval_max_ms})"),
+            ));
+        }
+        let checkpoint_slow_ratio = checks.checkpoint_slow_ratio.unwrap_or(0.5);
+        if !(checkpoint_slow_ratio.is_finite() && checkpoint_slow_ratio > 0.0) {
+            return Err(invalid("checks.checkpoint_slow_ratio", "must be a number above 0"));
+        }
+        let snapshot_max_age_days = checks.snapshot_max_age_days.unwrap_or(7);
+        let mut severity = BTreeMap::new();
+        for (check, level) in checks.severity.unwrap_or_default() {
+            let key = format!("checks.severity.\"{check}\"");
+            if !crate::checks::catalog::is_known_check(&check) {
+                return Err(invalid(key, format!("`{check}` is not a check id (see `fleetscan checks`)")));
+            }
+            let level = level.parse::<SeverityOverride>().map_err(|message| invalid(key, message))?;
+            severity.insert(check, level);
+        }
+
+        let compare = file
+            .compare
+            .into_iter()
+            .enumerate()
+            .map(|(i, section)| resolve_compare(i, section))
+            .collect::<Result<Vec<_>, _>>()?;
+        let suppress = file
+            .suppress
+            .into_iter()
+            .enumerate()
+            .map(|(i, section)| resolve_suppress(i, section))
+            .collect::<Result<Vec<_>, _>>()?;
+        let require = file
+            .require
+            .into_iter()
+            .enumerate()
+            .map(|(i, section)| resolve_require(i, section))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let dir = overrides
+            .out_dir
+            .or_else(|| output.dir.map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("reports"));
+        let formats = match output.formats {
+            None => vec![OutputFormat::Html, OutputFormat::Csv, OutputFormat::Json],
+            Some(list) => list
+                .iter()
+                .map(|f| match f.to_ascii_lowercase().as_str() {
+                    "html" => Ok(OutputFormat::Html),
+                    "csv" => Ok(OutputFormat::Csv),
+                    "json" => Ok(OutputFormat::Json),
+                    other => Err(invalid("output.formats", format!("`{other}` is not one of html, csv, json"))),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+
+        Ok(Self {
+            aws: AwsConfig {
+                role_name,
+                external_id,
+                session_duration_secs,
+                regions,
+                concurrency,
+                org_concurrency,
+                max_attempts,
+                connect_timeout_secs,
+                operation_timeout_secs,
+            },
+            accounts: AccountFilter {
+                include_ous: accounts.include_ous.unwrap_or_default(),
+                include_accounts,
+                exclude_accounts: accounts.exclude_accounts.unwrap_or_default(),
+            },
+            checks: ChecksConfig {
+                fail_on,
+                metrics_lookback_hours,
+                checkpoint_interval_min_ms,
+                checkpoint_interval_max_ms,
+                checkpoint_slow_ratio,
+                snapshot_max_age_days,
+                severity,
+            },
+            compare,
+            suppress,
+            require,
+            output: OutputConfig { dir, formats },
+        })
+    }
+
+    /// SHA-256 over the effective settings (secrets excluded), for run metadata.
+    pub fn digest(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(Sha256::digest(&json))
+    }
+
+    pub fn wants(&self, format: OutputFormat) -> bool {
+        self.output.formats.contains(&format)
+    }
+}
+
+fn positive(key: &str, value: u64) -> Result<u64, ConfigError> {
+    if value == 0 {
+        return Err(invalid(key, "must be above 0"));
+    }
+    Ok(value)
+}
+
+fn validate_region(region: &str) -> Result<(), ConfigError> {
+    let ok = !region.is_empty()
+        && region.len() <= 32
+        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && region.split('-').count() >= 3;
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("aws.regions", format!("`{region}` is not an AWS region name such as `eu-west-1`")))
+    }
+}
+
+fn required(value: Option<String>, key: String) -> Result<String, ConfigError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| invalid(key, "is required"))
+}
+
+fn compile_pattern(key: String, pattern: Option<String>) -> Result<Option<Regex>, ConfigError> {
+    pattern
+        .map(|p| Regex::new(&p).map_err(|err| invalid(key, format!("not a valid regex: {err}"))))
+        .transpose()
+}
+
+fn resolve_compare(index: usize, section: CompareSection) -> Result<Comparison, ConfigError> {
+    let key = |field: &str| format!("compare[{index}].{field}");
+    let app_pattern = compile_pattern(key("app_pattern"), section.app_pattern)?;
+    if let Some(re) = &app_pattern {
+        if !re.capture_names().any(|name| name == Some("key")) && re.captures_len() < 2 {
+            return Err(invalid(key("app_pattern"), "needs a capture group (named `key` or the first group) that pairs apps"));
+        }
+    }
+    let baseline = required(section.baseline, key("baseline"))?;
+    let target = required(section.target, key("target"))?;
+    Ok(Comparison {
+        name: section.name.unwrap_or_else(|| format!("{baseline}-vs-{target}")),
+        baseline,
+        target,
+        app_pattern,
+    })
+}
+
+fn resolve_suppress(index: usize, section: SuppressSection) -> Result<Suppression, ConfigError> {
+    let key = |field: &str| format!("suppress[{index}].{field}");
+    let check = required(section.check, key("check"))?;
+    if !crate::checks::catalog::is_known_check(&check) {
+        return Err(invalid(key("check"), format!("`{check}` is not a check id (see `fleetscan checks`)")));
+    }
+    let expires = section
+        .expires
+        .map(|text| {
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .map_err(|_| invalid(key("expires"), format!("`{text}` is not a date like 2027-01-31")))
+        })
+        .transpose()?;
+    Ok(Suppression {
+        check,
+        account: section.account.filter(|a| !a.is_empty()),
+        resource: section.resource.filter(|r| !r.is_empty()),
+        reason: required(section.reason, key("reason"))?,
+        expires,
+    })
+}
+
+fn resolve_require(index: usize, section: RequireSection) -> Result<Requirement, ConfigError> {
+    let key = |field: &str| format!("require[{index}].{field}");
+    let action = required(section.action, key("action"))?;
+    if !action.contains(':') {
+        return Err(invalid(key("action"), format!("`{action}` is not `service:Action`")));
+    }
+    Ok(Requirement {
+        action,
+        resource: section.resource.unwrap_or_else(|| "*".to_owned()),
+        app_pattern: compile_pattern(key("app_pattern"), section.app_pattern)?,
+        reason: section.reason.unwrap_or_else(|| "required by config".to_owned()),
+    })
+}
+
+impl fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Html => "html",
+            Self::Csv => "csv",
+            Self::Json => "json",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        let file = FileConfig::parse(text)?;
+        Config::resolve(file, Overrides::default()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_are_valid_and_documented_values() {
+        let config = Config::default();
+        assert_eq!(config.aws.role_name, "OrganizationAccountAccessRole");
+        assert_eq!(config.aws.concurrency, 32);
+        assert_eq!(config.checks.fail_on, Severity::High);
+        assert_eq!(config.checks.checkpoint_interval_min_ms, 10_000);
+        assert_eq!(config.checks.checkpoint_interval_max_ms, 300_000);
+        assert_eq!(config.checks.snapshot_max_age_days, 7);
+        assert_eq!(config.output.dir, PathBuf::from("reports"));
+    }
+
+    #[test]
+    fn example_configs_parse() {
+        for name in ["demo.toml", "example.toml"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(name);
+            if let Err(err) = Config::load(Some(&path), Overrides::default()) {
+                panic!("{name}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = parse("[aws]\nregions = [\"us-east-1\"]\nconcurency = 3\n").unwrap_err();
+        assert!(err.contains("concurency"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn unknown_section_is_rejected() {
+        let err = parse("[awz]\nrole_name = \"x\"\n").unwrap_err();
+        assert!(err.contains("awz"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (text, key) in [
+            ("[aws]\nregions = [\"Mars\"]", "aws.regions"),
+            ("[aws]\nsession_duration_secs = 60", "aws.session_duration_secs"),
+            ("[aws]\nconcurrency = 0", "aws.concurrency"),
+            ("[checks]\nfail_on = \"severe\"", "checks.fail_on"),
+            ("[checks.severity]\n\"no-such-check\" = \"off\"", "no-such-check"),
+            ("[checks.severity]\n\"snapshot-stale\" = \"loud\"", "snapshot-stale"),
+            ("[[compare]]\nbaseline = \"a\"", "compare[0].target"),
+            ("[[compare]]\nbaseline = \"a\"\ntarget = \"b\"\napp_pattern = \"(\"", "compare[0].app_pattern"),
+            ("[[suppress]]\ncheck = \"snapshot-stale\"\nreason = \"x\"\nexpires = \"soon\"", "suppress[0].expires"),
+            ("[[suppress]]\ncheck = \"snapshot-stale\"", "suppress[0].reason"),
+            ("[output]\nformats = [\"pdf\"]", "output.formats"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains(key), "expected `{key}` in: {err}");
+        }
+    }
+
+    #[test]
+    fn command_line_overrides_the_file() {
+        let file = FileConfig::parse("[aws]\nregions = [\"us-east-1\"]\n[checks]\nfail_on = \"low\"").unwrap();
+        let config = Config::resolve(
+            file,
+            Overrides {
+                regions: Some(vec!["eu-west-1".into()]),
+                fail_on: Some("critical".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(config.aws.regions, vec!["eu-west-1"]);
+        assert_eq!(config.checks.fail_on, Severity::Critical);
+    }
+
+    #[test]
+    fn digest_excludes_secrets_and_tracks_settings() {
+        let a = parse("[aws]\nexternal_id = \"secret-1\"").unwrap();
+        let b = parse("[aws]\nexternal_id = \"secret-2\"").unwrap();
+        let c = parse("[aws]\nconcurrency = 5").unwrap();
+        assert_eq!(a.digest(), b.digest());
+        assert_ne!(a.digest(), c.digest());
+        assert!(!serde_json::to_string(&a).unwrap().contains("secret-1"));
+    }
+}

@@ -1,0 +1,673 @@
+//! The snapshot: everything `collect` learned about the Organization, as plain
+//! serde data. Every later stage (checks, access analysis, drift, reports)
+//! runs from an `Inventory` alone, so `fleetscan report --snapshot` works
+//! offline. This module depends on nothing else in the crate.
+//!
+//! Bump [`SCHEMA_VERSION`] whenever a field changes meaning or is removed;
+//! adding an optional field does not need a bump.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Version of the snapshot format written by this build.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Name of the scope used for account-wide (not regional) coverage rows.
+pub const GLOBAL_REGION: &str = "global";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Inventory {
+    /// Always the first key of `snapshot.json`.
+    pub schema_version: u32,
+    pub run: RunInfo,
+    pub organization: Option<Organization>,
+    pub accounts: Vec<Account>,
+    /// One row per account × region × scope that collect tried.
+    pub coverage: Vec<CoverageRow>,
+}
+
+impl Inventory {
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    /// Finds an account by id or by name (config refers to accounts either way).
+    pub fn account_by_id_or_name(&self, key: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.id == key)
+            .or_else(|| self.accounts.iter().find(|a| a.name == key))
+    }
+
+    pub fn org_policy(&self, id: &str) -> Option<&OrgPolicy> {
+        self.organization
+            .as_ref()
+            .and_then(|org| org.policies.iter().find(|p| p.id == id))
+    }
+
+    /// Every Flink application with the account and region that hold it.
+    pub fn apps(&self) -> impl Iterator<Item = AppRef<'_>> {
+        self.accounts.iter().flat_map(|account| {
+            account.regions.iter().flat_map(move |region| {
+                region.applications.iter().map(move |app| AppRef {
+                    account,
+                    region: region.region.as_str(),
+                    app,
+                })
+            })
+        })
+    }
+
+    /// True when every coverage row is `ok` or a deliberate `skipped`.
+    pub fn is_complete(&self) -> bool {
+        self.coverage.iter().all(|row| row.status.is_complete())
+    }
+}
+
+/// A Flink application together with where it lives.
+#[derive(Debug, Clone, Copy)]
+pub struct AppRef<'a> {
+    pub account: &'a Account,
+    pub region: &'a str,
+    pub app: &'a FlinkApp,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunInfo {
+    /// UTC timestamp such as `20261125T190918Z`; also the output folder name.
+    pub run_id: String,
+    pub tool_version: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// ARN of the identity that ran the scan (STS GetCallerIdentity).
+    pub caller_arn: Option<String>,
+    /// SHA-256 of the effective configuration, so two runs can be told apart.
+    pub config_digest: Option<String>,
+    pub regions: Vec<String>,
+    /// Start of the CloudWatch lookback window used for metrics.
+    pub metrics_window_start: Option<DateTime<Utc>>,
+    pub metrics_window_end: Option<DateTime<Utc>>,
+    /// AWS calls made, keyed `service:Operation`.
+    #[serde(default)]
+    pub api_calls: BTreeMap<String, u64>,
+    /// Set when the run stopped early (interrupt, `--max-duration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// Organization
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Organization {
+    pub id: String,
+    pub arn: Option<String>,
+    pub management_account_id: String,
+    pub root_id: String,
+    pub organizational_units: Vec<OrgUnit>,
+    /// Every SCP and RCP, each document fetched once.
+    pub policies: Vec<OrgPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OrgUnit {
+    pub id: String,
+    pub name: String,
+    pub parent_id: String,
+    /// Names from the root, e.g. `Root/Workloads/Prod`.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrgPolicyKind {
+    ServiceControlPolicy,
+    ResourceControlPolicy,
+}
+
+impl OrgPolicyKind {
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::ServiceControlPolicy => "SCP",
+            Self::ResourceControlPolicy => "RCP",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OrgPolicy {
+    pub id: String,
+    pub name: String,
+    pub kind: OrgPolicyKind,
+    pub aws_managed: bool,
+    pub document: PolicyDoc,
+    /// Root, OU and account ids the policy is attached to.
+    pub targets: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------
+// Accounts
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    /// `ACTIVE`, `SUSPENDED`, ... as Organizations reports it.
+    pub status: String,
+    /// Names from the root, e.g. `Root/Workloads/Prod`.
+    pub ou_path: String,
+    /// Org ids from the root to the account's parent: `r-...`, `ou-...`.
+    pub parent_ids: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub is_management: bool,
+    pub scan: ScanDecision,
+    /// Levels root → OUs → account, each with the SCP ids attached there.
+    pub scp_chain: Vec<PolicyLevel>,
+    /// Levels root → OUs → account, each with the RCP ids attached there.
+    pub rcp_chain: Vec<PolicyLevel>,
+    /// Execution roles of this account's apps (IAM is global: once per account).
+    pub roles: Vec<Role>,
+    /// Managed policies referenced by `roles`, each fetched once.
+    pub managed_policies: Vec<ManagedPolicy>,
+    /// KMS keys, buckets and streams the apps touch, with their policies.
+    pub resources: Vec<ResourcePolicy>,
+    pub regions: Vec<RegionInventory>,
+}
+
+impl Account {
+    pub fn role(&self, arn: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.arn == arn)
+    }
+
+    pub fn managed_policy(&self, arn: &str) -> Option<&ManagedPolicy> {
+        self.managed_policies.iter().find(|p| p.arn == arn)
+    }
+
+    pub fn resource(&self, arn: &str) -> Option<&ResourcePolicy> {
+        self.resources.iter().find(|r| r.arn == arn)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "decision", rename_all = "kebab-case")]
+pub enum ScanDecision {
+    /// Scanned with credentials from AssumeRole into the audit role.
+    AssumedRole { role_arn: String },
+    /// The management account: scanned with the base credentials.
+    BaseCredentials,
+    /// Not scanned, and why (filtered out, suspended, ...).
+    Skipped { reason: String },
+}
+
+impl ScanDecision {
+    pub fn is_scanned(&self) -> bool {
+        !matches!(self, Self::Skipped { .. })
+    }
+}
+
+/// One level of the Organization (root, an OU or the account itself) with the
+/// policy ids attached there.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PolicyLevel {
+    /// `r-...`, `ou-...` or the account id.
+    pub target_id: String,
+    /// `Root`, the OU name, or the account name.
+    pub target_name: String,
+    pub policy_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Role {
+    pub arn: String,
+    pub name: String,
+    pub path: String,
+    pub trust_policy: PolicyDoc,
+    pub permissions_boundary_arn: Option<String>,
+    /// Attached managed policy ARNs; documents in `Account::managed_policies`.
+    pub attached_policy_arns: Vec<String>,
+    pub inline_policies: Vec<InlinePolicy>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: PolicyDoc,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManagedPolicy {
+    pub arn: String,
+    pub name: String,
+    pub default_version_id: Option<String>,
+    pub document: PolicyDoc,
+}
+
+/// A policy document as collected. `json` holds the parsed JSON when the text
+/// was valid JSON; otherwise `raw` keeps the text and `error` says why.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PolicyDoc {
+    pub json: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl PolicyDoc {
+    /// Parses policy text as returned by AWS. IAM URL-encodes documents;
+    /// text is decoded only when it is encoded (moto returns some plain).
+    pub fn from_aws_text(text: &str) -> Self {
+        let trimmed = text.trim_start();
+        let decoded = if trimmed.starts_with('%') || (!trimmed.starts_with('{') && text.contains('%')) {
+            percent_encoding::percent_decode_str(text)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .unwrap_or_else(|_| text.to_owned())
+        } else {
+            text.to_owned()
+        };
+        match serde_json::from_str::<serde_json::Value>(&decoded) {
+            Ok(json) => Self { json: Some(json), raw: None, error: None },
+            Err(err) => Self {
+                json: None,
+                raw: Some(decoded),
+                error: Some(format!("not valid JSON: {err}")),
+            },
+        }
+    }
+
+    pub fn from_json(json: serde_json::Value) -> Self {
+        Self { json: Some(json), raw: None, error: None }
+    }
+
+    pub fn is_present(&self) -> bool {
+        self.json.is_some() || self.raw.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceKind {
+    KmsKey,
+    S3Bucket,
+    KinesisStream,
+}
+
+/// A resource an app touches, with its resource-based policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ResourcePolicy {
+    pub arn: String,
+    pub kind: ResourceKind,
+    pub account_id: String,
+    pub region: Option<String>,
+    /// `None` when the resource has no policy (S3 `NoSuchBucketPolicy`, a
+    /// stream without one) or it could not be read (see coverage).
+    pub policy: Option<PolicyDoc>,
+    /// KMS only: `CUSTOMER` or `AWS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_manager: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// Flink applications
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RegionInventory {
+    pub region: String,
+    pub applications: Vec<FlinkApp>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FlinkApp {
+    pub name: String,
+    pub arn: String,
+    pub description: Option<String>,
+    /// `RUNNING`, `READY`, `FORCE_STOPPING`, ... as the API reports it.
+    pub status: String,
+    /// `FLINK-1_18`, `SQL-1_0`, ...
+    pub runtime: String,
+    pub version_id: Option<i64>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub execution_role_arn: Option<String>,
+    pub checkpoint: CheckpointConfig,
+    pub parallelism: Option<Parallelism>,
+    pub monitoring: Option<Monitoring>,
+    pub snapshots_enabled: bool,
+    /// Newest first.
+    pub snapshots: Vec<Snapshot>,
+    /// Newest first.
+    pub operations: Vec<Operation>,
+    pub vpc: Option<VpcConfig>,
+    pub encryption: Encryption,
+    pub property_groups: Vec<PropertyGroup>,
+    /// Kinesis stream ARNs named in property groups.
+    pub stream_arns: Vec<String>,
+    pub code: Option<CodeLocation>,
+    /// CloudWatch Logs log stream ARNs.
+    pub log_stream_arns: Vec<String>,
+    pub metrics: Option<CheckpointMetrics>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Checkpoint settings: what the API returned and what is in force.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CheckpointConfig {
+    /// `DEFAULT` or `CUSTOM`.
+    pub configuration_type: String,
+    pub raw_enabled: Option<bool>,
+    pub raw_interval_ms: Option<i64>,
+    pub raw_min_pause_ms: Option<i64>,
+    pub effective: EffectiveCheckpoint,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EffectiveCheckpoint {
+    pub enabled: bool,
+    pub interval_ms: i64,
+    pub min_pause_ms: i64,
+}
+
+impl EffectiveCheckpoint {
+    /// Values Managed Flink uses when `ConfigurationType = DEFAULT`.
+    pub const SERVICE_DEFAULT: Self = Self { enabled: true, interval_ms: 60_000, min_pause_ms: 5_000 };
+}
+
+impl CheckpointConfig {
+    /// Derives the effective values: DEFAULT means the service defaults
+    /// whatever the other fields say; CUSTOM uses the fields, falling back to
+    /// the defaults for any field left unset.
+    pub fn from_api(
+        configuration_type: &str,
+        enabled: Option<bool>,
+        interval_ms: Option<i64>,
+        min_pause_ms: Option<i64>,
+    ) -> Self {
+        let default = EffectiveCheckpoint::SERVICE_DEFAULT;
+        let effective = if configuration_type.eq_ignore_ascii_case("CUSTOM") {
+            EffectiveCheckpoint {
+                enabled: enabled.unwrap_or(default.enabled),
+                interval_ms: interval_ms.unwrap_or(default.interval_ms),
+                min_pause_ms: min_pause_ms.unwrap_or(default.min_pause_ms),
+            }
+        } else {
+            default
+        };
+        Self {
+            configuration_type: configuration_type.to_owned(),
+            raw_enabled: enabled,
+            raw_interval_ms: interval_ms,
+            raw_min_pause_ms: min_pause_ms,
+            effective,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Parallelism {
+    pub configuration_type: String,
+    pub parallelism: Option<i32>,
+    pub parallelism_per_kpu: Option<i32>,
+    pub current_parallelism: Option<i32>,
+    pub auto_scaling_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Monitoring {
+    pub configuration_type: String,
+    pub metrics_level: Option<String>,
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Snapshot {
+    pub name: String,
+    /// `CREATING`, `READY`, `DELETING`, `FAILED`.
+    pub status: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub application_version_id: Option<i64>,
+    pub runtime: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Operation {
+    pub id: String,
+    /// `UpdateApplication`, `StartApplication`, ...
+    pub operation: String,
+    /// `IN_PROGRESS`, `CANCELLED`, `SUCCESSFUL`, `FAILED`.
+    pub status: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Error string of a failed operation, when the API gave one.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct VpcConfig {
+    pub vpc_id: Option<String>,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Encryption {
+    /// `AWS_OWNED_KEY` or `CUSTOMER_MANAGED_KEY`.
+    pub key_type: String,
+    /// Key ARN (resolved from an id or alias when possible).
+    pub key_arn: Option<String>,
+}
+
+impl Encryption {
+    pub fn is_customer_managed(&self) -> bool {
+        self.key_type == "CUSTOMER_MANAGED_KEY"
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PropertyGroup {
+    pub id: String,
+    pub properties: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CodeLocation {
+    pub bucket_arn: String,
+    pub file_key: String,
+    pub object_version: Option<String>,
+}
+
+impl CodeLocation {
+    /// `arn:aws:s3:::bucket/key`, the resource `s3:GetObject` applies to.
+    pub fn object_arn(&self) -> String {
+        format!("{}/{}", self.bucket_arn, self.file_key)
+    }
+
+    pub fn bucket_name(&self) -> &str {
+        self.bucket_arn.rsplit(':').next().unwrap_or(&self.bucket_arn)
+    }
+}
+
+/// Checkpoint health over the lookback window, from CloudWatch.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CheckpointMetrics {
+    pub window_start: Option<DateTime<Utc>>,
+    pub window_end: Option<DateTime<Utc>>,
+    pub period_secs: i32,
+    /// Series keyed by metric name (`numberOfFailedCheckpoints`, ...), oldest first.
+    pub series: BTreeMap<String, Vec<MetricPoint>>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct MetricPoint {
+    pub at: DateTime<Utc>,
+    pub value: f64,
+}
+
+pub mod metric_names {
+    pub const FAILED_CHECKPOINTS: &str = "numberOfFailedCheckpoints";
+    pub const CHECKPOINT_DURATION: &str = "lastCheckpointDuration";
+    pub const CHECKPOINT_SIZE: &str = "lastCheckpointSize";
+    pub const DOWNTIME: &str = "downtime";
+    pub const FULL_RESTARTS: &str = "fullRestarts";
+    pub const ALL: [&str; 5] = [FAILED_CHECKPOINTS, CHECKPOINT_DURATION, CHECKPOINT_SIZE, DOWNTIME, FULL_RESTARTS];
+}
+
+impl CheckpointMetrics {
+    pub fn points(&self, metric: &str) -> &[MetricPoint] {
+        self.series.get(metric).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// How much the cumulative `numberOfFailedCheckpoints` grew inside the
+    /// window (a restart resets the counter, so each drop starts a new run).
+    pub fn failed_checkpoint_increase(&self) -> Option<f64> {
+        let points = self.points(metric_names::FAILED_CHECKPOINTS);
+        let first = points.first()?;
+        let mut increase = 0.0;
+        let mut previous = first.value;
+        for point in &points[1..] {
+            if point.value >= previous {
+                increase += point.value - previous;
+            } else {
+                increase += point.value;
+            }
+            previous = point.value;
+        }
+        Some(increase)
+    }
+
+    pub fn max_of(&self, metric: &str) -> Option<f64> {
+        self.points(metric).iter().map(|p| p.value).fold(None, |max, v| match max {
+            Some(m) if m >= v => Some(m),
+            _ => Some(v),
+        })
+    }
+
+    pub fn latest_of(&self, metric: &str) -> Option<f64> {
+        self.points(metric).last().map(|p| p.value)
+    }
+}
+
+impl FlinkApp {
+    /// The newest snapshot in `READY` state.
+    pub fn latest_ready_snapshot(&self) -> Option<&Snapshot> {
+        self.snapshots
+            .iter()
+            .filter(|s| s.status == "READY")
+            .max_by_key(|s| s.created_at)
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.arn.split(':').nth(3)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Coverage
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum CoverageStatus {
+    Ok,
+    Denied,
+    RegionDisabled,
+    Throttled,
+    Error,
+    Skipped,
+}
+
+impl CoverageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Denied => "denied",
+            Self::RegionDisabled => "region-disabled",
+            Self::Throttled => "throttled",
+            Self::Error => "error",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    /// Whether a row in this state leaves the scan complete. A region that
+    /// is not enabled for the account holds nothing to scan.
+    pub fn is_complete(self) -> bool {
+        matches!(self, Self::Ok | Self::RegionDisabled)
+    }
+}
+
+/// One account × region × scope that collect tried (coverage.csv).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CoverageRow {
+    pub account_id: String,
+    pub account_name: String,
+    /// A region, or [`GLOBAL_REGION`] for account-wide scopes (IAM, assume-role).
+    pub region: String,
+    /// What was tried: `organizations`, `assume-role`, `iam`, `flink`,
+    /// `cloudwatch`, `kms`, `s3`, `kinesis`, or `flink:<app>` for one app.
+    pub scope: String,
+    pub status: CoverageStatus,
+    pub error_code: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_checkpoint_configuration_ignores_raw_fields() {
+        let config = CheckpointConfig::from_api("DEFAULT", Some(false), Some(1), Some(1));
+        assert_eq!(config.effective, EffectiveCheckpoint::SERVICE_DEFAULT);
+        assert_eq!(config.raw_interval_ms, Some(1));
+    }
+
+    #[test]
+    fn custom_checkpoint_configuration_uses_fields() {
+        let config = CheckpointConfig::from_api("CUSTOM", Some(false), Some(120_000), None);
+        assert!(!config.effective.enabled);
+        assert_eq!(config.effective.interval_ms, 120_000);
+        assert_eq!(config.effective.min_pause_ms, 5_000);
+    }
+
+    #[test]
+    fn url_encoded_documents_are_decoded_and_plain_ones_kept() {
+        let encoded = PolicyDoc::from_aws_text("%7B%22Version%22%3A%222012-10-17%22%7D");
+        assert_eq!(encoded.json, Some(serde_json::json!({"Version": "2012-10-17"})));
+        let plain = PolicyDoc::from_aws_text(r#"{"Version":"2012-10-17","Statement":[{"Resource":"arn:aws:s3:::a%20b"}]}"#);
+        assert_eq!(plain.json.as_ref().and_then(|j| j.pointer("/Statement/0/Resource")).and_then(|v| v.as_str()), Some("arn:aws:s3:::a%20b"));
+    }
+
+    #[test]
+    fn invalid_documents_keep_raw_text_and_say_why() {
+        let doc = PolicyDoc::from_aws_text("{not json");
+        assert!(doc.json.is_none());
+        assert_eq!(doc.raw.as_deref(), Some("{not json"));
+        assert!(doc.error.as_deref().unwrap_or("").contains("not valid JSON"));
+    }
+
+    fn metrics(values: &[f64]) -> CheckpointMetrics {
+        let start = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let points = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| MetricPoint { at: start + chrono::Duration::minutes(i as i64 * 5), value: *v })
+            .collect();
+        let mut series = BTreeMap::new();
+        series.insert(metric_names::FAILED_CHECKPOINTS.to_owned(), points);
+        CheckpointMetrics { series, period_secs: 300, ..Default::default() }
+    }
+
+    #[test]
+    fn failed_checkpoints_count_increase_not_level() {
+        assert_eq!(metrics(&[7.0, 7.0, 7.0]).failed_checkpoint_increase(), Some(0.0));
+        assert_eq!(metrics(&[7.0, 8.0, 10.0]).failed_checkpoint_increase(), Some(3.0));
+        // a restart resets the cumulative counter
+        assert_eq!(metrics(&[5.0, 6.0, 0.0, 2.0]).failed_checkpoint_increase(), Some(3.0));
+        assert_eq!(metrics(&[]).failed_checkpoint_increase(), None);
+    }
+}

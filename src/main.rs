@@ -1,0 +1,3 @@
+fn main() {
+    println!("fleetscan {}", env!("CARGO_PKG_VERSION"));
+}
