@@ -9,3 +9,5 @@ pub mod config;
 pub mod findings;
 pub mod inventory;
 pub mod severity;
+pub mod cli;
+pub mod exit;
