@@ -8,6 +8,7 @@ pub mod checks;
 pub mod config;
 pub mod findings;
 pub mod inventory;
+pub mod policy;
 pub mod severity;
 pub mod cli;
 pub mod exit;

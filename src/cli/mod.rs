@@ -1,6 +1,7 @@
 //! Wires the stages together for each command and maps results to exit codes.
 
 pub mod args;
+mod explain;
 mod logging;
 
 use std::process::ExitCode;
@@ -35,6 +36,7 @@ pub fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Checks(args) => crate::checks::catalog_cmd::run(&args),
+        Command::Explain(args) => explain::run(&args),
         other => anyhow::bail!("command {other:?} is not wired yet"),
     }
 }
