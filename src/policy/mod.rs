@@ -112,3 +112,5 @@ pub use request::Request;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod fuzz;
