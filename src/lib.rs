@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod drift;
 pub mod findings;
 pub mod inventory;
 pub mod severity;
