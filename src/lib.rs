@@ -10,3 +10,5 @@ pub mod drift;
 pub mod findings;
 pub mod inventory;
 pub mod severity;
+pub mod cli;
+pub mod exit;

@@ -123,13 +123,41 @@ pub fn catalogue(config: Option<&Config>) -> Vec<CatalogueEntry> {
 
 /// The catalogue as JSON (an array, one object per check).
 pub fn render_catalogue_json(config: Option<&Config>) -> String {
-    serde_json::to_string_pretty(&catalogue(config)).unwrap_or_else(|_| "[]".to_owned())
+    render_json(&catalogue(config))
 }
 
 /// The catalogue as plain text: one block per check.
 pub fn render_catalogue_text(config: Option<&Config>) -> String {
+    render_text(&catalogue(config))
+}
+
+pub fn render_json(entries: &[CatalogueEntry]) -> String {
+    serde_json::to_string_pretty(entries).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Markdown: one section per check (for a README or a wiki).
+pub fn render_markdown(entries: &[CatalogueEntry]) -> String {
     let mut out = String::new();
-    for entry in catalogue(config) {
+    for entry in entries {
+        out.push_str(&format!("## `{}` ({})\n\n{}\n\n", entry.id, entry.severity, entry.title));
+        for (label, text) in [("What", entry.doc.what), ("Why", entry.doc.why), ("Example", entry.doc.example), ("Fix", entry.doc.fix)] {
+            out.push_str(&format!("**{label}.** {}\n\n", text.split_whitespace().collect::<Vec<_>>().join(" ")));
+        }
+        if !entry.thresholds.is_empty() {
+            let settings: Vec<String> = entry.thresholds.iter().map(|(k, v)| format!("`{k} = {v}`")).collect();
+            out.push_str(&format!("**Settings.** {}\n\n", settings.join(", ")));
+        }
+        for reference in entry.doc.references {
+            out.push_str(&format!("- <{reference}>\n"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn render_text(entries: &[CatalogueEntry]) -> String {
+    let mut out = String::new();
+    for entry in entries.iter().cloned() {
         let severity = if entry.severity == entry.default_severity {
             entry.severity.clone()
         } else {

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod application;
 pub mod catalog;
+pub mod catalog_cmd;
 pub mod checkpoint;
 pub mod doc;
 pub mod sink;
