@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod config;
 pub mod drift;
+pub mod evaluate;
 pub mod findings;
 pub mod inventory;
 pub mod severity;

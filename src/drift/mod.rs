@@ -2,3 +2,7 @@
 //! comparisons of two runs.
 
 pub mod docs;
+pub mod compare;
+pub mod nightly;
+pub mod normalize;
+pub mod policy_diff;
