@@ -10,6 +10,7 @@ pub mod drift;
 pub mod evaluate;
 pub mod findings;
 pub mod inventory;
+pub mod policy;
 pub mod severity;
 pub mod cli;
 pub mod exit;
