@@ -209,6 +209,7 @@ impl Fleet {
     }
 
     /// Removes an attachment (e.g. `FullAWSAccess` from an OU).
+    #[allow(dead_code)]
     pub fn detach(mut self, policy_id: &str, target: &str) -> Self {
         for policy in &mut self.org().policies {
             if policy.id == policy_id {

@@ -163,8 +163,15 @@ impl<'a, 'o> Pair<'a, 'o> {
                         })
                         .unwrap_or_default()
                     };
-                    let pb = policies(lb);
-                    let pt = policies(lt);
+                    let mut pb = policies(lb);
+                    let mut pt = policies(lt);
+                    // A level that exists on one side only (deeper OU nesting)
+                    // changes nothing when it holds only the AWS-managed
+                    // allow-all policy: do not report it as a difference.
+                    if lb.is_none() || lt.is_none() {
+                        pb.retain(|name, _| !is_full_access(name));
+                        pt.retain(|name, _| !is_full_access(name));
+                    }
                     let where_ = format!("{label}: {lb_label} ↔ {lt_label}");
                     for (name, doc) in &pb {
                         match pt.get(name) {
@@ -384,6 +391,11 @@ impl<'a, 'o> Pair<'a, 'o> {
     }
 }
 
+/// The allow-all policies AWS attaches by default.
+fn is_full_access(name: &str) -> bool {
+    name == "FullAWSAccess" || name == "RCPFullAWSAccess"
+}
+
 fn normalized_diff(nb: &Normalizer, nt: &Normalizer, a: &PolicyDoc, b: &PolicyDoc) -> PolicyDelta {
     let norm = |n: &Normalizer, d: &PolicyDoc| PolicyDoc { json: d.json.as_ref().map(|j| n.json(j)), raw: d.raw.as_ref().map(|r| n.text(r)), error: d.error.clone() };
     diff_docs(&norm(nb, a), &norm(nt, b))
@@ -491,5 +503,149 @@ mod tests {
         assert_eq!(labels[2], ("OU depth 2".to_owned(), Some("ou-dev".to_owned()), Some("ou-prod".to_owned())));
         assert_eq!(labels[3], ("OU depth 3".to_owned(), None, Some("ou-pci".to_owned())));
         assert_eq!(labels[4].0, "account");
+    }
+}
+
+#[cfg(test)]
+mod prod_vs_dev {
+    use serde_json::{json, Value};
+
+    use crate::checks::testkit::{config_from, Fleet};
+    use crate::checks::CheckId;
+    use crate::evaluate::evaluate;
+    use crate::findings::{AccessOutcome, DriftRow};
+    use crate::inventory::{CheckpointConfig, Encryption, PropertyGroup, ResourceKind};
+
+    const DEV: &str = "111111111111";
+    const PROD: &str = "222222222222";
+
+    fn key(account: &str) -> String {
+        format!("arn:aws:kms:eu-west-1:{account}:key/0000aaaa-1111-2222-3333-444455556666")
+    }
+
+    fn key_policy(account: &str, with_service: bool) -> Value {
+        let mut statements = vec![json!({"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "kms:*", "Resource": "*"})];
+        if with_service {
+            statements.push(json!({"Sid": "FlinkService", "Effect": "Allow",
+                "Principal": {"Service": ["kinesisanalytics.amazonaws.com", "infrastructure.kinesisanalytics.amazonaws.com"]},
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"],
+                "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": account}}}));
+        }
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    fn boundary(narrow: bool) -> Value {
+        let actions = if narrow { json!(["logs:*", "cloudwatch:*", "s3:*", "kms:*"]) } else { json!("*") };
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "Ceiling", "Effect": "Allow", "Action": actions, "Resource": "*"}]})
+    }
+
+    fn app_in(account: &'static str, name: &'static str, checkpointing: bool) -> impl FnOnce(&mut crate::inventory::FlinkApp) {
+        move |a| {
+            a.encryption = Encryption { key_type: "CUSTOMER_MANAGED_KEY".into(), key_arn: Some(key(account)) };
+            a.stream_arns = vec![format!("arn:aws:kinesis:eu-west-1:{account}:stream/orders-in")];
+            a.property_groups = vec![PropertyGroup { id: "FlinkApplicationProperties".into(), properties: [("input.stream".to_owned(), "orders-in".to_owned())].into() }];
+            if !checkpointing {
+                a.checkpoint = CheckpointConfig::from_api("CUSTOM", Some(false), Some(60_000), Some(5_000));
+            }
+            let _ = name;
+        }
+    }
+
+    fn fleet() -> crate::inventory::Inventory {
+        let boundary_arn = |account: &str| format!("arn:aws:iam::{account}:policy/FlinkBoundary");
+        Fleet::new()
+            .ou("ou-work", "Workloads", "r-root")
+            .ou("ou-dev", "Dev", "ou-work")
+            .ou("ou-prod", "Prod", "ou-work")
+            .ou("ou-pci", "PCI", "ou-prod")
+            .scp(
+                "p-codelock",
+                "RestrictCodeBuckets",
+                json!({"Version": "2012-10-17", "Statement": [
+                    {"Sid": "AllowAll", "Effect": "Allow", "Action": "*", "Resource": "*"},
+                    {"Sid": "DenyCodeReadsOutsideVpce", "Effect": "Deny", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                     "Resource": "arn:aws:s3:::code-*/*", "Condition": {"StringNotEqualsIfExists": {"aws:SourceVpce": "vpce-1234"}}}]}),
+                &["ou-pci"],
+            )
+            .account(DEV, "dev-orders", "ou-dev")
+            .account(PROD, "prod-orders", "ou-pci")
+            .managed_policy(DEV, &boundary_arn(DEV), "FlinkBoundary", boundary(false))
+            .managed_policy(PROD, &boundary_arn(PROD), "FlinkBoundary", boundary(true))
+            .resource(DEV, ResourceKind::KmsKey, &key(DEV), Some("eu-west-1"), Some(key_policy(DEV, true)))
+            .resource(PROD, ResourceKind::KmsKey, &key(PROD), Some("eu-west-1"), Some(key_policy(PROD, false)))
+            .app(DEV, "eu-west-1", "orders-dev", app_in(DEV, "orders-dev", true))
+            .app(PROD, "eu-west-1", "orders-prod", app_in(PROD, "orders-prod", false))
+            .role(DEV, "orders-dev-role", |r| r.permissions_boundary_arn = Some(boundary_arn(DEV)))
+            .role(PROD, "orders-prod-role", |r| r.permissions_boundary_arn = Some(boundary_arn(PROD)))
+            .build()
+    }
+
+    fn config() -> crate::config::Config {
+        config_from("[[compare]]\nname = \"orders\"\nbaseline = \"dev-orders\"\ntarget = \"prod-orders\"\napp_pattern = \"^(?P<key>.+?)-(dev|prod)$\"\n")
+    }
+
+    fn rows<'a>(drift: &'a [DriftRow], dimension: &str) -> Vec<&'a DriftRow> {
+        drift.iter().filter(|r| r.dimension == dimension).collect()
+    }
+
+    #[test]
+    fn every_difference_is_named_and_nothing_else() {
+        let eval = evaluate(&fleet(), &config());
+        let drift = &eval.drift;
+
+        // SCP attached to the nested prod OU: found at OU depth 3, with its path.
+        let scp = rows(drift, "scp");
+        let codelock = scp.iter().find(|r| r.subject.contains("RestrictCodeBuckets")).expect("SCP difference");
+        assert!(codelock.subject.contains("OU depth 3"), "{codelock:?}");
+        assert!(codelock.subject.contains("Root/Workloads/Prod/PCI (ou-pci)"), "{codelock:?}");
+        assert_eq!((codelock.baseline.as_str(), codelock.target.as_str()), ("not attached", "attached"));
+        assert!(codelock.explanation.contains("DenyCodeReadsOutsideVpce"));
+        assert!(scp.iter().all(|r| !r.subject.contains("OU depth 1")), "Workloads is common: {scp:#?}");
+
+        // narrower boundary: a semantic statement change, not a text diff
+        let pb = rows(drift, "permission-boundary");
+        assert_eq!(pb.len(), 1, "{pb:#?}");
+        assert!(pb[0].explanation.contains("Ceiling"), "{:?}", pb[0]);
+
+        // checkpointing disabled in prod
+        let cp = rows(drift, "checkpoint-config");
+        assert_eq!(cp.len(), 1, "{cp:#?}");
+        assert_eq!((cp[0].subject.as_str(), cp[0].baseline.as_str(), cp[0].target.as_str()), ("checkpointing enabled", "true", "false"));
+
+        // key policy without the service principals
+        let rp = rows(drift, "resource-policy");
+        assert_eq!(rp.len(), 1, "{rp:#?}");
+        assert!(rp[0].subject.starts_with("KMS key"));
+        assert!(rp[0].explanation.contains("FlinkService"), "{:?}", rp[0]);
+
+        // no noise: names/ids are normalised, identical things do not show
+        for dim in ["identity-policy", "trust-policy", "runtime", "snapshot-config", "rcp", "application"] {
+            assert!(rows(drift, dim).is_empty(), "{dim}: {:#?}", rows(drift, dim));
+        }
+
+        // access decisions that differ, each naming the statement that makes the difference
+        let access = rows(drift, "access-decision");
+        let get = access.iter().find(|r| r.subject.starts_with("s3:GetObject on")).expect("s3:GetObject differs");
+        assert_eq!((get.baseline.as_str(), get.target.as_str()), ("Allowed", "ExplicitlyDenied"));
+        assert!(get.explanation.contains("RestrictCodeBuckets statement #1 (Sid DenyCodeReadsOutsideVpce) attached at Root/Workloads/Prod/PCI (ou-pci)"), "{}", get.explanation);
+        let kinesis = access.iter().find(|r| r.subject.starts_with("kinesis:GetRecords")).expect("boundary blocks kinesis in prod");
+        assert!(kinesis.explanation.contains("FlinkBoundary"), "{}", kinesis.explanation);
+        let kms = access.iter().filter(|r| r.subject.starts_with("kms:")).count();
+        assert_eq!(kms, 6, "both service principals × their actions: {access:#?}");
+
+        // and the findings
+        let checks: std::collections::BTreeSet<CheckId> = eval.findings.iter().map(|f| f.check).collect();
+        for c in [CheckId::DriftScp, CheckId::DriftPermissionBoundary, CheckId::DriftCheckpointConfig, CheckId::DriftResourcePolicy, CheckId::DriftAccessDecision,
+                  CheckId::CheckpointingDisabled, CheckId::CmkServiceAccessDenied, CheckId::ExecutionRoleAccessDenied] {
+            assert!(checks.contains(&c), "{c} missing: {checks:?}");
+        }
+        for c in [CheckId::DriftIdentityPolicy, CheckId::DriftTrustPolicy, CheckId::DriftRuntime, CheckId::DriftSnapshotConfig, CheckId::DriftRcp] {
+            assert!(!checks.contains(&c), "{c} is noise");
+        }
+        // the prod denial names the exact policy, statement and OU
+        let denied = eval.findings.iter().find(|f| f.check == CheckId::ExecutionRoleAccessDenied && f.account_id == PROD && f.subject.starts_with("s3:GetObject ")).unwrap();
+        assert!(denied.detail.contains("SCP RestrictCodeBuckets statement #1 (Sid DenyCodeReadsOutsideVpce) attached at Root/Workloads/Prod/PCI (ou-pci)"), "{}", denied.detail);
+        // dev is fine
+        assert!(eval.access.iter().filter(|d| d.account_id == DEV).all(|d| d.outcome == AccessOutcome::Allowed));
     }
 }

@@ -4,11 +4,11 @@
 //! count. Statements are paired by identical meaning first, then by Sid;
 //! the rest are added or removed.
 //!
-//! Interim: this canonical comparison stands in until the policy engine's
-//! semantic diff (`policy::diff`) is merged; the output type stays.
+//! The comparison itself is the policy engine's (`policy::diff_documents`);
+//! this module adapts it to drift rows and handles unparsable documents.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::inventory::PolicyDoc;
 
@@ -36,15 +36,9 @@ impl StatementChange {
     pub fn describe(&self) -> String {
         let sid = self.sid.as_deref().map(|s| format!(" (Sid {s})")).unwrap_or_default();
         match self.kind {
-            ChangeKind::Added => format!("statement #{}{sid} only in target: {}", self.target_index.unwrap_or(0), self.target.as_deref().unwrap_or("")),
-            ChangeKind::Removed => format!("statement #{}{sid} only in baseline: {}", self.baseline_index.unwrap_or(0), self.baseline.as_deref().unwrap_or("")),
-            ChangeKind::Changed => format!(
-                "statement{sid} changed: baseline #{} {} → target #{} {}",
-                self.baseline_index.unwrap_or(0),
-                self.baseline.as_deref().unwrap_or(""),
-                self.target_index.unwrap_or(0),
-                self.target.as_deref().unwrap_or("")
-            ),
+            ChangeKind::Added => format!("statement{sid} only in target: {}", self.target.as_deref().unwrap_or("")),
+            ChangeKind::Removed => format!("statement{sid} only in baseline: {}", self.baseline.as_deref().unwrap_or("")),
+            ChangeKind::Changed => format!("statement{sid} changed: {} → {}", self.baseline.as_deref().unwrap_or(""), self.target.as_deref().unwrap_or("")),
         }
     }
 }
@@ -103,139 +97,37 @@ pub fn diff_docs(baseline: &PolicyDoc, target: &PolicyDoc) -> PolicyDelta {
     }
 }
 
+/// Compares two parsed JSON documents with the policy engine's semantic
+/// diff (`policy::diff_documents`); a document the engine cannot compile is
+/// compared as text and says why.
 pub fn diff_values(a: &Value, b: &Value) -> PolicyDelta {
-    let sa = statements(a);
-    let sb = statements(b);
-    let mut used_b = vec![false; sb.len()];
-    let mut unmatched_a = Vec::new();
-    for (ia, (sid_a, ca)) in sa.iter().enumerate() {
-        match sb.iter().enumerate().position(|(ib, (_, cb))| !used_b[ib] && cb == ca) {
-            Some(ib) => used_b[ib] = true,
-            None => unmatched_a.push((ia, sid_a.clone(), ca.clone())),
-        }
-        let _ = sid_a;
-    }
-    let mut changes = Vec::new();
-    for (ia, sid_a, ca) in unmatched_a {
-        let partner = sid_a.as_ref().and_then(|sid| sb.iter().enumerate().position(|(ib, (sid_b, _))| !used_b[ib] && sid_b.as_ref() == Some(sid)));
-        match partner {
-            Some(ib) => {
-                used_b[ib] = true;
+    match crate::policy::diff_documents(a, b) {
+        Ok(diff) => {
+            let mut changes = Vec::new();
+            for s in &diff.changed {
                 changes.push(StatementChange {
                     kind: ChangeKind::Changed,
-                    sid: sid_a,
-                    baseline_index: Some(ia),
-                    target_index: Some(ib),
-                    baseline: Some(ca),
-                    target: Some(sb[ib].1.clone()),
+                    sid: Some(s.sid.clone()),
+                    baseline_index: None,
+                    target_index: None,
+                    baseline: Some(s.before.to_string()),
+                    target: Some(format!("{} [{}]", s.after, s.details().join("; "))),
                 });
             }
-            None => changes.push(StatementChange {
-                kind: ChangeKind::Removed,
-                sid: sid_a,
-                baseline_index: Some(ia),
-                target_index: None,
-                baseline: Some(ca),
-                target: None,
-            }),
-        }
-    }
-    for (ib, (sid_b, cb)) in sb.iter().enumerate() {
-        if !used_b[ib] {
-            changes.push(StatementChange {
-                kind: ChangeKind::Added,
-                sid: sid_b.clone(),
-                baseline_index: None,
-                target_index: Some(ib),
-                baseline: None,
-                target: Some(cb.clone()),
-            });
-        }
-    }
-    if changes.is_empty() {
-        PolicyDelta::Same
-    } else {
-        PolicyDelta::Statements(changes)
-    }
-}
-
-/// (Sid, canonical JSON without the Sid) of each statement.
-fn statements(doc: &Value) -> Vec<(Option<String>, String)> {
-    let list = match doc.get("Statement") {
-        Some(Value::Array(items)) => items.clone(),
-        Some(single @ Value::Object(_)) => vec![single.clone()],
-        _ => Vec::new(),
-    };
-    list.iter()
-        .map(|s| {
-            let sid = s.get("Sid").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
-            let mut canon = Map::new();
-            if let Value::Object(map) = s {
-                for (key, value) in map {
-                    if key == "Sid" {
-                        continue;
-                    }
-                    let v = match key.as_str() {
-                        "Action" | "NotAction" => set_of(value, true),
-                        "Resource" | "NotResource" => set_of(value, false),
-                        "Principal" | "NotPrincipal" => principal(value),
-                        "Condition" => condition(value),
-                        _ => value.clone(),
-                    };
-                    canon.insert(key.clone(), v);
-                }
+            for s in &diff.removed {
+                changes.push(StatementChange { kind: ChangeKind::Removed, sid: s.sid.clone(), baseline_index: None, target_index: None, baseline: Some(s.to_string()), target: None });
             }
-            let mut sorted: Vec<(String, Value)> = canon.into_iter().collect();
-            sorted.sort_by(|a, b| a.0.cmp(&b.0));
-            (sid, Value::Object(sorted.into_iter().collect()).to_string())
-        })
-        .collect()
-}
-
-fn set_of(value: &Value, lower: bool) -> Value {
-    let mut items: Vec<String> = match value {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).collect(),
-        other => vec![other.to_string()],
-    };
-    if lower {
-        items.iter_mut().for_each(|s| *s = s.to_ascii_lowercase());
-    }
-    items.sort();
-    items.dedup();
-    Value::Array(items.into_iter().map(Value::String).collect())
-}
-
-fn principal(value: &Value) -> Value {
-    match value {
-        Value::String(s) if s == "*" => principal(&serde_json::json!({"AWS": "*"})),
-        Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = map.iter().map(|(k, v)| (k.clone(), set_of(v, false))).collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(entries.into_iter().collect())
+            for s in &diff.added {
+                changes.push(StatementChange { kind: ChangeKind::Added, sid: s.sid.clone(), baseline_index: None, target_index: None, baseline: None, target: Some(s.to_string()) });
+            }
+            if changes.is_empty() { PolicyDelta::Same } else { PolicyDelta::Statements(changes) }
         }
-        other => other.clone(),
+        Err(_) => PolicyDelta::Unparsed {
+            baseline_error: crate::policy::Policy::from_value(a).err().map(|e| e.to_string()),
+            target_error: crate::policy::Policy::from_value(b).err().map(|e| e.to_string()),
+            text_equal: a == b,
+        },
     }
-}
-
-fn condition(value: &Value) -> Value {
-    let Value::Object(ops) = value else { return value.clone() };
-    let mut out: Vec<(String, Value)> = ops
-        .iter()
-        .map(|(op, keys)| {
-            let inner = match keys {
-                Value::Object(k) => {
-                    let mut e: Vec<(String, Value)> = k.iter().map(|(key, v)| (key.to_ascii_lowercase(), set_of(v, false))).collect();
-                    e.sort_by(|a, b| a.0.cmp(&b.0));
-                    Value::Object(e.into_iter().collect())
-                }
-                other => other.clone(),
-            };
-            (op.to_ascii_lowercase(), inner)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Value::Object(out.into_iter().collect())
 }
 
 #[cfg(test)]
