@@ -6,6 +6,8 @@
 
 pub mod checks;
 pub mod config;
+pub mod drift;
+pub mod evaluate;
 pub mod findings;
 pub mod inventory;
 pub mod policy;
