@@ -5,7 +5,9 @@
 //! (the snapshot) → evaluate (checks, policy engine, drift) → report.
 
 pub mod checks;
+pub mod collect;
 pub mod config;
 pub mod findings;
 pub mod inventory;
+pub mod plan;
 pub mod severity;
