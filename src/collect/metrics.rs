@@ -28,10 +28,12 @@ pub struct Window {
 }
 
 impl Window {
-    /// `hours` back from `now`, both ends aligned down to the period.
+    /// `hours` ending at `now` rounded up to the next period boundary (so
+    /// the latest, still open period is included); both ends are aligned.
     pub fn ending_at(now: DateTime<Utc>, hours: u32) -> Self {
         let period = i64::from(PERIOD_SECS);
-        let end_secs = now.timestamp() - now.timestamp().rem_euclid(period);
+        let rem = now.timestamp().rem_euclid(period);
+        let end_secs = if rem == 0 { now.timestamp() } else { now.timestamp() - rem + period };
         let end = DateTime::<Utc>::from_timestamp(end_secs, 0).unwrap_or(now);
         Self { start: end - chrono::Duration::hours(i64::from(hours)), end }
     }
@@ -160,7 +162,7 @@ mod tests {
         let now = DateTime::<Utc>::from_timestamp(1_700_000_123, 0).unwrap();
         let w = Window::ending_at(now, 24);
         assert_eq!(w.end.timestamp() % 300, 0);
-        assert!(w.end <= now);
+        assert!(w.end >= now && w.end - now < chrono::Duration::seconds(300));
         assert_eq!((w.end - w.start).num_hours(), 24);
     }
 }
