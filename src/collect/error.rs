@@ -136,7 +136,8 @@ const DENIED: &[&str] = &[
 
 /// Token errors that, on a regional endpoint, mean the opt-in region is not
 /// enabled for the account (the credentials are unknown there).
-const REGION_DISABLED: &[&str] = &["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired"];
+const REGION_DISABLED: &[&str] =
+    &["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired", "InvalidAccessKeyId"];
 
 const THROTTLED: &[&str] = &[
     "Throttling",
@@ -209,7 +210,7 @@ mod tests {
 
     #[test]
     fn token_errors_mean_region_disabled_only_on_regional_calls() {
-        for code in ["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"] {
+        for code in ["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "InvalidAccessKeyId"] {
             assert_eq!(classify(Some(code), Some(403), true), ErrorKind::RegionDisabled, "{code}");
             assert_eq!(classify(Some(code), Some(403), false), ErrorKind::Error, "{code}");
         }

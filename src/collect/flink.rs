@@ -129,7 +129,7 @@ impl Reader<'_> {
                 break;
             }
         }
-        out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        out.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(out)
     }
 
@@ -151,7 +151,7 @@ impl Reader<'_> {
                 break;
             }
         }
-        out.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        out.sort_by_key(|o| std::cmp::Reverse(o.started_at));
         let failed: Vec<usize> = out
             .iter()
             .enumerate()

@@ -125,7 +125,7 @@ pub async fn fetch(
         .map(|app| {
             let mut app_series = series.remove(app).unwrap_or_default();
             for points in app_series.values_mut() {
-                points.sort_by(|a, b| a.at.cmp(&b.at));
+                points.sort_by_key(|p| p.at);
                 points.dedup_by(|a, b| a.at == b.at);
             }
             let m = CheckpointMetrics {

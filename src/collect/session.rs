@@ -265,7 +265,8 @@ pub async fn assume_account(
 ) -> Result<AccountSession, AwsError> {
     let sts = base.sts();
     let started = tokio::time::Instant::now();
-    let mut delay = Duration::from_secs(2);
+    // Short first waits so a small budget (tests) still retries a few times.
+    let mut delay = (settings.retry_budget / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
     let first = loop {
         match assume_once(&sts, &base.calls, account_id, role_arn, settings).await {
             Ok(creds) => break creds,
