@@ -97,12 +97,33 @@ pub enum Pool {
     Org,
 }
 
+/// Stops a running scan early (interrupt, time budget): every AWS call not
+/// yet sent fails fast with code `Interrupted`, so the scan winds down and
+/// still returns an inventory, with coverage rows saying what was cut.
+#[derive(Debug, Clone, Default)]
+pub struct StopHandle(Arc<Mutex<Option<String>>>);
+
+impl StopHandle {
+    /// Requests the stop; the first reason given is kept.
+    pub fn stop(&self, reason: impl Into<String>) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.get_or_insert_with(|| reason.into());
+        }
+    }
+
+    /// Why the scan was stopped, if it was.
+    pub fn reason(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|r| r.clone())
+    }
+}
+
 /// The shared limiter and counters of one run.
 #[derive(Debug, Clone)]
 pub struct Calls {
     main: Arc<Semaphore>,
     org: Arc<Semaphore>,
     pub stats: CallStats,
+    pub stop: StopHandle,
 }
 
 impl Calls {
@@ -111,6 +132,7 @@ impl Calls {
             main: Arc::new(Semaphore::new(concurrency.max(1))),
             org: Arc::new(Semaphore::new(org_concurrency.max(1))),
             stats: CallStats::default(),
+            stop: StopHandle::default(),
         }
     }
 
@@ -128,6 +150,9 @@ impl Calls {
         };
         let span = tracing::debug_span!("aws", account = loc.account, region = loc.region, op = operation);
         let _permit = semaphore.acquire().await;
+        if let Some(reason) = self.stop.reason() {
+            return Err(AwsError::local(operation, "Interrupted", format!("not sent: scan stopped ({reason})")));
+        }
         let result = fut.instrument(span.clone()).await;
         result.map_err(|err| {
             let mapped = AwsError::from_sdk(operation, &err, loc.regional());
@@ -150,5 +175,18 @@ mod tests {
         let snap = stats.snapshot();
         assert_eq!(snap.get("iam:GetRole"), Some(&2));
         assert_eq!(snap.get("sts:AssumeRole"), Some(&1));
+    }
+
+    #[tokio::test]
+    async fn stopped_calls_fail_fast_without_sending() {
+        let calls = Calls::new(2, 1);
+        calls.stop.stop("interrupt");
+        calls.stop.stop("second reason ignored");
+        let loc = Loc { account: "1", region: "us-east-1" };
+        let fut = async { Ok::<(), SdkError<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError, HttpResponse>>(()) };
+        let err = calls.call(Pool::Main, loc, "sts:GetCallerIdentity", fut).await.unwrap_err();
+        assert_eq!(err.code.as_deref(), Some("Interrupted"));
+        assert!(err.to_string().contains("interrupt"));
+        assert_eq!(calls.stop.reason().as_deref(), Some("interrupt"));
     }
 }

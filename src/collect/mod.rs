@@ -34,6 +34,7 @@ use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
 
+pub use calls::StopHandle;
 pub use doctor::DoctorStep;
 pub use error::{AwsError, ErrorKind};
 pub use org::{CallerIdentity, OrgView};
@@ -92,6 +93,13 @@ impl Collector {
     /// AWS calls made so far, keyed `service:Operation`.
     pub fn api_calls(&self) -> BTreeMap<String, u64> {
         self.calls.stats.snapshot()
+    }
+
+    /// A handle that stops this collector's scan early (Ctrl-C,
+    /// `--max-duration`); the scan then returns what it has, with
+    /// `RunInfo::interrupted` set and `Interrupted` coverage rows.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.calls.stop.clone()
     }
 
     pub fn run_id(&self) -> &str {

@@ -60,7 +60,7 @@ impl Collector {
                 metrics_window_start: Some(window.start),
                 metrics_window_end: Some(window.end),
                 api_calls: self.api_calls(),
-                interrupted: None,
+                interrupted: self.calls.stop.reason(),
             },
             organization: plan.org.organization.clone(),
             accounts,
