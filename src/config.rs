@@ -622,3 +622,73 @@ mod tests {
         assert!(!serde_json::to_string(&a).unwrap().contains("secret-1"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "[aws]", "[accounts]", "[checks]", "[checks.severity]", "[[compare]]", "[[suppress]]", "[[require]]", "[output]",
+        "role_name", "regions", "concurrency", "session_duration_secs", "fail_on", "include_ous", "baseline",
+        "target", "app_pattern", "check", "expires", "reason", "formats", "dir", "\"snapshot-stale\"", "action",
+    ];
+    const VALUES: &[&str] = &[
+        "\"x\"", "0", "-1", "99999999999999999999", "1e309", "[]", "[\"us-east-1\"]", "\"(\"", "\"off\"", "true",
+        "{}", "\"<script>\"", "\"2027-13-45\"", "\"\u{0}\"", "nan", "\"high\"", "\"runtime-end-of-support\"",
+    ];
+
+    fn toml_like() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            (0..KEYS.len(), 0..VALUES.len(), any::<bool>()).prop_map(|(k, v, header)| {
+                if header || KEYS[k].starts_with('[') { KEYS[k].to_string() } else { format!("{} = {}", KEYS[k], VALUES[v]) }
+            }),
+            0..12,
+        )
+        .prop_map(|lines| lines.join("\n"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Hostile or random configs never panic, and every rejection says
+        /// something a person can act on.
+        #[test]
+        fn random_configs_error_clearly(text in toml_like()) {
+            match FileConfig::parse(&text) {
+                Err(message) => prop_assert!(message.len() > 10, "unhelpful: {message}"),
+                Ok(file) => {
+                    if let Err(err) = Config::resolve(file, Overrides::default()) {
+                        let message = err.to_string();
+                        prop_assert!(message.contains('`') || message.contains("config"), "unhelpful: {message}");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let text = String::from_utf8_lossy(&bytes);
+            if let Ok(file) = FileConfig::parse(&text) {
+                let _ = Config::resolve(file, Overrides::default());
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_config_is_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.toml");
+        std::fs::write(&path, vec![b'#'; (MAX_CONFIG_BYTES + 1) as usize]).unwrap();
+        let err = Config::load(Some(&path), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("limit"), "{err}");
+    }
+
+    #[test]
+    fn missing_config_file_names_the_path() {
+        let err = Config::load(Some(Path::new("/nonexistent/fleetscan.toml")), Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/fleetscan.toml"), "{err}");
+    }
+}

@@ -10,4 +10,7 @@ pub mod config;
 pub mod findings;
 pub mod inventory;
 pub mod plan;
+pub mod policy;
 pub mod severity;
+pub mod cli;
+pub mod exit;

@@ -1,3 +1,3 @@
-fn main() {
-    println!("fleetscan {}", env!("CARGO_PKG_VERSION"));
+fn main() -> std::process::ExitCode {
+    fleetscan::cli::main()
 }

@@ -3,3 +3,4 @@
 //! place, the sink.
 
 pub mod catalog;
+pub mod catalog_cmd;

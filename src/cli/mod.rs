@@ -1,0 +1,42 @@
+//! Wires the stages together for each command and maps results to exit codes.
+
+pub mod args;
+mod explain;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::exit::Outcome;
+use args::{Cli, Command};
+
+/// Parses the command line, runs the command, returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // --help and --version are not errors.
+            let code = if err.use_stderr() { Outcome::Fatal.code() } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    logging::init(cli.verbose, cli.quiet);
+    let outcome = match run(cli.command) {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            Outcome::Fatal
+        }
+    };
+    ExitCode::from(outcome.code())
+}
+
+fn run(command: Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Checks(args) => crate::checks::catalog_cmd::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        other => anyhow::bail!("command {other:?} is not wired yet"),
+    }
+}
