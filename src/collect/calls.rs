@@ -95,6 +95,9 @@ pub enum Pool {
     Main,
     /// `aws.org_concurrency`: Organizations calls (throttled hard by AWS).
     Org,
+    /// No permit: credential refreshes, which run *inside* a call that
+    /// already holds one (taking another could deadlock a full pool).
+    Unpooled,
 }
 
 /// Stops a running scan early (interrupt, time budget): every AWS call not
@@ -145,11 +148,15 @@ impl Calls {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let semaphore = match pool {
-            Pool::Main => &self.main,
-            Pool::Org => &self.org,
+            Pool::Main => Some(&self.main),
+            Pool::Org => Some(&self.org),
+            Pool::Unpooled => None,
         };
         let span = tracing::debug_span!("aws", account = loc.account, region = loc.region, op = operation);
-        let _permit = semaphore.acquire().await;
+        let _permit = match semaphore {
+            Some(semaphore) => Some(semaphore.acquire().await),
+            None => None,
+        };
         if let Some(reason) = self.stop.reason() {
             return Err(AwsError::local(operation, "Interrupted", format!("not sent: scan stopped ({reason})")));
         }

@@ -40,7 +40,16 @@ pub async fn load_base(aws: &AwsConfig) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry)
         .timeout_config(timeouts)
-        .identity_cache(IdentityCache::lazy().buffer_time(REFRESH_BEFORE_EXPIRY).build())
+        .identity_cache(
+            IdentityCache::lazy()
+                .buffer_time(REFRESH_BEFORE_EXPIRY)
+                // AssumeRole refreshes may be retried through throttling.
+                .load_timeout(Duration::from_secs(aws.operation_timeout_secs))
+                // One partition per assumed account (default 64 would churn
+                // in large organizations; the providers cache anyway).
+                .max_partitions(100_000)
+                .build(),
+        )
         .load()
         .await
 }
@@ -158,8 +167,9 @@ impl AccountSession {
     }
 }
 
-/// What AssumeRole needs besides the target account.
-#[derive(Debug, Clone)]
+/// What AssumeRole needs besides the target account. `Debug` leaves the
+/// external id out.
+#[derive(Clone)]
 pub struct AssumeSettings {
     pub role_name: String,
     pub external_id: Option<String>,
@@ -167,6 +177,18 @@ pub struct AssumeSettings {
     pub session_name: String,
     /// How long AccessDenied is retried (role propagation).
     pub retry_budget: Duration,
+}
+
+impl std::fmt::Debug for AssumeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeSettings")
+            .field("role_name", &self.role_name)
+            .field("external_id", &self.external_id.as_ref().map(|_| "** redacted **"))
+            .field("duration_secs", &self.duration_secs)
+            .field("session_name", &self.session_name)
+            .field("retry_budget", &self.retry_budget)
+            .finish()
+    }
 }
 
 impl AssumeSettings {
@@ -201,7 +223,7 @@ impl AssumedRoleProvider {
             return Ok(current.clone());
         }
         tracing::debug!(account = %self.account_id, role = %self.role_arn, "refreshing assumed-role credentials");
-        let fresh = assume_once(&self.sts, &self.calls, &self.account_id, &self.role_arn, &self.settings)
+        let fresh = assume_once(&self.sts, &self.calls, Pool::Unpooled, &self.account_id, &self.role_arn, &self.settings)
             .await
             .map_err(CredentialsError::provider_error)?;
         *current = fresh.clone();
@@ -229,6 +251,7 @@ pub fn needs_refresh(expiry: Option<SystemTime>, now: SystemTime) -> bool {
 async fn assume_once(
     sts: &aws_sdk_sts::Client,
     calls: &Calls,
+    pool: Pool,
     account_id: &str,
     role_arn: &str,
     settings: &AssumeSettings,
@@ -240,7 +263,7 @@ async fn assume_once(
         .duration_seconds(settings.duration_secs)
         .set_external_id(settings.external_id.clone());
     let loc = Loc { account: account_id, region: GLOBAL_REGION };
-    let output = calls.call(Pool::Main, loc, "sts:AssumeRole", request.send()).await?;
+    let output = calls.call(pool, loc, "sts:AssumeRole", request.send()).await?;
     let creds = output
         .credentials()
         .ok_or_else(|| AwsError::local("sts:AssumeRole", "MissingCredentials", "AssumeRole returned no credentials"))?;
@@ -268,7 +291,7 @@ pub async fn assume_account(
     // Short first waits so a small budget (tests) still retries a few times.
     let mut delay = (settings.retry_budget / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
     let first = loop {
-        match assume_once(&sts, &base.calls, account_id, role_arn, settings).await {
+        match assume_once(&sts, &base.calls, Pool::Main, account_id, role_arn, settings).await {
             Ok(creds) => break creds,
             Err(err) if err.kind == ErrorKind::Denied && started.elapsed() + delay <= settings.retry_budget => {
                 tracing::info!(account = account_id, role = role_arn, "AssumeRole denied; retrying in {:?} (role may be propagating)", delay);
@@ -312,6 +335,18 @@ mod tests {
         assert!(!needs_refresh(Some(now + Duration::from_secs(3600)), now));
         assert!(needs_refresh(Some(now + Duration::from_secs(60)), now));
         assert!(needs_refresh(Some(now - Duration::from_secs(60)), now));
+    }
+
+    #[test]
+    fn debug_redacts_the_external_id() {
+        let settings = AssumeSettings {
+            role_name: "Audit".into(),
+            external_id: Some("s3cr3t".into()),
+            duration_secs: 3600,
+            session_name: "fleetscan-x".into(),
+            retry_budget: Duration::ZERO,
+        };
+        assert!(!format!("{settings:?}").contains("s3cr3t"));
     }
 
     #[test]
