@@ -380,3 +380,40 @@ async fn faults_become_coverage_rows_without_losing_other_data() {
     c.check(!inv.is_complete(), "the scan is incomplete");
     c.finish("");
 }
+
+/// `doctor` passes against a healthy fleet and names the fix when AssumeRole
+/// is denied; with latency on every call, accounts × regions are scanned
+/// concurrently (the scan takes far less than its calls laid end to end).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_and_concurrency() {
+    let emu = Emulator::start(&fleet("integration.json"));
+    let _env = own_env(&emu);
+    let config = config("");
+    let mut c = Checks::default();
+
+    let steps = fleetscan::collect::doctor::doctor(&config, "20260101T000000Z", None).await;
+    c.check(steps.last().map(|s| s.ok && s.detail.contains("assumed")).unwrap_or(false), format!("doctor picks a member account: {:?}", steps.last()));
+    let steps = fleetscan::collect::doctor::doctor(&config, "20260101T000000Z", Some("prod-payments")).await;
+    let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
+    c.eq(names, vec!["caller-identity", "organizations", "assume-role"], "doctor steps");
+    c.check(steps.iter().all(|s| s.ok), format!("doctor passes: {steps:#?}"));
+
+    emu.set_faults(&serde_json::json!({"assume_role_denied": ["111111111111"]}));
+    let steps = fleetscan::collect::doctor::doctor(&config, "20260101T000000Z", Some("111111111111")).await;
+    let last = steps.last();
+    c.eq(last.map(|s| s.name.as_str()), Some("assume-role"), "doctor reaches assume-role");
+    c.check(last.map(|s| !s.ok && s.hint.as_deref().unwrap_or("").contains("trusts")).unwrap_or(false), format!("denied AssumeRole has a hint: {last:?}"));
+
+    let latency_ms = 100u64;
+    emu.set_faults(&serde_json::json!({"latency_ms": latency_ms}));
+    emu.clear_requests();
+    let started = std::time::Instant::now();
+    let (inv, _) = scan(&config).await;
+    let elapsed = started.elapsed();
+    let calls = emu.requests().len() as u64;
+    let serial = std::time::Duration::from_millis(calls * latency_ms);
+    c.check(inv.coverage.iter().all(|r| r.status == CoverageStatus::Ok), "latency scan complete");
+    c.check(elapsed * 4 < serial, format!("scan took {elapsed:?} for {calls} calls of {latency_ms} ms (serial {serial:?})"));
+    eprintln!("latency scan: {elapsed:?} for {calls} calls (serial would be {serial:?})");
+    c.finish("");
+}

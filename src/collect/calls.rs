@@ -184,13 +184,38 @@ mod tests {
         assert_eq!(snap.get("sts:AssumeRole"), Some(&1));
     }
 
+    type StsResult = Result<(), SdkError<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError, HttpResponse>>;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pool_bounds_calls_in_flight() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Calls::new(3, 1);
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let work = (0..12).map(|_| {
+            let (in_flight, peak) = (in_flight.clone(), peak.clone());
+            let fut = async move {
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                StsResult::Ok(())
+            };
+            let calls = calls.clone();
+            async move { calls.call(Pool::Main, Loc { account: "1", region: "us-east-1" }, "sts:GetCallerIdentity", fut).await }
+        });
+        let results = futures::future::join_all(work).await;
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+    }
+
     #[tokio::test]
     async fn stopped_calls_fail_fast_without_sending() {
         let calls = Calls::new(2, 1);
         calls.stop.stop("interrupt");
         calls.stop.stop("second reason ignored");
         let loc = Loc { account: "1", region: "us-east-1" };
-        let fut = async { Ok::<(), SdkError<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError, HttpResponse>>(()) };
+        let fut = async { StsResult::Ok(()) };
         let err = calls.call(Pool::Main, loc, "sts:GetCallerIdentity", fut).await.unwrap_err();
         assert_eq!(err.code.as_deref(), Some("Interrupted"));
         assert!(err.to_string().contains("interrupt"));
