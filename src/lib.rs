@@ -7,5 +7,6 @@
 pub mod checks;
 pub mod config;
 pub mod findings;
+pub mod report;
 pub mod inventory;
 pub mod severity;
