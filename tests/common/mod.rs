@@ -254,6 +254,7 @@ pub fn finding(check: CheckId, severity: Severity, account_id: &str, account_nam
         detail: detail.into(),
         evidence,
         suppression: None,
+        expired_suppression: None,
     }
 }
 
@@ -331,8 +332,9 @@ pub fn small_evaluation() -> Evaluation {
         new: vec![findings[1].finding_id.clone(), findings[6].finding_id.clone()],
         resolved: vec![resolved],
         still_open: 6,
+        now_suppressed: vec![],
     };
-    Evaluation { open_by_severity: open_by_severity(&findings), findings, drift, since_previous: Some(since_previous) }
+    Evaluation { open_by_severity: open_by_severity(&findings), findings, drift, since_previous: Some(since_previous), ..Default::default() }
 }
 
 /// 5,000 accounts × 2 apps (10,000 apps), 24 h of 5-minute metrics each,
@@ -396,6 +398,6 @@ pub fn large_fleet(accounts: usize) -> (Inventory, Evaluation) {
         accounts: inventory_accounts,
         coverage: coverage_rows,
     };
-    let evaluation = Evaluation { open_by_severity: open_by_severity(&findings), findings, drift, since_previous: None };
+    let evaluation = Evaluation { open_by_severity: open_by_severity(&findings), findings, drift, since_previous: None, ..Default::default() };
     (inventory, evaluation)
 }
