@@ -64,6 +64,11 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     let target = Target { account: ctx.account(), region: ctx.region(), resource: &app.arn };
     let effective = app.checkpoint.effective;
     let checks = &ctx.config.checks;
+    // SQL-1_0 applications have no Flink configuration, so no checkpoints
+    // to judge (runtime-end-of-support covers them).
+    if app.checkpoint.configuration_type.is_empty() {
+        return;
+    }
 
     if !effective.enabled {
         sink.emit(
@@ -187,6 +192,15 @@ mod tests {
 
     fn fired(found: &[(CheckId, String)], id: CheckId) -> bool {
         found.iter().any(|(c, _)| *c == id)
+    }
+
+    #[test]
+    fn sql_applications_without_flink_configuration_are_not_judged() {
+        let inv = one(|a| {
+            a.runtime = "SQL-1_0".into();
+            a.checkpoint = CheckpointConfig::default();
+        });
+        assert!(run(&inv, &Config::default()).is_empty());
     }
 
     #[test]
