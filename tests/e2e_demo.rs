@@ -120,6 +120,35 @@ fn demo_prod_vs_dev_and_night_over_night() {
     let suppressed: Vec<_> = findings.iter().filter(|r| column(&fh, r, "status") == "suppressed").collect();
     assert_eq!(suppressed.len(), 1, "the demo's one suppression applies");
 
+    // Every call the scan made is covered by the least-privilege audit
+    // policies shipped in config/iam (sts:GetCallerIdentity needs none).
+    let policy_actions: Vec<String> = ["fleetscan-org-read.json", "fleetscan-member-read.json"]
+        .iter()
+        .flat_map(|file| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iam").join(file);
+            let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("policy")).expect("json");
+            doc["Statement"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|st| match &st["Action"] {
+                    Value::String(a) => vec![a.clone()],
+                    Value::Array(list) => list.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect(),
+                    _ => vec![],
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let stackset = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iam/fleetscan-audit-stackset.yaml")).expect("stackset");
+    let calls = snapshot["run"]["api_calls"].as_object().expect("api_calls");
+    assert!(calls.len() > 10, "call counter filled: {calls:?}");
+    for action in calls.keys().filter(|a| *a != "sts:GetCallerIdentity") {
+        assert!(policy_actions.contains(action), "{action} is not in config/iam policies");
+        if !action.starts_with("organizations:") && !action.starts_with("sts:") {
+            assert!(stackset.contains(action.as_str()), "{action} is not granted by the StackSet role");
+        }
+    }
+
     // fleetscan only reads: after seeding, the emulator saw no write call.
     for request in emu.requests() {
         let operation = request["operation"].as_str().unwrap_or_default();
