@@ -115,20 +115,7 @@ impl<'a, 'o> Pair<'a, 'o> {
     // -- SCP / RCP chains ------------------------------------------------------
 
     fn level_label(&self, account: &Account, level: &PolicyLevel) -> String {
-        if level.target_id == account.id {
-            format!("account {} ({})", account.id, account.name)
-        } else if level.target_id.starts_with("r-") {
-            "Root".to_owned()
-        } else {
-            let path = self
-                .inv
-                .organization
-                .as_ref()
-                .and_then(|o| o.organizational_units.iter().find(|u| u.id == level.target_id))
-                .map(|u| u.path.clone())
-                .unwrap_or_else(|| level.target_name.clone());
-            format!("{path} ({})", level.target_id)
-        }
+        crate::checks::access::level_label(self.inv, account, level)
     }
 
     fn org_chain(&mut self, kind: OrgPolicyKind, nb: &Normalizer, nt: &Normalizer) {
