@@ -506,14 +506,61 @@ pub struct CheckpointMetrics {
     pub window_start: Option<DateTime<Utc>>,
     pub window_end: Option<DateTime<Utc>>,
     pub period_secs: i32,
-    /// Series keyed by metric name (`numberOfFailedCheckpoints`, ...), oldest first.
-    pub series: BTreeMap<String, Vec<MetricPoint>>,
+    /// Series keyed by metric name (`numberOfFailedCheckpoints`, ...).
+    pub series: BTreeMap<String, MetricSeries>,
 }
 
+/// One metric over the window, compactly: a value (or nothing) per period
+/// from `start`. Ten thousand apps × five metrics × a day stay a few MB.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MetricSeries {
+    pub start: Option<DateTime<Utc>>,
+    pub period_secs: i32,
+    /// Oldest first; `None` where CloudWatch had no data for that period.
+    pub values: Vec<Option<f32>>,
+}
+
+/// One point of a series, for the code that reads them.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct MetricPoint {
     pub at: DateTime<Utc>,
     pub value: f64,
+}
+
+impl MetricSeries {
+    /// Buckets points by `period_secs` from the earliest one; a later point
+    /// in the same period replaces an earlier one.
+    pub fn from_points(period_secs: i32, mut points: Vec<MetricPoint>) -> Self {
+        let period = i64::from(period_secs.max(1));
+        points.sort_by_key(|p| p.at);
+        let Some(start) = points.first().map(|p| p.at) else {
+            return Self { start: None, period_secs, values: Vec::new() };
+        };
+        let mut values: Vec<Option<f32>> = Vec::new();
+        for point in points {
+            let index = usize::try_from((point.at - start).num_seconds() / period).unwrap_or(0);
+            if values.len() <= index {
+                values.resize(index + 1, None);
+            }
+            // f32 holds counts and milliseconds exactly up to 16.7 million.
+            values[index] = Some(point.value as f32);
+        }
+        Self { start: Some(start), period_secs, values }
+    }
+
+    pub fn points(&self) -> Vec<MetricPoint> {
+        let Some(start) = self.start else { return Vec::new() };
+        self.values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                v.map(|value| MetricPoint {
+                    at: start + chrono::Duration::seconds(i as i64 * i64::from(self.period_secs)),
+                    value: f64::from(value),
+                })
+            })
+            .collect()
+    }
 }
 
 pub mod metric_names {
@@ -526,8 +573,14 @@ pub mod metric_names {
 }
 
 impl CheckpointMetrics {
-    pub fn points(&self, metric: &str) -> &[MetricPoint] {
-        self.series.get(metric).map(Vec::as_slice).unwrap_or(&[])
+    /// The points of one metric, oldest first.
+    pub fn points(&self, metric: &str) -> Vec<MetricPoint> {
+        self.series.get(metric).map(MetricSeries::points).unwrap_or_default()
+    }
+
+    /// Stores a metric's points compactly at this window's period.
+    pub fn set_points(&mut self, metric: &str, points: Vec<MetricPoint>) {
+        self.series.insert(metric.to_owned(), MetricSeries::from_points(self.period_secs, points));
     }
 
     /// How much the cumulative `numberOfFailedCheckpoints` grew inside the
@@ -675,9 +728,20 @@ mod tests {
             .enumerate()
             .map(|(i, v)| MetricPoint { at: start + chrono::Duration::minutes(i as i64 * 5), value: *v })
             .collect();
-        let mut series = BTreeMap::new();
-        series.insert(metric_names::FAILED_CHECKPOINTS.to_owned(), points);
-        CheckpointMetrics { series, period_secs: 300, ..Default::default() }
+        let mut metrics = CheckpointMetrics { period_secs: 300, ..Default::default() };
+        metrics.set_points(metric_names::FAILED_CHECKPOINTS, points);
+        metrics
+    }
+
+    #[test]
+    fn series_round_trip_with_gaps() {
+        let start = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let at = |minutes: i64, value: f64| MetricPoint { at: start + chrono::Duration::minutes(minutes), value };
+        let series = MetricSeries::from_points(300, vec![at(10, 3.0), at(0, 1.0), at(5, 2.0), at(25, 7.5)]);
+        assert_eq!(series.values, vec![Some(1.0), Some(2.0), Some(3.0), None, None, Some(7.5)]);
+        assert_eq!(series.points(), vec![at(0, 1.0), at(5, 2.0), at(10, 3.0), at(25, 7.5)]);
+        let json = serde_json::to_string(&series).unwrap();
+        assert!(json.contains("[1.0,2.0,3.0,null,null,7.5]"), "{json}");
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub fn set_metric(app: &mut FlinkApp, metric: &str, values: &[f64]) {
         .enumerate()
         .map(|(i, v)| MetricPoint { at: end - Duration::minutes((n - 1 - i as i64) * 5), value: *v })
         .collect();
-    app.metrics.get_or_insert_with(Default::default).series.insert(metric.to_owned(), points);
+    app.metrics.get_or_insert_with(|| CheckpointMetrics { period_secs: 300, ..Default::default() }).set_points(metric, points);
 }
 
 #[derive(Debug, Clone)]

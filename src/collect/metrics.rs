@@ -1,7 +1,8 @@
 //! Checkpoint metrics: one CloudWatch GetMetricData per account × region for
 //! all its apps (split beyond 500 queries, pages followed), namespace
-//! `AWS/KinesisAnalytics`, dimension `Application=<name>`, period 300 s,
-//! statistic Maximum.
+//! `AWS/KinesisAnalytics`, dimension `Application=<name>`, statistic
+//! Maximum, at a period that keeps each series to at most
+//! [`MAX_POINTS`] points (300 s for windows up to 8 h, 900 s for a day).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,7 +16,12 @@ use super::session::AccountSession;
 use crate::inventory::{metric_names, CheckpointMetrics, MetricPoint};
 
 pub const NAMESPACE: &str = "AWS/KinesisAnalytics";
-pub const PERIOD_SECS: i32 = 300;
+/// Smallest period; a multiple of it keeps windows aligned across runs.
+pub const MIN_PERIOD_SECS: i32 = 300;
+/// Points kept per series: enough for the report's picture and the checks
+/// (cumulative counters and maxima survive coarser periods), small enough
+/// for 10,000 apps.
+pub const MAX_POINTS: i64 = 96;
 pub const STAT: &str = "Maximum";
 /// GetMetricData accepts at most 500 queries per call.
 pub const MAX_QUERIES: usize = 500;
@@ -25,17 +31,21 @@ pub const MAX_QUERIES: usize = 500;
 pub struct Window {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    pub period_secs: i32,
 }
 
 impl Window {
     /// `hours` ending at `now` rounded up to the next period boundary (so
     /// the latest, still open period is included); both ends are aligned.
     pub fn ending_at(now: DateTime<Utc>, hours: u32) -> Self {
-        let period = i64::from(PERIOD_SECS);
+        let span = i64::from(hours) * 3600;
+        let min = i64::from(MIN_PERIOD_SECS);
+        let period = ((span + MAX_POINTS * min - 1) / (MAX_POINTS * min)).max(1) * min;
         let rem = now.timestamp().rem_euclid(period);
         let end_secs = if rem == 0 { now.timestamp() } else { now.timestamp() - rem + period };
         let end = DateTime::<Utc>::from_timestamp(end_secs, 0).unwrap_or(now);
-        Self { start: end - chrono::Duration::hours(i64::from(hours)), end }
+        let period_secs = i32::try_from(period).unwrap_or(MIN_PERIOD_SECS);
+        Self { start: end - chrono::Duration::hours(i64::from(hours)), end, period_secs }
     }
 }
 
@@ -62,10 +72,10 @@ pub fn plan_queries(apps: &[String]) -> Vec<Vec<QuerySpec>> {
     all.chunks(MAX_QUERIES).map(<[QuerySpec]>::to_vec).collect()
 }
 
-fn query(spec: &QuerySpec) -> MetricDataQuery {
+fn query(spec: &QuerySpec, period_secs: i32) -> MetricDataQuery {
     let dimension = Dimension::builder().name("Application").value(&spec.app).build();
     let metric = Metric::builder().namespace(NAMESPACE).metric_name(spec.metric).dimensions(dimension).build();
-    let stat = MetricStat::builder().metric(metric).period(PERIOD_SECS).stat(STAT).build();
+    let stat = MetricStat::builder().metric(metric).period(period_secs).stat(STAT).build();
     MetricDataQuery::builder().id(&spec.id).metric_stat(stat).return_data(true).build()
 }
 
@@ -87,7 +97,7 @@ pub async fn fetch(
     let mut errors = Vec::new();
     for batch in plan_queries(apps) {
         let by_id: HashMap<&str, &QuerySpec> = batch.iter().map(|q| (q.id.as_str(), q)).collect();
-        let queries: Vec<MetricDataQuery> = batch.iter().map(query).collect();
+        let queries: Vec<MetricDataQuery> = batch.iter().map(|q| query(q, window.period_secs)).collect();
         let mut token: Option<String> = None;
         loop {
             let request = client
@@ -123,17 +133,15 @@ pub async fn fetch(
     let metrics = apps
         .iter()
         .map(|app| {
-            let mut app_series = series.remove(app).unwrap_or_default();
-            for points in app_series.values_mut() {
-                points.sort_by_key(|p| p.at);
-                points.dedup_by(|a, b| a.at == b.at);
-            }
-            let m = CheckpointMetrics {
+            let mut m = CheckpointMetrics {
                 window_start: Some(window.start),
                 window_end: Some(window.end),
-                period_secs: PERIOD_SECS,
-                series: app_series,
+                period_secs: window.period_secs,
+                series: BTreeMap::new(),
             };
+            for (metric, points) in series.remove(app).unwrap_or_default() {
+                m.set_points(&metric, points);
+            }
             (app.clone(), m)
         })
         .collect();
@@ -161,8 +169,15 @@ mod tests {
     fn window_is_aligned_to_the_period() {
         let now = DateTime::<Utc>::from_timestamp(1_700_000_123, 0).unwrap();
         let w = Window::ending_at(now, 24);
-        assert_eq!(w.end.timestamp() % 300, 0);
-        assert!(w.end >= now && w.end - now < chrono::Duration::seconds(300));
+        assert_eq!(w.period_secs, 900);
+        assert_eq!(w.end.timestamp() % 900, 0);
+        assert!(w.end >= now && w.end - now < chrono::Duration::seconds(900));
         assert_eq!((w.end - w.start).num_hours(), 24);
+        for hours in [1, 8, 24, 72, 24 * 63] {
+            let w = Window::ending_at(now, hours);
+            let points = i64::from(hours) * 3600 / i64::from(w.period_secs);
+            assert!(points <= MAX_POINTS && w.period_secs % MIN_PERIOD_SECS == 0, "{hours} h: {w:?}");
+        }
+        assert_eq!(Window::ending_at(now, 1).period_secs, 300);
     }
 }

@@ -609,7 +609,7 @@ fn chart(metrics: &CheckpointMetrics, interval_ms: Option<i64>, inventory: &Inve
 
     let mut max_per_bucket: Vec<Option<f64>> = vec![None; CHART_BUCKETS];
     let mut max_duration: f64 = 0.0;
-    for p in durations {
+    for p in &durations {
         if let Some(b) = bucket(p.at) {
             let slot = &mut max_per_bucket[b];
             *slot = Some(slot.map_or(p.value, |v: f64| v.max(p.value)));
@@ -974,15 +974,14 @@ mod tests {
         let points = |values: &[f64]| -> Vec<crate::inventory::MetricPoint> {
             values.iter().enumerate().map(|(i, v)| crate::inventory::MetricPoint { at: start + chrono::Duration::minutes(24 * i as i64), value: *v }).collect()
         };
-        let mut series = BTreeMap::new();
-        series.insert(metric_names::CHECKPOINT_DURATION.to_owned(), points(&[1000.0, 1000.0, 3000.0]));
-        series.insert(metric_names::FAILED_CHECKPOINTS.to_owned(), points(&[5.0, 5.0, 7.0]));
-        let metrics = CheckpointMetrics {
+        let mut metrics = CheckpointMetrics {
             window_start: Some(start),
             window_end: Some(start + chrono::Duration::hours(24)),
-            period_secs: 300,
-            series,
+            period_secs: 24 * 60,
+            series: BTreeMap::new(),
         };
+        metrics.set_points(metric_names::CHECKPOINT_DURATION, points(&[1000.0, 1000.0, 3000.0]));
+        metrics.set_points(metric_names::FAILED_CHECKPOINTS, points(&[5.0, 5.0, 7.0]));
         let inventory = Inventory {
             schema_version: 1,
             run: Default::default(),

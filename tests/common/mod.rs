@@ -43,10 +43,10 @@ pub fn metrics(seed: u64, failures_at: &[usize], duration_base: f64, spike: Opti
         }
         duration.push(MetricPoint { at, value: d.round() });
     }
-    let mut series = BTreeMap::new();
-    series.insert(metric_names::FAILED_CHECKPOINTS.to_owned(), failed);
-    series.insert(metric_names::CHECKPOINT_DURATION.to_owned(), duration);
-    CheckpointMetrics { window_start: Some(start), window_end: Some(t0()), period_secs: 300, series }
+    let mut metrics = CheckpointMetrics { window_start: Some(start), window_end: Some(t0()), period_secs: 300, series: BTreeMap::new() };
+    metrics.set_points(metric_names::FAILED_CHECKPOINTS, failed);
+    metrics.set_points(metric_names::CHECKPOINT_DURATION, duration);
+    metrics
 }
 
 #[allow(clippy::too_many_arguments)]
