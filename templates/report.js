@@ -27,6 +27,7 @@
   function td(cls, text) { return el('td', cls, text); }
   function link(href, cls, text) { var a = el('a', cls, text); a.setAttribute('href', href); return a; }
   function shortArn(arn) { var i = arn.lastIndexOf(':'); return i < 0 ? arn : arn.slice(i + 1); }
+  function titled(e, title) { e.setAttribute('title', title); return e; }
   function nameCell(name, id) { return add(td(null, name), el('small', null, id)); }
 
   // A table whose rows live in an array; one page at a time is in the DOM.
@@ -119,15 +120,15 @@
       add(td(), el('span', 'sev sev-' + sev, sev)),
       add(td(), link('#check-' + ck[0], 'ck', ck[0])),
       nameCell(ac[1], ac[0]),
-      td('ou', ac[2]),
-      td(null, D.regions[f[3]]),
-      add(td('res', shortArn(f[6]))),
+      titled(td('ou', ac[2]), ac[2]),
+      td('rg', D.regions[f[3]]),
+      titled(td('res', shortArn(f[6])), f[6]),
       add(td(), add(el('details'), summary, fd)));
   }
   function findingKey(f, col) {
     var ac = D.accounts[f[2]];
     switch (col) {
-      case 0: return f[0];
+      case 0: return f[0] * 2 + (f[4] ? 0 : 1); // open before suppressed at one severity
       case 1: return D.checks[f[1]][0];
       case 2: return ac[1].toLowerCase();
       case 3: return ac[2];
@@ -184,7 +185,7 @@
     return add(el('tr'),
       add(td(), add(el('details'), el('summary', null, a[2]), dl)),
       nameCell(ac[1], ac[0]),
-      td(null, D.regions[a[1]]),
+      td('rg', D.regions[a[1]]),
       add(td(), el('span', 'st st-' + a[4], a[4])),
       td(null, a[5]),
       cp, sn, failed,

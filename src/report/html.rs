@@ -487,7 +487,7 @@ fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons
         .enumerate()
         .map(|(i, (s, n))| {
             let width = if *n == 0 { 0 } else { ((*n as f64 / max as f64) * 200.0).ceil().max(2.0) as usize };
-            SevBar { name: s.as_str(), count: *n, count_text: thousands(*n), y: i * 24, width, text_x: 76 + width + 6 }
+            SevBar { name: s.as_str(), count: *n, count_text: thousands(*n), y: i * 24, width, text_x: 284 }
         })
         .collect();
     let delta = evaluation.since_previous.as_ref().map(|d| {
@@ -697,7 +697,12 @@ fn app_rows<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation) -> Vec<App
             AppRow {
                 interval: if effective.enabled { ms_text(effective.interval_ms as f64) } else { "–".into() },
                 min_pause: if effective.enabled { ms_text(effective.min_pause_ms as f64) } else { "–".into() },
-                latest_snapshot: facts.latest_snapshot_at.replace('T', " ").replace('Z', " UTC"),
+                latest_snapshot: a
+                    .app
+                    .latest_ready_snapshot()
+                    .and_then(|s| s.created_at)
+                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default(),
                 failed: facts.failed_checkpoints.map(super::csv::number).unwrap_or_else(|| "–".into()),
                 failed_n: facts.failed_checkpoints.unwrap_or(-1.0),
                 max_duration: facts.max_checkpoint_duration_ms.map(ms_text).unwrap_or_else(|| "–".into()),
