@@ -116,6 +116,8 @@
     if (f[12]) fd.appendChild(el('p', 'supp', 'Suppressed: ' + f[12]));
     add(fd, add(el('p', 'meta'), el('code', null, f[6]), f[7] ? ' · ' + f[7] : '', ' · id ', el('code', null, f[11])));
     add(fd, add(el('p', 'doc'), 'About this check: ', link('#check-' + ck[0], null, ck[1]), ' ', el('span', 'muted', '(' + ck[2] + ')')));
+    add(fd, add(el('p', 'doc'), el('b', null, 'Why it matters: '), ck[3]));
+    add(fd, add(el('p', 'doc'), el('b', null, 'How to fix: '), ck[4]));
     return add(el('tr'),
       add(td(), el('span', 'sev sev-' + sev, sev)),
       add(td(), link('#check-' + ck[0], 'ck', ck[0])),

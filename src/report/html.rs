@@ -295,6 +295,7 @@ struct CheckDoc {
     severity: &'static str,
     family: &'static str,
     title: &'static str,
+    doc: &'static crate::checks::doc::CheckDoc,
     findings: usize,
 }
 
@@ -325,7 +326,8 @@ struct PageData<'a> {
     /// `[id, name, ou_path]`
     accounts: Vec<(&'a str, &'a str, &'a str)>,
     /// `[id, title, family]` for every check of the catalogue.
-    checks: Vec<(&'static str, &'static str, &'static str)>,
+    /// id, title, family, why it matters, how to fix.
+    checks: Vec<(&'static str, &'static str, &'static str, &'static str, &'static str)>,
     regions: Vec<&'a str>,
     findings: Vec<FindingData<'a>>,
     apps: Vec<AppData<'a>>,
@@ -374,7 +376,7 @@ fn severity_index(s: Severity) -> u8 {
 
 fn page_data<'a>(findings: &[FindingRow<'a>], apps: &[AppRow<'a>]) -> PageData<'a> {
     let mut data = PageData {
-        checks: CheckId::ALL.iter().map(|c| (c.as_str(), c.title(), family_str(c.family()))).collect(),
+        checks: CheckId::ALL.iter().map(|c| (c.as_str(), c.title(), family_str(c.family()), c.doc().why, c.doc().fix)).collect(),
         ..Default::default()
     };
     let check_index: HashMap<CheckId, usize> = CheckId::ALL.iter().enumerate().map(|(i, c)| (*c, i)).collect();
@@ -942,6 +944,7 @@ pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evalu
                 severity: c.default_severity().as_str(),
                 family: family_str(c.family()),
                 title: c.title(),
+                doc: c.doc(),
                 findings: per_check.get(c).copied().unwrap_or(0),
             })
             .collect(),
