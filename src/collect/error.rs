@@ -6,7 +6,6 @@ use std::fmt;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
@@ -77,6 +76,21 @@ impl fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
+/// `outer: inner: innermost`, each message once: readable in a log line or a
+/// coverage row, unlike the SDK's debug dump.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
 impl AwsError {
     /// Maps an SDK error. `regional` says whether the call went to a regional
     /// endpoint, where an unrecognised token means the region is not enabled.
@@ -91,19 +105,19 @@ impl AwsError {
                 service.err().message().map(str::to_owned),
                 Some(service.raw().status().as_u16()),
             ),
-            SdkError::TimeoutError(_) => (Some("Timeout".to_owned()), Some(DisplayErrorContext(err).to_string()), None),
+            SdkError::TimeoutError(_) => (Some("Timeout".to_owned()), Some(error_chain(err)), None),
             SdkError::DispatchFailure(_) => {
-                (Some("DispatchFailure".to_owned()), Some(DisplayErrorContext(err).to_string()), None)
+                (Some("DispatchFailure".to_owned()), Some(error_chain(err)), None)
             }
             SdkError::ResponseError(response) => (
                 Some("ResponseError".to_owned()),
-                Some(DisplayErrorContext(err).to_string()),
+                Some(error_chain(err)),
                 Some(response.raw().status().as_u16()),
             ),
             SdkError::ConstructionFailure(_) => {
-                (Some("ConstructionFailure".to_owned()), Some(DisplayErrorContext(err).to_string()), None)
+                (Some("ConstructionFailure".to_owned()), Some(error_chain(err)), None)
             }
-            _ => (None, Some(DisplayErrorContext(err).to_string()), None),
+            _ => (None, Some(error_chain(err)), None),
         };
         let kind = classify(code.as_deref(), http_status, regional);
         Self { kind, operation: operation.to_owned(), code, message, request_id, http_status }

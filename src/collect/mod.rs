@@ -51,8 +51,8 @@ pub enum CollectError {
         "no AWS credentials found: set AWS_PROFILE (and `aws sso login`), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with an instance/task role"
     )]
     NoCredentials,
-    #[error("cannot identify the caller (sts:GetCallerIdentity): {0}")]
-    CallerIdentity(#[source] AwsError),
+    #[error("cannot identify the caller (sts:GetCallerIdentity): {0}\nCheck the AWS credentials (environment, AWS_PROFILE, SSO login, instance role); `fleetscan doctor` tests the setup step by step.")]
+    CallerIdentity(AwsError),
 }
 
 /// One run's connection to AWS: base configuration, call pool and counters.

@@ -108,7 +108,12 @@ impl<'a, 'o> Pair<'a, 'o> {
             self.target.id,
             self.cmp.name
         );
-        self.out.sink.emit(group.check, Target { account: self.target, region, resource }, subject, detail, evidence);
+        let title = match group.rows.as_slice() {
+            [only] => format!("{}: {}", group.check.title(), only.subject),
+            [first, rest @ ..] => format!("{}: {} (+{} more)", group.check.title(), first.subject, rest.len()),
+            [] => group.check.title().to_owned(),
+        };
+        self.out.sink.emit_titled(group.check, Target { account: self.target, region, resource }, subject, title, detail, evidence);
         self.out.rows.extend(group.rows);
     }
 

@@ -295,10 +295,33 @@ fn emit_denied(sink: &mut Sink, target: Target<'_>, d: &AccessDecision, need: &N
     for s in &d.deciding {
         evidence.push(Evidence::new("deciding statement", s.describe()));
     }
-    sink.emit(
+    let short_resource = d.resource.rsplit(':').next().unwrap_or(&d.resource);
+    let blocker = first
+        .map(|s| {
+            let kind = match s.policy_kind.as_str() {
+                "scp" => "SCP",
+                "rcp" => "RCP",
+                "boundary" => "permissions boundary",
+                "identity" => "identity policies",
+                "resource" => "resource policy",
+                "session" => "session policy",
+                "endpoint" => "endpoint policy",
+                other => other,
+            };
+            let verb = if s.effect == "Deny" { "denied by" } else { "not allowed by" };
+            match s.policy.as_str() {
+                "" => format!(" — {verb} {kind}"),
+                // `key policy`, `stream policy`, `bucket policy` name themselves.
+                named if named.ends_with("policy") => format!(" — {verb} {named}"),
+                named => format!(" — {verb} {kind} {named}"),
+            }
+        })
+        .unwrap_or_default();
+    sink.emit_titled(
         check,
         target,
         &subject,
+        format!("{who} cannot {} on {short_resource}{blocker}", d.action),
         format!("{who} cannot {} on {} ({}, {blockers}){culprit}", d.action, d.resource, d.outcome.as_str()),
         evidence,
     );
