@@ -1,0 +1,3 @@
+#[path = "support/synthetic_aws.rs"]
+mod synthetic_aws;
+fn main() {}
