@@ -64,6 +64,9 @@ pub struct AwsSection {
     pub max_attempts: Option<u32>,
     pub connect_timeout_secs: Option<u64>,
     pub operation_timeout_secs: Option<u64>,
+    /// How long AssumeRole is retried on AccessDenied (new roles take up to
+    /// a minute to propagate); 0 disables the retry.
+    pub assume_role_retry_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -180,6 +183,8 @@ pub struct AwsConfig {
     pub max_attempts: u32,
     pub connect_timeout_secs: u64,
     pub operation_timeout_secs: u64,
+    /// Budget for retrying AssumeRole on AccessDenied; 0 = no retry.
+    pub assume_role_retry_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -310,6 +315,10 @@ impl Config {
         let connect_timeout_secs = positive("aws.connect_timeout_secs", aws.connect_timeout_secs.unwrap_or(10))?;
         let operation_timeout_secs = positive("aws.operation_timeout_secs", aws.operation_timeout_secs.unwrap_or(120))?;
         let external_id = aws.external_id.filter(|id| !id.is_empty());
+        let assume_role_retry_secs = aws.assume_role_retry_secs.unwrap_or(60);
+        if assume_role_retry_secs > 900 {
+            return Err(invalid("aws.assume_role_retry_secs", format!("{assume_role_retry_secs} is above 900")));
+        }
 
         let mut include_accounts = accounts.include_accounts.unwrap_or_default();
         if let Some(cli_accounts) = overrides.accounts {
@@ -394,6 +403,7 @@ impl Config {
                 max_attempts,
                 connect_timeout_secs,
                 operation_timeout_secs,
+                assume_role_retry_secs,
             },
             accounts: AccountFilter {
                 include_ous: accounts.include_ous.unwrap_or_default(),

@@ -65,6 +65,11 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppression: Option<AppliedSuppression>,
+    /// A `[[suppress]]` entry matched this finding but has expired (its
+    /// `expires` date is before the run date): the finding is open again and
+    /// this says which suppression stopped hiding it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_suppression: Option<AppliedSuppression>,
 }
 
 impl Finding {
@@ -106,12 +111,127 @@ pub struct DriftRow {
 }
 
 /// Findings compared with the previous run's (by `finding_id`).
+///
+/// Only open findings count: `new` are open now and were not open before,
+/// `resolved` were open before and are gone now, `still_open` are open in
+/// both. A finding that is still produced but is now hidden by a
+/// `[[suppress]]` entry is listed in `now_suppressed`, not in `resolved`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunDelta {
     pub previous_run_id: Option<String>,
     pub new: Vec<String>,
     pub resolved: Vec<Finding>,
     pub still_open: usize,
+    #[serde(default)]
+    pub now_suppressed: Vec<String>,
+}
+
+/// The outcome of one IAM decision, as the policy engine reports it, plus
+/// `Indeterminate` when a policy that takes part could not be parsed (the
+/// tool never guesses allow or deny for a document it cannot read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AccessOutcome {
+    Allowed,
+    ImplicitlyDenied,
+    ExplicitlyDenied,
+    Indeterminate,
+}
+
+impl AccessOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "Allowed",
+            Self::ImplicitlyDenied => "ImplicitlyDenied",
+            Self::ExplicitlyDenied => "ExplicitlyDenied",
+            Self::Indeterminate => "Indeterminate",
+        }
+    }
+
+    pub fn is_allowed(self) -> bool {
+        self == Self::Allowed
+    }
+}
+
+/// A statement that decided (or helped decide) an access decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecidingStatement {
+    /// `identity`, `boundary`, `scp`, `rcp`, `resource`, `session`, `endpoint`.
+    pub policy_kind: String,
+    /// Policy name (managed policy name, inline name, SCP/RCP name, or
+    /// `key policy` / `bucket policy` / `stream policy`).
+    pub policy: String,
+    /// Where the policy is attached: `Root`, an OU path such as
+    /// `Root/Workloads/Prod (ou-ab12-...)`, `account 111111111111 (prod)`,
+    /// the role ARN, or the resource ARN.
+    pub attached_at: String,
+    pub statement_index: Option<usize>,
+    pub sid: Option<String>,
+    /// `Allow` or `Deny`, or empty when the decision comes from a missing allow.
+    pub effect: String,
+    /// Why the engine counts it (e.g. "explicit deny matched", "no Allow at this level").
+    pub why: String,
+}
+
+impl DecidingStatement {
+    /// `SCP DenyOutsideRegion statement #1 (Sid RegionLock) attached at Root/Workloads/Prod`.
+    pub fn describe(&self) -> String {
+        let mut text = format!("{} {}", self.policy_kind.to_ascii_uppercase(), self.policy);
+        if let Some(index) = self.statement_index {
+            text.push_str(&format!(" statement #{index}"));
+        }
+        if let Some(sid) = self.sid.as_deref().filter(|s| !s.is_empty()) {
+            text.push_str(&format!(" (Sid {sid})"));
+        }
+        if !self.attached_at.is_empty() {
+            text.push_str(&format!(" attached at {}", self.attached_at));
+        }
+        if !self.why.is_empty() {
+            text.push_str(&format!(": {}", self.why));
+        }
+        text
+    }
+}
+
+/// One required action of one application, decided by the policy engine
+/// (report: the app's access table; drift: compared between paired apps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessDecision {
+    pub account_id: String,
+    pub region: String,
+    pub application: String,
+    pub application_arn: String,
+    /// The execution role ARN, or a service principal such as
+    /// `kinesisanalytics.amazonaws.com` for customer managed key checks.
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    /// Where the requirement comes from (`flink: metrics`, `config: reason`, ...).
+    pub source: String,
+    pub outcome: AccessOutcome,
+    /// Policy kinds that blocked it (`identity`, `boundary`, `scp`, `rcp`, `resource`, ...).
+    pub blocked_by: Vec<String>,
+    pub deciding: Vec<DecidingStatement>,
+    /// Policies that could not be parsed and were needed for this decision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unparsed: Vec<String>,
+}
+
+/// What became of one `[[suppress]]` entry in this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressionReport {
+    /// Position in the config file (`suppress[0]` is the first entry).
+    pub index: usize,
+    pub check: String,
+    pub account: Option<String>,
+    pub resource: Option<String>,
+    pub reason: String,
+    pub expires: Option<NaiveDate>,
+    /// `expires` is before the run date: the entry no longer hides anything.
+    pub expired: bool,
+    /// Findings hidden by it (0 when expired).
+    pub suppressed: usize,
+    /// Findings it would have hidden had it not expired.
+    pub matched_after_expiry: usize,
 }
 
 /// Everything evaluate produces from one inventory.
@@ -123,6 +243,15 @@ pub struct Evaluation {
     pub open_by_severity: BTreeMap<Severity, usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_previous: Option<RunDelta>,
+    /// Every required action of every app with its decision (access analysis).
+    #[serde(default)]
+    pub access: Vec<AccessDecision>,
+    /// One entry per `[[suppress]]` in the config, in file order.
+    #[serde(default)]
+    pub suppressions: Vec<SuppressionReport>,
+    /// Things evaluation could not do (no run date, unknown compare account, ...).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl Evaluation {

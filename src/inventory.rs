@@ -671,3 +671,32 @@ mod tests {
         assert_eq!(metrics(&[]).failed_checkpoint_increase(), None);
     }
 }
+
+/// Why a snapshot file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read snapshot {path}: {source}")]
+    Read { path: std::path::PathBuf, source: std::io::Error },
+    #[error("{path} is not a fleetscan snapshot: {message}")]
+    Invalid { path: std::path::PathBuf, message: String },
+    #[error("{path} has schema_version {found}; this fleetscan reads version {SCHEMA_VERSION} (re-run the scan, or use the fleetscan release that wrote it)")]
+    Version { path: std::path::PathBuf, found: u64 },
+}
+
+impl Inventory {
+    /// Reads a `snapshot.json`, checking its schema version first so an old
+    /// or foreign file gets a clear message rather than a field error.
+    pub fn load(path: &std::path::Path) -> Result<Self, SnapshotError> {
+        let file = std::fs::File::open(path).map_err(|source| SnapshotError::Read { path: path.to_owned(), source })?;
+        let value: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
+            .map_err(|err| SnapshotError::Invalid { path: path.to_owned(), message: err.to_string() })?;
+        match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(found) => return Err(SnapshotError::Version { path: path.to_owned(), found }),
+            None => {
+                return Err(SnapshotError::Invalid { path: path.to_owned(), message: "no schema_version field".into() })
+            }
+        }
+        serde_json::from_value(value).map_err(|err| SnapshotError::Invalid { path: path.to_owned(), message: err.to_string() })
+    }
+}

@@ -5,9 +5,13 @@
 //! (the snapshot) → evaluate (checks, policy engine, drift) → report.
 
 pub mod checks;
+pub mod collect;
 pub mod config;
+pub mod drift;
+pub mod evaluate;
 pub mod findings;
 pub mod inventory;
+pub mod plan;
 pub mod policy;
 pub mod severity;
 pub mod cli;

@@ -1,35 +1,22 @@
-//! `fleetscan checks`: the catalogue, for people and machines.
+//! `fleetscan checks`: the catalogue, for people and machines. The text
+//! comes from each check's documentation (`CheckId::doc`), the same text
+//! the HTML report shows.
 
-use crate::checks::catalog::CheckId;
+use crate::checks::doc::{catalogue, render_json, render_markdown, render_text};
 use crate::cli::args::{CatalogFormat, ChecksArgs};
 use crate::exit::Outcome;
 
 pub fn run(args: &ChecksArgs) -> anyhow::Result<Outcome> {
-    let checks: Vec<CheckId> = match &args.check {
-        Some(id) => vec![id.parse::<CheckId>().map_err(anyhow::Error::msg)?],
-        None => CheckId::ALL.to_vec(),
-    };
+    let mut entries = catalogue(None);
+    if let Some(id) = &args.check {
+        let id = id.parse::<crate::checks::catalog::CheckId>().map_err(anyhow::Error::msg)?;
+        entries.retain(|e| e.id == id.as_str());
+    }
     let text = match args.format {
-        CatalogFormat::Json => {
-            let rows: Vec<_> = checks
-                .iter()
-                .map(|c| {
-                    serde_json::json!({
-                        "id": c.as_str(),
-                        "default_severity": c.default_severity(),
-                        "family": c.family(),
-                        "title": c.title(),
-                    })
-                })
-                .collect();
-            serde_json::to_string_pretty(&rows)?
-        }
-        CatalogFormat::Text | CatalogFormat::Markdown => checks
-            .iter()
-            .map(|c| format!("{:<34} {:<8} {}", c.as_str(), c.default_severity(), c.title()))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        CatalogFormat::Json => render_json(&entries),
+        CatalogFormat::Markdown => render_markdown(&entries),
+        CatalogFormat::Text => render_text(&entries),
     };
-    println!("{text}");
+    println!("{}", text.trim_end());
     Ok(Outcome::Clean)
 }

@@ -131,6 +131,9 @@ class FleetMiddleware:
 
         def sr(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             captured["status"] = int(status.split(" ", 1)[0])
+            for k, v in headers:
+                if k.lower() in ("x-amzn-requestid", "x-amz-request-id"):
+                    captured["request_id"] = v
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         result = self.moto_app(environ, sr)
@@ -138,6 +141,8 @@ class FleetMiddleware:
         if hasattr(result, "close"):
             result.close()
         entry["status"] = captured.get("status", 0)
+        if captured.get("request_id"):
+            entry["request_id"] = captured["request_id"]
         self._record(entry)
         return [data]
 
@@ -153,7 +158,8 @@ class FleetMiddleware:
         if lat > 0:
             time.sleep(lat / 1000.0)
         if (info.account, info.region) in f.disabled and info.service not in GLOBAL_SERVICES:
-            code, status, msg = REGION_DISABLED_CODE[info.protocol]
+            # CloudWatch is awsQuery-compatible: same code whatever the wire protocol.
+            code, status, msg = REGION_DISABLED_CODE["cbor" if info.service == "cloudwatch" else info.protocol]
             return "region_disabled", error_response(info, code, msg, status)
         if info.service == "sts" and info.operation == "AssumeRole":
             target = _arn_account(info.params.get("RoleArn", ""))
@@ -203,17 +209,18 @@ class FleetMiddleware:
         return None
 
     def assume_role_checks(self, info: RequestInfo) -> Response | None:
-        """AWS refuses AssumeRole into a role that does not exist or a suspended account."""
+        """AWS refuses AssumeRole into a role that does not exist (moto does not
+        check) and into a suspended account."""
         from moto.iam.models import iam_backends
 
         arn = info.params.get("RoleArn", "")
         target = _arn_account(arn)
-        status = self.store.account_status.get(target)
-        if status is None:
-            return None  # not a fleet account: let moto answer
+        if not target:
+            return None  # malformed: let moto answer
         role_name = arn.split(":role/", 1)[-1].rsplit("/", 1)[-1]
-        exists = role_name in {r.name for r in iam_backends[target]["global"].roles.values()}
-        if status != "ACTIVE" or not exists:
+        roles = iam_backends[target]["global"].roles.values() if target in iam_backends else []
+        exists = role_name in {r.name for r in roles}
+        if self.store.account_status.get(target, "ACTIVE") != "ACTIVE" or not exists:
             return self._assume_denied(info)
         return None
 

@@ -1,0 +1,224 @@
+//! Call accounting and the bounded pool of in-flight AWS calls.
+//!
+//! Every client carries a [`CallCounter`] interceptor that counts each HTTP
+//! attempt under `service:Operation` (IAM-style service prefix). Every call
+//! site goes through [`Calls::call`], which takes a permit from the shared
+//! pool (`aws.concurrency`, or `aws.org_concurrency` for Organizations),
+//! wraps the call in a tracing span (account, region, operation) and maps the
+//! SDK error into an [`AwsError`].
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use super::error::AwsError;
+
+/// Counts of HTTP requests sent, keyed `service:Operation`.
+#[derive(Debug, Default, Clone)]
+pub struct CallStats {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl CallStats {
+    pub fn record(&self, key: String) {
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry(key).or_insert(0) += 1;
+        }
+    }
+
+    /// A copy of the counts so far.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+/// SDK interceptor counting each attempt (retries included) of every
+/// operation of one client.
+#[derive(Debug, Clone)]
+pub struct CallCounter {
+    service: &'static str,
+    stats: CallStats,
+}
+
+impl CallCounter {
+    pub fn new(service: &'static str, stats: &CallStats) -> Self {
+        Self { service, stats: stats.clone() }
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "fleetscan-call-counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_else(|| "Unknown".to_owned());
+        self.stats.record(format!("{}:{}", self.service, operation));
+        Ok(())
+    }
+}
+
+/// Where a call goes, for spans and error mapping.
+#[derive(Debug, Clone, Copy)]
+pub struct Loc<'a> {
+    pub account: &'a str,
+    /// A region name, or `global` for IAM, Organizations and STS.
+    pub region: &'a str,
+}
+
+impl Loc<'_> {
+    fn regional(&self) -> bool {
+        self.region != crate::inventory::GLOBAL_REGION
+    }
+}
+
+/// Which pool a call draws its permit from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    /// `aws.concurrency`: everything per account.
+    Main,
+    /// `aws.org_concurrency`: Organizations calls (throttled hard by AWS).
+    Org,
+    /// No permit: credential refreshes, which run *inside* a call that
+    /// already holds one (taking another could deadlock a full pool).
+    Unpooled,
+}
+
+/// Stops a running scan early (interrupt, time budget): every AWS call not
+/// yet sent fails fast with code `Interrupted`, so the scan winds down and
+/// still returns an inventory, with coverage rows saying what was cut.
+#[derive(Debug, Clone, Default)]
+pub struct StopHandle(Arc<Mutex<Option<String>>>);
+
+impl StopHandle {
+    /// Requests the stop; the first reason given is kept.
+    pub fn stop(&self, reason: impl Into<String>) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.get_or_insert_with(|| reason.into());
+        }
+    }
+
+    /// Why the scan was stopped, if it was.
+    pub fn reason(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|r| r.clone())
+    }
+}
+
+/// The shared limiter and counters of one run.
+#[derive(Debug, Clone)]
+pub struct Calls {
+    main: Arc<Semaphore>,
+    org: Arc<Semaphore>,
+    pub stats: CallStats,
+    pub stop: StopHandle,
+}
+
+impl Calls {
+    pub fn new(concurrency: usize, org_concurrency: usize) -> Self {
+        Self {
+            main: Arc::new(Semaphore::new(concurrency.max(1))),
+            org: Arc::new(Semaphore::new(org_concurrency.max(1))),
+            stats: CallStats::default(),
+            stop: StopHandle::default(),
+        }
+    }
+
+    /// Runs one AWS call (`fut` is the un-polled `send()` future) under a
+    /// pool permit, inside a span, mapping its error. `operation` is
+    /// `service:Operation`.
+    pub async fn call<T, E, F>(&self, pool: Pool, loc: Loc<'_>, operation: &'static str, fut: F) -> Result<T, AwsError>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let semaphore = match pool {
+            Pool::Main => Some(&self.main),
+            Pool::Org => Some(&self.org),
+            Pool::Unpooled => None,
+        };
+        let span = tracing::debug_span!("aws", account = loc.account, region = loc.region, op = operation);
+        let _permit = match semaphore {
+            Some(semaphore) => Some(semaphore.acquire().await),
+            None => None,
+        };
+        if let Some(reason) = self.stop.reason() {
+            return Err(AwsError::local(operation, "Interrupted", format!("not sent: scan stopped ({reason})")));
+        }
+        let result = fut.instrument(span.clone()).await;
+        result.map_err(|err| {
+            let mapped = AwsError::from_sdk(operation, &err, loc.regional());
+            span.in_scope(|| tracing::debug!(error = %mapped, "call failed"));
+            mapped
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_count_per_key() {
+        let stats = CallStats::default();
+        stats.record("iam:GetRole".into());
+        stats.record("iam:GetRole".into());
+        stats.record("sts:AssumeRole".into());
+        let snap = stats.snapshot();
+        assert_eq!(snap.get("iam:GetRole"), Some(&2));
+        assert_eq!(snap.get("sts:AssumeRole"), Some(&1));
+    }
+
+    type StsResult = Result<(), SdkError<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError, HttpResponse>>;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pool_bounds_calls_in_flight() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Calls::new(3, 1);
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let work = (0..12).map(|_| {
+            let (in_flight, peak) = (in_flight.clone(), peak.clone());
+            let fut = async move {
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                StsResult::Ok(())
+            };
+            let calls = calls.clone();
+            async move { calls.call(Pool::Main, Loc { account: "1", region: "us-east-1" }, "sts:GetCallerIdentity", fut).await }
+        });
+        let results = futures::future::join_all(work).await;
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn stopped_calls_fail_fast_without_sending() {
+        let calls = Calls::new(2, 1);
+        calls.stop.stop("interrupt");
+        calls.stop.stop("second reason ignored");
+        let loc = Loc { account: "1", region: "us-east-1" };
+        let fut = async { StsResult::Ok(()) };
+        let err = calls.call(Pool::Main, loc, "sts:GetCallerIdentity", fut).await.unwrap_err();
+        assert_eq!(err.code.as_deref(), Some("Interrupted"));
+        assert!(err.to_string().contains("interrupt"));
+        assert_eq!(calls.stop.reason().as_deref(), Some("interrupt"));
+    }
+}

@@ -1,0 +1,240 @@
+//! SDK errors mapped into the crate's own kinds. Every failed AWS call becomes
+//! an [`AwsError`] carrying the operation, error code, message and request id;
+//! coverage rows are built from these.
+
+use std::fmt;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::request_id::RequestId;
+
+use crate::inventory::CoverageStatus;
+
+/// What kind of failure a call hit; decides the coverage status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The caller may not do this (IAM, SCP, key policy, ...).
+    Denied,
+    /// An opt-in region not enabled for the account (regional calls only).
+    RegionDisabled,
+    /// Throttled even after the SDK's retries.
+    Throttled,
+    /// The resource does not exist (deleted during the scan, ...).
+    NotFound,
+    /// Anything else: 5xx after retries, network, timeouts, bad responses.
+    Error,
+}
+
+impl ErrorKind {
+    /// The coverage status a failure of this kind produces.
+    pub fn coverage_status(self) -> CoverageStatus {
+        match self {
+            Self::Denied => CoverageStatus::Denied,
+            Self::RegionDisabled => CoverageStatus::RegionDisabled,
+            Self::Throttled => CoverageStatus::Throttled,
+            Self::NotFound => CoverageStatus::Skipped,
+            Self::Error => CoverageStatus::Error,
+        }
+    }
+}
+
+/// One failed AWS call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub kind: ErrorKind,
+    /// `service:Operation`, e.g. `kinesisanalytics:DescribeApplication`.
+    pub operation: String,
+    /// AWS error code (`AccessDeniedException`, ...) or the SDK failure class
+    /// (`DispatchFailure`, `Timeout`, ...) when there was no AWS response.
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// `x-amzn-RequestId` / `x-amz-request-id` of the failed response.
+    pub request_id: Option<String>,
+    /// HTTP status of the failed response, when there was one.
+    pub http_status: Option<u16>,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed", self.operation)?;
+        if let Some(code) = &self.code {
+            write!(f, ": {code}")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+impl AwsError {
+    /// Maps an SDK error. `regional` says whether the call went to a regional
+    /// endpoint, where an unrecognised token means the region is not enabled.
+    pub fn from_sdk<E>(operation: &str, err: &SdkError<E, HttpResponse>, regional: bool) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let request_id = err.request_id().map(str::to_owned);
+        let (code, message, http_status) = match err {
+            SdkError::ServiceError(service) => (
+                service.err().code().map(str::to_owned),
+                service.err().message().map(str::to_owned),
+                Some(service.raw().status().as_u16()),
+            ),
+            SdkError::TimeoutError(_) => (Some("Timeout".to_owned()), Some(DisplayErrorContext(err).to_string()), None),
+            SdkError::DispatchFailure(_) => {
+                (Some("DispatchFailure".to_owned()), Some(DisplayErrorContext(err).to_string()), None)
+            }
+            SdkError::ResponseError(response) => (
+                Some("ResponseError".to_owned()),
+                Some(DisplayErrorContext(err).to_string()),
+                Some(response.raw().status().as_u16()),
+            ),
+            SdkError::ConstructionFailure(_) => {
+                (Some("ConstructionFailure".to_owned()), Some(DisplayErrorContext(err).to_string()), None)
+            }
+            _ => (None, Some(DisplayErrorContext(err).to_string()), None),
+        };
+        let kind = classify(code.as_deref(), http_status, regional);
+        Self { kind, operation: operation.to_owned(), code, message, request_id, http_status }
+    }
+
+    /// An error that did not come from the SDK (bad data in a response, ...).
+    pub fn local(operation: &str, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Error,
+            operation: operation.to_owned(),
+            code: Some(code.to_owned()),
+            message: Some(message.into()),
+            request_id: None,
+            http_status: None,
+        }
+    }
+
+    pub fn is_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+const DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AccessDeniedForDependencyException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "NotAuthorized",
+];
+
+/// Token errors that, on a regional endpoint, mean the opt-in region is not
+/// enabled for the account (the credentials are unknown there).
+const REGION_DISABLED: &[&str] =
+    &["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired", "InvalidAccessKeyId"];
+
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+    "LimitExceededException",
+    "BandwidthLimitExceeded",
+    "PriorRequestNotComplete",
+];
+
+const NOT_FOUND: &[&str] = &[
+    "ResourceNotFoundException",
+    "NoSuchEntity",
+    "NotFoundException",
+    "NotFound",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "AccountNotFoundException",
+    "PolicyNotFoundException",
+    "TargetNotFoundException",
+    "ParentNotFoundException",
+    "NotFoundException",
+];
+
+/// Decides the kind from the error code, then the HTTP status.
+pub fn classify(code: Option<&str>, http_status: Option<u16>, regional: bool) -> ErrorKind {
+    if let Some(code) = code {
+        if DENIED.contains(&code) {
+            return ErrorKind::Denied;
+        }
+        if REGION_DISABLED.contains(&code) {
+            return if regional { ErrorKind::RegionDisabled } else { ErrorKind::Error };
+        }
+        if THROTTLED.contains(&code) {
+            return ErrorKind::Throttled;
+        }
+        if NOT_FOUND.contains(&code) {
+            return ErrorKind::NotFound;
+        }
+    }
+    match http_status {
+        Some(429) => ErrorKind::Throttled,
+        Some(403) if code.is_none() => ErrorKind::Denied,
+        Some(404) if code.is_none() => ErrorKind::NotFound,
+        _ => ErrorKind::Error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_kinds() {
+        assert_eq!(classify(Some("AccessDeniedException"), Some(400), true), ErrorKind::Denied);
+        assert_eq!(classify(Some("AccessDenied"), Some(403), false), ErrorKind::Denied);
+        assert_eq!(classify(Some("ThrottlingException"), Some(400), true), ErrorKind::Throttled);
+        assert_eq!(classify(Some("Throttling"), Some(400), false), ErrorKind::Throttled);
+        assert_eq!(classify(Some("ResourceNotFoundException"), Some(400), true), ErrorKind::NotFound);
+        assert_eq!(classify(Some("NoSuchEntity"), Some(404), false), ErrorKind::NotFound);
+        assert_eq!(classify(Some("InternalFailure"), Some(500), true), ErrorKind::Error);
+        assert_eq!(classify(Some("DispatchFailure"), None, true), ErrorKind::Error);
+    }
+
+    #[test]
+    fn token_errors_mean_region_disabled_only_on_regional_calls() {
+        for code in ["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "InvalidAccessKeyId"] {
+            assert_eq!(classify(Some(code), Some(403), true), ErrorKind::RegionDisabled, "{code}");
+            assert_eq!(classify(Some(code), Some(403), false), ErrorKind::Error, "{code}");
+        }
+    }
+
+    #[test]
+    fn status_decides_when_there_is_no_code() {
+        assert_eq!(classify(None, Some(429), true), ErrorKind::Throttled);
+        assert_eq!(classify(None, Some(403), true), ErrorKind::Denied);
+        assert_eq!(classify(None, Some(404), true), ErrorKind::NotFound);
+        assert_eq!(classify(None, Some(503), true), ErrorKind::Error);
+    }
+
+    #[test]
+    fn display_names_operation_code_and_request_id() {
+        let err = AwsError {
+            kind: ErrorKind::Denied,
+            operation: "iam:GetRole".into(),
+            code: Some("AccessDenied".into()),
+            message: Some("no".into()),
+            request_id: Some("abc-123".into()),
+            http_status: Some(403),
+        };
+        assert_eq!(err.to_string(), "iam:GetRole failed: AccessDenied: no (request id abc-123)");
+        assert_eq!(err.kind.coverage_status(), CoverageStatus::Denied);
+    }
+}

@@ -1,0 +1,168 @@
+//! Checkpoint metrics: one CloudWatch GetMetricData per account × region for
+//! all its apps (split beyond 500 queries, pages followed), namespace
+//! `AWS/KinesisAnalytics`, dimension `Application=<name>`, period 300 s,
+//! statistic Maximum.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use chrono::{DateTime, Utc};
+
+use super::calls::{Calls, Loc, Pool};
+use super::error::AwsError;
+use super::flink_detail::to_chrono;
+use super::session::AccountSession;
+use crate::inventory::{metric_names, CheckpointMetrics, MetricPoint};
+
+pub const NAMESPACE: &str = "AWS/KinesisAnalytics";
+pub const PERIOD_SECS: i32 = 300;
+pub const STAT: &str = "Maximum";
+/// GetMetricData accepts at most 500 queries per call.
+pub const MAX_QUERIES: usize = 500;
+
+/// The metrics window, shared by every app of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Window {
+    /// `hours` ending at `now` rounded up to the next period boundary (so
+    /// the latest, still open period is included); both ends are aligned.
+    pub fn ending_at(now: DateTime<Utc>, hours: u32) -> Self {
+        let period = i64::from(PERIOD_SECS);
+        let rem = now.timestamp().rem_euclid(period);
+        let end_secs = if rem == 0 { now.timestamp() } else { now.timestamp() - rem + period };
+        let end = DateTime::<Utc>::from_timestamp(end_secs, 0).unwrap_or(now);
+        Self { start: end - chrono::Duration::hours(i64::from(hours)), end }
+    }
+}
+
+/// One query: its id, the app and the metric it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuerySpec {
+    pub id: String,
+    pub app: String,
+    pub metric: &'static str,
+}
+
+/// Queries for every app × metric, in batches of at most [`MAX_QUERIES`].
+pub fn plan_queries(apps: &[String]) -> Vec<Vec<QuerySpec>> {
+    let all: Vec<QuerySpec> = apps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, app)| {
+            metric_names::ALL
+                .iter()
+                .enumerate()
+                .map(move |(m, metric)| QuerySpec { id: format!("a{i}m{m}"), app: app.clone(), metric })
+        })
+        .collect();
+    all.chunks(MAX_QUERIES).map(<[QuerySpec]>::to_vec).collect()
+}
+
+fn query(spec: &QuerySpec) -> MetricDataQuery {
+    let dimension = Dimension::builder().name("Application").value(&spec.app).build();
+    let metric = Metric::builder().namespace(NAMESPACE).metric_name(spec.metric).dimensions(dimension).build();
+    let stat = MetricStat::builder().metric(metric).period(PERIOD_SECS).stat(STAT).build();
+    MetricDataQuery::builder().id(&spec.id).metric_stat(stat).return_data(true).build()
+}
+
+fn smithy_time(t: DateTime<Utc>) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs(t.timestamp())
+}
+
+/// Metrics per app name. Apps without data get an empty series set.
+pub async fn fetch(
+    session: &AccountSession,
+    calls: &Calls,
+    region: &str,
+    apps: &[String],
+    window: Window,
+) -> (HashMap<String, CheckpointMetrics>, Vec<AwsError>) {
+    let client = session.cloudwatch(region);
+    let loc = Loc { account: &session.account_id, region };
+    let mut series: HashMap<String, BTreeMap<String, Vec<MetricPoint>>> = HashMap::new();
+    let mut errors = Vec::new();
+    for batch in plan_queries(apps) {
+        let by_id: HashMap<&str, &QuerySpec> = batch.iter().map(|q| (q.id.as_str(), q)).collect();
+        let queries: Vec<MetricDataQuery> = batch.iter().map(query).collect();
+        let mut token: Option<String> = None;
+        loop {
+            let request = client
+                .get_metric_data()
+                .set_metric_data_queries(Some(queries.clone()))
+                .start_time(smithy_time(window.start))
+                .end_time(smithy_time(window.end))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(token.take());
+            match calls.call(Pool::Main, loc, "cloudwatch:GetMetricData", request.send()).await {
+                Ok(out) => {
+                    for result in out.metric_data_results() {
+                        let Some(spec) = result.id().and_then(|id| by_id.get(id)) else { continue };
+                        let points = result
+                            .timestamps()
+                            .iter()
+                            .zip(result.values())
+                            .filter_map(|(t, v)| to_chrono(t).map(|at| MetricPoint { at, value: *v }));
+                        series.entry(spec.app.clone()).or_default().entry(spec.metric.to_owned()).or_default().extend(points);
+                    }
+                    token = out.next_token().map(str::to_owned);
+                    if token.is_none() {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    errors.push(err);
+                    break;
+                }
+            }
+        }
+    }
+    let metrics = apps
+        .iter()
+        .map(|app| {
+            let mut app_series = series.remove(app).unwrap_or_default();
+            for points in app_series.values_mut() {
+                points.sort_by_key(|p| p.at);
+                points.dedup_by(|a, b| a.at == b.at);
+            }
+            let m = CheckpointMetrics {
+                window_start: Some(window.start),
+                window_end: Some(window.end),
+                period_secs: PERIOD_SECS,
+                series: app_series,
+            };
+            (app.clone(), m)
+        })
+        .collect();
+    (metrics, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_at_most_500_queries_with_unique_valid_ids() {
+        let apps: Vec<String> = (0..150).map(|i| format!("app-{i}")).collect();
+        let batches = plan_queries(&apps);
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [500, 250]);
+        let mut ids: Vec<&str> = batches.iter().flatten().map(|q| q.id.as_str()).collect();
+        assert!(ids.iter().all(|id| id.starts_with(|c: char| c.is_ascii_lowercase()) && id.chars().all(|c| c.is_ascii_alphanumeric())));
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 750);
+        assert!(plan_queries(&[]).is_empty());
+    }
+
+    #[test]
+    fn window_is_aligned_to_the_period() {
+        let now = DateTime::<Utc>::from_timestamp(1_700_000_123, 0).unwrap();
+        let w = Window::ending_at(now, 24);
+        assert_eq!(w.end.timestamp() % 300, 0);
+        assert!(w.end >= now && w.end - now < chrono::Duration::seconds(300));
+        assert_eq!((w.end - w.start).num_hours(), 24);
+    }
+}

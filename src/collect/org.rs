@@ -1,0 +1,386 @@
+//! Organizations discovery (always `us-east-1`, under `aws.org_concurrency`):
+//! DescribeOrganization, the OU tree walked top-down (ListRoots,
+//! ListOrganizationalUnitsForParent, ListAccountsForParent — so every account
+//! gets its OU path and parent ids without a call per account), then SCPs and
+//! RCPs by policy (ListPolicies + DescribePolicy + ListTargetsForPolicy once
+//! per policy) and each account's chains derived locally.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+use serde::Serialize;
+
+use super::calls::{Calls, Loc, Pool};
+use super::chains;
+use super::coverage;
+use super::error::AwsError;
+use super::session::AccountSession;
+use crate::inventory::{
+    Account, CoverageRow, OrgPolicy, OrgPolicyKind, OrgUnit, Organization, PolicyDoc, ScanDecision, GLOBAL_REGION,
+};
+
+/// Who is running the scan (STS GetCallerIdentity).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+/// What discovery learned: the organization, every account with its OU path,
+/// parent ids and policy chains, and the coverage of the discovery itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgView {
+    /// `None` when the caller could not read the organization (then
+    /// `accounts` holds just the caller's own account).
+    pub organization: Option<Organization>,
+    pub accounts: Vec<Account>,
+    pub caller: CallerIdentity,
+    /// Region of the credential chain; the default scan region.
+    pub default_region: Option<String>,
+    /// Policy types enabled at the root (chains of other types are empty).
+    pub enabled_policy_types: Vec<OrgPolicyKind>,
+    /// Rows for scope `organizations`.
+    pub coverage: Vec<CoverageRow>,
+}
+
+impl OrgView {
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    /// The view of a caller whose organization cannot be read: its own
+    /// account only.
+    pub fn single_account(caller: CallerIdentity, default_region: Option<String>, coverage: Vec<CoverageRow>) -> Self {
+        let account = skeleton(&caller.account, &caller.account, None, "ACTIVE", "", Vec::new(), false);
+        Self { organization: None, accounts: vec![account], caller, default_region, enabled_policy_types: Vec::new(), coverage }
+    }
+}
+
+/// An account as discovery knows it, before plan and scan fill the rest.
+pub(crate) fn skeleton(
+    id: &str,
+    name: &str,
+    email: Option<String>,
+    status: &str,
+    ou_path: &str,
+    parent_ids: Vec<String>,
+    is_management: bool,
+) -> Account {
+    Account {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        email,
+        status: status.to_owned(),
+        ou_path: ou_path.to_owned(),
+        parent_ids,
+        tags: BTreeMap::new(),
+        is_management,
+        scan: ScanDecision::Skipped { reason: "not planned".to_owned() },
+        scp_chain: Vec::new(),
+        rcp_chain: Vec::new(),
+        roles: Vec::new(),
+        managed_policies: Vec::new(),
+        resources: Vec::new(),
+        regions: Vec::new(),
+    }
+}
+
+struct Walker<'a> {
+    client: aws_sdk_organizations::Client,
+    calls: &'a Calls,
+    loc: Loc<'a>,
+}
+
+/// A parent in the walk: its id, name path and the ids above it.
+#[derive(Debug, Clone)]
+struct Parent {
+    id: String,
+    path: String,
+    ancestors: Vec<String>,
+}
+
+#[derive(Default)]
+struct Children {
+    ous: Vec<(String, String)>,
+    accounts: Vec<Account>,
+    errors: Vec<AwsError>,
+}
+
+impl Walker<'_> {
+    async fn ous_of(&self, parent: &str) -> Result<Vec<(String, String)>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let request = self.client.list_organizational_units_for_parent().parent_id(parent).set_next_token(token);
+            let page = self
+                .calls
+                .call(Pool::Org, self.loc, "organizations:ListOrganizationalUnitsForParent", request.send())
+                .await?;
+            for ou in page.organizational_units() {
+                if let Some(id) = ou.id() {
+                    out.push((id.to_owned(), ou.name().unwrap_or(id).to_owned()));
+                }
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn accounts_of(&self, parent: &Parent, management_id: &str) -> Result<Vec<Account>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        let mut parent_ids = parent.ancestors.clone();
+        parent_ids.push(parent.id.clone());
+        loop {
+            let request = self.client.list_accounts_for_parent().parent_id(&parent.id).set_next_token(token);
+            let page = self.calls.call(Pool::Org, self.loc, "organizations:ListAccountsForParent", request.send()).await?;
+            for account in page.accounts() {
+                let Some(id) = account.id() else { continue };
+                #[allow(deprecated)]
+                let status = account
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .or_else(|| account.state().map(|s| s.as_str().to_owned()))
+                    .unwrap_or_else(|| "UNKNOWN".to_owned());
+                out.push(skeleton(
+                    id,
+                    account.name().unwrap_or(id),
+                    account.email().map(str::to_owned),
+                    &status,
+                    &parent.path,
+                    parent_ids.clone(),
+                    id == management_id,
+                ));
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn children(&self, parent: &Parent, management_id: &str) -> Children {
+        let (ous, accounts) = futures::join!(self.ous_of(&parent.id), self.accounts_of(parent, management_id));
+        let mut children = Children::default();
+        match ous {
+            Ok(ous) => children.ous = ous,
+            Err(err) => children.errors.push(err),
+        }
+        match accounts {
+            Ok(accounts) => children.accounts = accounts,
+            Err(err) => children.errors.push(err),
+        }
+        children
+    }
+
+    /// Walks the tree level by level; each level's parents concurrently.
+    async fn walk(&self, root: Parent, management_id: &str) -> (Vec<OrgUnit>, Vec<Account>, Vec<AwsError>) {
+        let mut ous = Vec::new();
+        let mut accounts = Vec::new();
+        let mut errors = Vec::new();
+        let mut frontier = vec![root];
+        while !frontier.is_empty() {
+            let results = join_all(frontier.iter().map(|p| self.children(p, management_id))).await;
+            let mut next = Vec::new();
+            for (parent, children) in frontier.iter().zip(results) {
+                errors.extend(children.errors);
+                accounts.extend(children.accounts);
+                for (id, name) in children.ous {
+                    let path = format!("{}/{}", parent.path, name);
+                    let mut ancestors = parent.ancestors.clone();
+                    ancestors.push(parent.id.clone());
+                    ous.push(OrgUnit { id: id.clone(), name, parent_id: parent.id.clone(), path: path.clone() });
+                    next.push(Parent { id, path, ancestors });
+                }
+            }
+            frontier = next;
+        }
+        (ous, accounts, errors)
+    }
+
+    async fn policy(&self, id: String, name: String, kind: OrgPolicyKind, aws_managed: bool) -> (OrgPolicy, Vec<AwsError>) {
+        let describe = self
+            .calls
+            .call(Pool::Org, self.loc, "organizations:DescribePolicy", self.client.describe_policy().policy_id(&id).send());
+        let (described, targets) = futures::join!(describe, self.targets(&id));
+        let mut errors = Vec::new();
+        let document = match described {
+            Ok(out) => match out.policy().and_then(|p| p.content()) {
+                Some(content) => PolicyDoc::from_aws_text(content),
+                None => PolicyDoc { error: Some("DescribePolicy returned no content".to_owned()), ..Default::default() },
+            },
+            Err(err) => {
+                let doc = PolicyDoc { error: Some(format!("could not read: {err}")), ..Default::default() };
+                errors.push(err);
+                doc
+            }
+        };
+        let targets = targets.unwrap_or_else(|err| {
+            errors.push(err);
+            Vec::new()
+        });
+        (OrgPolicy { id, name, kind, aws_managed, document, targets }, errors)
+    }
+
+    async fn targets(&self, policy_id: &str) -> Result<Vec<String>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let request = self.client.list_targets_for_policy().policy_id(policy_id).set_next_token(token);
+            let page = self.calls.call(Pool::Org, self.loc, "organizations:ListTargetsForPolicy", request.send()).await?;
+            out.extend(page.targets().iter().filter_map(|t| t.target_id().map(str::to_owned)));
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn policies(&self, kind: OrgPolicyKind) -> (Vec<OrgPolicy>, Vec<AwsError>) {
+        let filter = match kind {
+            OrgPolicyKind::ServiceControlPolicy => aws_sdk_organizations::types::PolicyType::ServiceControlPolicy,
+            OrgPolicyKind::ResourceControlPolicy => aws_sdk_organizations::types::PolicyType::ResourceControlPolicy,
+        };
+        let mut summaries = Vec::new();
+        let mut token = None;
+        loop {
+            let request = self.client.list_policies().filter(filter.clone()).set_next_token(token);
+            match self.calls.call(Pool::Org, self.loc, "organizations:ListPolicies", request.send()).await {
+                Ok(page) => {
+                    for p in page.policies() {
+                        if let Some(id) = p.id() {
+                            summaries.push((id.to_owned(), p.name().unwrap_or(id).to_owned(), p.aws_managed()));
+                        }
+                    }
+                    token = page.next_token().map(str::to_owned);
+                    if token.is_none() {
+                        break;
+                    }
+                }
+                Err(err) => return (Vec::new(), vec![err]),
+            }
+        }
+        let results = join_all(summaries.into_iter().map(|(id, name, managed)| self.policy(id, name, kind, managed))).await;
+        let mut errors = Vec::new();
+        let mut policies = Vec::new();
+        for (policy, errs) in results {
+            policies.push(policy);
+            errors.extend(errs);
+        }
+        (policies, errors)
+    }
+}
+
+/// Discovers the organization with `session`'s (base) credentials. Never
+/// fails: what could not be read becomes an `organizations` coverage row, and
+/// a caller that cannot read the organization at all gets a single-account
+/// view of its own account.
+pub async fn discover(session: &AccountSession, calls: &Calls, caller: CallerIdentity, default_region: Option<String>) -> OrgView {
+    let caller_account = caller.account.clone();
+    let loc = Loc { account: &caller_account, region: GLOBAL_REGION };
+    let walker = Walker { client: session.organizations(), calls, loc };
+
+    let described = calls
+        .call(Pool::Org, loc, "organizations:DescribeOrganization", walker.client.describe_organization().send())
+        .await;
+    let org = match described {
+        Ok(out) => out.organization().cloned(),
+        Err(err) => {
+            let row = if err.is_code("AWSOrganizationsNotInUseException") {
+                coverage::row(&caller_account, &caller_account, GLOBAL_REGION, "organizations", &[], Some("not in an organization: scanning the caller's account only".to_owned()))
+            } else {
+                coverage::row(&caller_account, &caller_account, GLOBAL_REGION, "organizations", &[err], None)
+            };
+            return OrgView::single_account(caller, default_region, vec![row]);
+        }
+    };
+    let org_id = org.as_ref().and_then(|o| o.id()).unwrap_or_default().to_owned();
+    let management_id = org.as_ref().and_then(|o| o.master_account_id()).unwrap_or_default().to_owned();
+    let org_arn = org.as_ref().and_then(|o| o.arn()).map(str::to_owned);
+
+    let roots = calls.call(Pool::Org, loc, "organizations:ListRoots", walker.client.list_roots().send()).await;
+    let root = match roots {
+        Ok(out) => out.roots().first().cloned(),
+        Err(err) => {
+            let row = coverage::row(&management_id, "", GLOBAL_REGION, "organizations", &[err], None);
+            return OrgView::single_account(caller, default_region, vec![row]);
+        }
+    };
+    let Some(root) = root.filter(|r| r.id().is_some()) else {
+        let err = AwsError::local("organizations:ListRoots", "NoRoot", "ListRoots returned no root");
+        let row = coverage::row(&management_id, "", GLOBAL_REGION, "organizations", &[err], None);
+        return OrgView::single_account(caller, default_region, vec![row]);
+    };
+    let root_id = root.id().unwrap_or_default().to_owned();
+    let root_name = root.name().unwrap_or("Root").to_owned();
+    let enabled: Vec<OrgPolicyKind> = root
+        .policy_types()
+        .iter()
+        .filter(|t| t.status().map(|s| s.as_str() == "ENABLED").unwrap_or(false))
+        .filter_map(|t| match t.r#type().map(|k| k.as_str()) {
+            Some("SERVICE_CONTROL_POLICY") => Some(OrgPolicyKind::ServiceControlPolicy),
+            Some("RESOURCE_CONTROL_POLICY") => Some(OrgPolicyKind::ResourceControlPolicy),
+            _ => None,
+        })
+        .collect();
+
+    let root_parent = Parent { id: root_id.clone(), path: root_name.clone(), ancestors: Vec::new() };
+    let walk = walker.walk(root_parent, &management_id);
+    let policy_fetch = join_all(enabled.iter().map(|kind| walker.policies(*kind)));
+    let ((ous, mut accounts, mut errors), policy_results) = futures::join!(walk, policy_fetch);
+    let mut policies = Vec::new();
+    for (mut list, errs) in policy_results {
+        policies.append(&mut list);
+        errors.extend(errs);
+    }
+    accounts.sort_by(|a, b| a.ou_path.cmp(&b.ou_path).then(a.name.cmp(&b.name)));
+    chains::derive(&mut accounts, &root_id, &root_name, &ous, &policies, &enabled);
+
+    let management_name = accounts.iter().find(|a| a.id == management_id).map(|a| a.name.clone()).unwrap_or_default();
+    let kinds = enabled.iter().map(|k| k.short()).collect::<Vec<_>>().join("+");
+    let ok_detail = format!(
+        "{} accounts, {} OUs, {} policies ({})",
+        accounts.len(),
+        ous.len(),
+        policies.len(),
+        if kinds.is_empty() { "no SCP/RCP policy type enabled".to_owned() } else { format!("{kinds} enabled") }
+    );
+    let row = coverage::row(&management_id, &management_name, GLOBAL_REGION, "organizations", &errors, Some(ok_detail));
+    OrgView {
+        organization: Some(Organization {
+            id: org_id,
+            arn: org_arn,
+            management_account_id: management_id,
+            root_id,
+            organizational_units: ous,
+            policies,
+        }),
+        accounts,
+        caller,
+        default_region,
+        enabled_policy_types: enabled,
+        coverage: vec![row],
+    }
+}
+
+/// Account tags (ListTagsForResource), one call per scanned account.
+pub async fn account_tags(session: &AccountSession, calls: &Calls, account_id: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let client = session.organizations();
+    let loc = Loc { account: account_id, region: GLOBAL_REGION };
+    let mut tags = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let request = client.list_tags_for_resource().resource_id(account_id).set_next_token(token);
+        let page = calls.call(Pool::Org, loc, "organizations:ListTagsForResource", request.send()).await?;
+        for tag in page.tags() {
+            tags.insert(tag.key().to_owned(), tag.value().to_owned());
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(tags);
+        }
+    }
+}

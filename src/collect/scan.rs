@@ -1,0 +1,246 @@
+//! Executes a [`Plan`]: every scanned account concurrently, each account's
+//! regions concurrently, all calls through the one bounded pool, so no
+//! account waits for an unrelated slow one. Per account: AssumeRole (or base
+//! credentials), then per region Flink + CloudWatch, then IAM and resource
+//! policies for what the apps reference. Failures become coverage rows; the
+//! scan itself never fails.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use futures::future::join_all;
+
+use super::coverage::CoverageLog;
+use super::metrics::{self, Window};
+use super::resources::{self, Wanted};
+use super::session::{self, AccountSession};
+use super::{flink, iam, org, Collector};
+use crate::inventory::{Account, Inventory, RegionInventory, RunInfo, ScanDecision, GLOBAL_REGION, SCHEMA_VERSION};
+use crate::plan::{Plan, PlanEntry};
+
+/// Progress of a scan, for a progress bar or log lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgressEvent {
+    /// The scan starts: accounts to scan and account × region pairs.
+    Started { accounts: usize, targets: usize },
+    /// One account × region finished (`ok` = every scope of it succeeded).
+    RegionDone { account_id: String, region: String, apps: usize, ok: bool },
+    /// One account finished, IAM and resource policies included.
+    AccountDone { account_id: String, account_name: String, apps: usize, ok: bool },
+}
+
+impl Collector {
+    /// Scans every account the plan marks scanned and returns the inventory
+    /// (all accounts of the organization, skipped ones with their reason).
+    pub async fn scan<F>(&self, plan: &Plan, progress: F) -> Inventory
+    where
+        F: Fn(ProgressEvent) + Sync,
+    {
+        let started_at = Utc::now();
+        let window = Window::ending_at(started_at, self.config.checks.metrics_lookback_hours);
+        progress(ProgressEvent::Started { accounts: plan.scanned().count(), targets: plan.targets() });
+        let results = join_all(plan.entries.iter().map(|entry| self.account(plan, entry, window, &progress))).await;
+
+        let mut coverage = plan.org.coverage.clone();
+        let mut accounts = Vec::with_capacity(results.len());
+        for (account, rows) in results {
+            accounts.push(account);
+            coverage.extend(rows);
+        }
+        Inventory {
+            schema_version: SCHEMA_VERSION,
+            run: RunInfo {
+                run_id: self.run_id.clone(),
+                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                started_at: Some(started_at),
+                finished_at: Some(Utc::now()),
+                caller_arn: Some(plan.org.caller.arn.clone()).filter(|a| !a.is_empty()),
+                config_digest: Some(self.config.digest()),
+                regions: plan.regions.clone(),
+                metrics_window_start: Some(window.start),
+                metrics_window_end: Some(window.end),
+                api_calls: self.api_calls(),
+                interrupted: self.calls.stop.reason(),
+            },
+            organization: plan.org.organization.clone(),
+            accounts,
+            coverage,
+        }
+    }
+
+    async fn account<F>(&self, plan: &Plan, entry: &PlanEntry, window: Window, progress: &F) -> (Account, Vec<crate::inventory::CoverageRow>)
+    where
+        F: Fn(ProgressEvent) + Sync,
+    {
+        let mut account = plan.org.account(&entry.account_id).cloned().unwrap_or_else(|| {
+            org::skeleton(&entry.account_id, &entry.name, None, &entry.status, &entry.ou_path, Vec::new(), entry.is_management)
+        });
+        account.scan = entry.decision.clone();
+        if !entry.is_scanned() {
+            return (account, Vec::new());
+        }
+        let mut log = CoverageLog::new(&account.id, &account.name);
+        let session = match &entry.decision {
+            ScanDecision::AssumedRole { role_arn } => {
+                let base = self.base_session(&plan.org.caller.account);
+                match session::assume_account(&base, &account.id, role_arn, &self.assume).await {
+                    Ok(session) => {
+                        log.scope(GLOBAL_REGION, "assume-role", &[], Some(format!("assumed {role_arn}")));
+                        session
+                    }
+                    Err(err) => {
+                        log.scope(GLOBAL_REGION, "assume-role", &[err], None);
+                        progress(ProgressEvent::AccountDone {
+                            account_id: account.id.clone(),
+                            account_name: account.name.clone(),
+                            apps: 0,
+                            ok: false,
+                        });
+                        return (account, log.into_rows());
+                    }
+                }
+            }
+            _ => self.base_session(&account.id),
+        };
+
+        let tags = async {
+            if plan.org.organization.is_some() {
+                let base = self.base_session(&plan.org.caller.account);
+                Some(org::account_tags(&base, &self.calls, &account.id).await)
+            } else {
+                None
+            }
+        };
+        let regions = join_all(entry.regions.iter().map(|region| self.region(&session, &account, region, window, progress)));
+        let (tags, regions) = futures::join!(tags, regions);
+        match tags {
+            Some(Ok(tags)) => {
+                account.tags = tags;
+                log.scope(GLOBAL_REGION, "organizations", &[], Some("account tags".to_owned()));
+            }
+            Some(Err(err)) => log.scope(GLOBAL_REGION, "organizations", &[err], None),
+            None => {}
+        }
+        let mut key_ids = Vec::new();
+        for (region, region_log, region_keys) in regions {
+            log.absorb(region_log);
+            key_ids.extend(region_keys.into_iter().map(|(app, key)| (region.region.clone(), app, key)));
+            account.regions.push(region);
+        }
+
+        let role_arns: BTreeSet<String> = account
+            .regions
+            .iter()
+            .flat_map(|r| &r.applications)
+            .filter_map(|a| a.execution_role_arn.clone())
+            .collect();
+        let wanted = wanted_resources(&account, &key_ids);
+        let iam_work = async {
+            if role_arns.is_empty() {
+                None
+            } else {
+                Some(iam::collect(&session, &self.calls, &role_arns).await)
+            }
+        };
+        let (iam_data, resource_data) = futures::join!(iam_work, resources::collect(&session, &self.calls, &wanted));
+        if let Some(data) = iam_data {
+            let detail = format!("{} roles, {} managed policies", data.roles.len(), data.managed_policies.len());
+            log.scope(GLOBAL_REGION, "iam", &data.errors, Some(detail));
+            account.roles = data.roles;
+            account.managed_policies = data.managed_policies;
+        }
+        for ((region, scope), errors) in &resource_data.scopes {
+            log.scope(region, scope, errors, None);
+        }
+        for (region, app_name, key_id) in &key_ids {
+            let key_region = resources::key_region(region, key_id);
+            if let Some(key_arn) = resource_data.key_arns.get(&(key_region, key_id.clone())) {
+                if let Some(app) = account
+                    .regions
+                    .iter_mut()
+                    .filter(|r| &r.region == region)
+                    .flat_map(|r| r.applications.iter_mut())
+                    .find(|a| &a.name == app_name)
+                {
+                    app.encryption.key_arn = Some(key_arn.clone());
+                }
+            }
+        }
+        account.resources = resource_data.resources;
+
+        let rows = log.into_rows();
+        let apps = account.regions.iter().map(|r| r.applications.len()).sum();
+        progress(ProgressEvent::AccountDone {
+            account_id: account.id.clone(),
+            account_name: account.name.clone(),
+            apps,
+            ok: rows.iter().all(|r| r.status.is_complete()),
+        });
+        (account, rows)
+    }
+
+    /// One region: Flink apps, then their metrics. Returns the region, its
+    /// coverage and the (app, key id) pairs of CMK apps.
+    async fn region<F>(
+        &self,
+        session: &AccountSession,
+        account: &Account,
+        region: &str,
+        window: Window,
+        progress: &F,
+    ) -> (RegionInventory, CoverageLog, Vec<(String, String)>)
+    where
+        F: Fn(ProgressEvent) + Sync,
+    {
+        let mut log = CoverageLog::new(&account.id, &account.name);
+        let mut inventory = RegionInventory { region: region.to_owned(), applications: Vec::new() };
+        let mut key_ids = Vec::new();
+        match flink::scan_region(session, &self.calls, region, window.start).await {
+            Err(err) => log.scope(region, "flink", &[err], None),
+            Ok(found) => {
+                for (name, err) in &found.deleted {
+                    log.skipped(region, &format!("flink:{name}"), Some(err), "deleted between ListApplications and DescribeApplication".to_owned());
+                }
+                for (name, err) in &found.failed {
+                    log.scope(region, &format!("flink:{name}"), std::slice::from_ref(err), None);
+                }
+                log.scope(region, "flink", &found.errors, Some(format!("{} applications", found.apps.len())));
+                inventory.applications = found.apps;
+                key_ids = found.key_ids;
+                if !inventory.applications.is_empty() {
+                    let names: Vec<String> = inventory.applications.iter().map(|a| a.name.clone()).collect();
+                    let (mut metrics, errors) = metrics::fetch(session, &self.calls, region, &names, window).await;
+                    log.scope(region, "cloudwatch", &errors, Some(format!("{} applications", names.len())));
+                    for app in &mut inventory.applications {
+                        app.metrics = metrics.remove(&app.name);
+                    }
+                }
+            }
+        }
+        let ok = log.rows().iter().all(|r| r.status.is_complete());
+        progress(ProgressEvent::RegionDone {
+            account_id: account.id.clone(),
+            region: region.to_owned(),
+            apps: inventory.applications.len(),
+            ok,
+        });
+        (inventory, log, key_ids)
+    }
+}
+
+/// Keys, code buckets and streams referenced by the account's apps.
+fn wanted_resources(account: &Account, key_ids: &[(String, String, String)]) -> Wanted {
+    let mut wanted = Wanted::default();
+    for (region, _app, key_id) in key_ids {
+        wanted.keys.insert((resources::key_region(region, key_id), key_id.clone()));
+    }
+    for region in &account.regions {
+        for app in &region.applications {
+            if let Some(code) = &app.code {
+                wanted.buckets.insert((region.region.clone(), code.bucket_arn.clone()));
+            }
+            wanted.streams.extend(app.stream_arns.iter().cloned());
+        }
+    }
+    wanted
+}

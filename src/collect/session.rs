@@ -1,0 +1,356 @@
+//! SDK setup: the base configuration from the standard credential chain, one
+//! session per account (base credentials for the caller's own account, an
+//! assumed role for every other), and per-service client construction.
+//!
+//! `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_<SERVICE>`) is honoured by
+//! `aws-config` for every service; S3 then switches to path-style addressing.
+
+use std::time::{Duration, SystemTime};
+
+use aws_config::identity::IdentityCache;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{error::CredentialsError, future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+
+use super::calls::{CallCounter, Calls, Loc, Pool};
+use super::error::{AwsError, ErrorKind};
+use crate::config::AwsConfig;
+use crate::inventory::GLOBAL_REGION;
+
+/// Region used for global services (Organizations, IAM) and as a last resort.
+pub const HOME_REGION: &str = "us-east-1";
+
+/// Credentials are refreshed when they have less than this left.
+pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+
+/// Loads the base configuration: standard chain, retries with exponential
+/// backoff and jitter (`aws.max_attempts`), connect and operation timeouts,
+/// and an identity cache that refreshes credentials five minutes early.
+pub async fn load_base(aws: &AwsConfig) -> SdkConfig {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(aws.max_attempts)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(20));
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(aws.connect_timeout_secs))
+        .operation_timeout(Duration::from_secs(aws.operation_timeout_secs))
+        .build();
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry)
+        .timeout_config(timeouts)
+        .identity_cache(
+            IdentityCache::lazy()
+                .buffer_time(REFRESH_BEFORE_EXPIRY)
+                // AssumeRole refreshes may be retried through throttling.
+                .load_timeout(Duration::from_secs(aws.operation_timeout_secs))
+                // One partition per assumed account (default 64 would churn
+                // in large organizations; the providers cache anyway).
+                .max_partitions(100_000)
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// A valid RoleSessionName (`[\w+=,.@-]{2,64}`) naming the run.
+pub fn session_name(run_id: &str) -> String {
+    let mut name: String = format!("fleetscan-{run_id}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+        .collect();
+    name.truncate(64);
+    name
+}
+
+/// `arn:<partition>:iam::<account>:role/<name>`.
+pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:role/{role_name}")
+}
+
+/// The credentials of one account and the clients built from them.
+#[derive(Debug, Clone)]
+pub struct AccountSession {
+    pub account_id: String,
+    config: SdkConfig,
+    calls: Calls,
+}
+
+impl AccountSession {
+    /// A session using `config`'s credentials as they are.
+    pub fn new(account_id: &str, config: SdkConfig, calls: &Calls) -> Self {
+        Self { account_id: account_id.to_owned(), config, calls: calls.clone() }
+    }
+
+    fn region(&self, region: &str) -> Region {
+        if region == GLOBAL_REGION {
+            Region::new(HOME_REGION)
+        } else {
+            Region::new(region.to_owned())
+        }
+    }
+
+    fn counter(&self, service: &'static str) -> CallCounter {
+        CallCounter::new(service, &self.calls.stats)
+    }
+
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        let conf = aws_sdk_organizations::config::Builder::from(&self.config)
+            .region(self.region(HOME_REGION))
+            .interceptor(self.counter("organizations"))
+            .build();
+        aws_sdk_organizations::Client::from_conf(conf)
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let region = self.config.region().cloned().unwrap_or_else(|| Region::new(HOME_REGION));
+        let conf = aws_sdk_sts::config::Builder::from(&self.config)
+            .region(region)
+            .interceptor(self.counter("sts"))
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::config::Builder::from(&self.config)
+            .region(self.region(HOME_REGION))
+            .interceptor(self.counter("iam"))
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    pub fn flink(&self, region: &str) -> aws_sdk_kinesisanalyticsv2::Client {
+        let conf = aws_sdk_kinesisanalyticsv2::config::Builder::from(&self.config)
+            .region(self.region(region))
+            .interceptor(self.counter("kinesisanalytics"))
+            .build();
+        aws_sdk_kinesisanalyticsv2::Client::from_conf(conf)
+    }
+
+    pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.config)
+            .region(self.region(region))
+            .interceptor(self.counter("cloudwatch"))
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(conf)
+    }
+
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::config::Builder::from(&self.config)
+            .region(self.region(region))
+            .interceptor(self.counter("kms"))
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
+    pub fn kinesis(&self, region: &str) -> aws_sdk_kinesis::Client {
+        let conf = aws_sdk_kinesis::config::Builder::from(&self.config)
+            .region(self.region(region))
+            .interceptor(self.counter("kinesis"))
+            .build();
+        aws_sdk_kinesis::Client::from_conf(conf)
+    }
+
+    /// S3 client; path-style when an endpoint URL is configured (emulators).
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config)
+            .region(self.region(region))
+            .force_path_style(self.config.endpoint_url().is_some())
+            .interceptor(self.counter("s3"))
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+}
+
+/// What AssumeRole needs besides the target account. `Debug` leaves the
+/// external id out.
+#[derive(Clone)]
+pub struct AssumeSettings {
+    pub role_name: String,
+    pub external_id: Option<String>,
+    pub duration_secs: i32,
+    pub session_name: String,
+    /// How long AccessDenied is retried (role propagation).
+    pub retry_budget: Duration,
+}
+
+impl std::fmt::Debug for AssumeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeSettings")
+            .field("role_name", &self.role_name)
+            .field("external_id", &self.external_id.as_ref().map(|_| "** redacted **"))
+            .field("duration_secs", &self.duration_secs)
+            .field("session_name", &self.session_name)
+            .field("retry_budget", &self.retry_budget)
+            .finish()
+    }
+}
+
+impl AssumeSettings {
+    pub fn from_config(aws: &AwsConfig, run_id: &str) -> Self {
+        Self {
+            role_name: aws.role_name.clone(),
+            external_id: aws.external_id.clone(),
+            duration_secs: i32::try_from(aws.session_duration_secs).unwrap_or(3600),
+            session_name: session_name(run_id),
+            retry_budget: Duration::from_secs(aws.assume_role_retry_secs),
+        }
+    }
+}
+
+/// Credentials provider for an assumed role: hands out the cached
+/// credentials and calls AssumeRole again once they are within
+/// [`REFRESH_BEFORE_EXPIRY`] of expiring.
+#[derive(Debug)]
+struct AssumedRoleProvider {
+    sts: aws_sdk_sts::Client,
+    calls: Calls,
+    account_id: String,
+    role_arn: String,
+    settings: AssumeSettings,
+    current: tokio::sync::Mutex<Credentials>,
+}
+
+impl AssumedRoleProvider {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        let mut current = self.current.lock().await;
+        if !needs_refresh(current.expiry(), SystemTime::now()) {
+            return Ok(current.clone());
+        }
+        tracing::debug!(account = %self.account_id, role = %self.role_arn, "refreshing assumed-role credentials");
+        let fresh = assume_once(&self.sts, &self.calls, Pool::Unpooled, &self.account_id, &self.role_arn, &self.settings)
+            .await
+            .map_err(CredentialsError::provider_error)?;
+        *current = fresh.clone();
+        Ok(fresh)
+    }
+}
+
+impl ProvideCredentials for AssumedRoleProvider {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.credentials())
+    }
+}
+
+/// Whether credentials expiring at `expiry` should be refreshed at `now`.
+pub fn needs_refresh(expiry: Option<SystemTime>, now: SystemTime) -> bool {
+    match expiry {
+        None => false,
+        Some(expiry) => expiry.duration_since(now).map(|left| left < REFRESH_BEFORE_EXPIRY).unwrap_or(true),
+    }
+}
+
+async fn assume_once(
+    sts: &aws_sdk_sts::Client,
+    calls: &Calls,
+    pool: Pool,
+    account_id: &str,
+    role_arn: &str,
+    settings: &AssumeSettings,
+) -> Result<Credentials, AwsError> {
+    let request = sts
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(&settings.session_name)
+        .duration_seconds(settings.duration_secs)
+        .set_external_id(settings.external_id.clone());
+    let loc = Loc { account: account_id, region: GLOBAL_REGION };
+    let output = calls.call(pool, loc, "sts:AssumeRole", request.send()).await?;
+    let creds = output
+        .credentials()
+        .ok_or_else(|| AwsError::local("sts:AssumeRole", "MissingCredentials", "AssumeRole returned no credentials"))?;
+    let expiry = SystemTime::try_from(*creds.expiration()).ok();
+    Ok(Credentials::new(
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        Some(creds.session_token().to_owned()),
+        expiry,
+        "fleetscan-assume-role",
+    ))
+}
+
+/// Assumes `role_arn` with the base session's STS client, retrying
+/// AccessDenied within `settings.retry_budget`, and returns a session whose
+/// credentials refresh themselves before expiry.
+pub async fn assume_account(
+    base: &AccountSession,
+    account_id: &str,
+    role_arn: &str,
+    settings: &AssumeSettings,
+) -> Result<AccountSession, AwsError> {
+    let sts = base.sts();
+    let started = tokio::time::Instant::now();
+    // Short first waits so a small budget (tests) still retries a few times.
+    let mut delay = (settings.retry_budget / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
+    let first = loop {
+        match assume_once(&sts, &base.calls, Pool::Main, account_id, role_arn, settings).await {
+            Ok(creds) => break creds,
+            Err(err) if err.kind == ErrorKind::Denied && started.elapsed() + delay <= settings.retry_budget => {
+                tracing::info!(account = account_id, role = role_arn, "AssumeRole denied; retrying in {:?} (role may be propagating)", delay);
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(15));
+            }
+            Err(err) => return Err(err),
+        }
+    };
+    let provider = AssumedRoleProvider {
+        sts,
+        calls: base.calls.clone(),
+        account_id: account_id.to_owned(),
+        role_arn: role_arn.to_owned(),
+        settings: settings.clone(),
+        current: tokio::sync::Mutex::new(first),
+    };
+    let config = base
+        .config
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build();
+    Ok(AccountSession::new(account_id, config, &base.calls))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_name_is_valid_and_names_the_run() {
+        assert_eq!(session_name("20261125T190918Z"), "fleetscan-20261125T190918Z");
+        assert_eq!(session_name("a b/c"), "fleetscan-a-b-c");
+        assert!(session_name(&"x".repeat(100)).len() <= 64);
+    }
+
+    #[test]
+    fn refresh_when_close_to_expiry() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert!(!needs_refresh(None, now));
+        assert!(!needs_refresh(Some(now + Duration::from_secs(3600)), now));
+        assert!(needs_refresh(Some(now + Duration::from_secs(60)), now));
+        assert!(needs_refresh(Some(now - Duration::from_secs(60)), now));
+    }
+
+    #[test]
+    fn debug_redacts_the_external_id() {
+        let settings = AssumeSettings {
+            role_name: "Audit".into(),
+            external_id: Some("s3cr3t".into()),
+            duration_secs: 3600,
+            session_name: "fleetscan-x".into(),
+            retry_budget: Duration::ZERO,
+        };
+        assert!(!format!("{settings:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn role_arn_format() {
+        assert_eq!(role_arn("aws", "111122223333", "Audit"), "arn:aws:iam::111122223333:role/Audit");
+    }
+}

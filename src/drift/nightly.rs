@@ -1,0 +1,328 @@
+//! Night over night: what changed between two runs. `fleetscan diff OLD NEW`
+//! evaluates both snapshots with the same config and compares findings by
+//! `finding_id`, and compares the inventories (apps added or removed,
+//! configuration changes, policy documents changed, semantically).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::drift::policy_diff::diff_docs;
+use crate::evaluate::evaluate;
+use crate::findings::{Finding, FindingStatus, RunDelta};
+use crate::inventory::{Account, FlinkApp, Inventory, PolicyDoc};
+
+/// Findings of this run compared with the previous run's findings.
+pub fn run_delta(previous_run_id: Option<String>, previous: &[Finding], current: &[Finding]) -> RunDelta {
+    let open = |fs: &[Finding]| -> BTreeSet<String> { fs.iter().filter(|f| f.status == FindingStatus::Open).map(|f| f.finding_id.clone()).collect() };
+    let all_now: BTreeSet<&str> = current.iter().map(|f| f.finding_id.as_str()).collect();
+    let was_open = open(previous);
+    let is_open = open(current);
+    let mut delta = RunDelta { previous_run_id, ..Default::default() };
+    for f in current.iter().filter(|f| f.status == FindingStatus::Open) {
+        if !was_open.contains(&f.finding_id) {
+            delta.new.push(f.finding_id.clone());
+        }
+    }
+    delta.still_open = is_open.intersection(&was_open).count();
+    for f in previous.iter().filter(|f| f.status == FindingStatus::Open) {
+        if !all_now.contains(f.finding_id.as_str()) {
+            delta.resolved.push(f.clone());
+        } else if !is_open.contains(&f.finding_id) {
+            delta.now_suppressed.push(f.finding_id.clone());
+        }
+    }
+    delta
+}
+
+/// The previous run, as the report writer finds it: its `findings.json`
+/// (already evaluated) or its `snapshot.json` (evaluated here with the
+/// current config, so changes of config do not show up as changes of the fleet).
+pub enum PreviousRun<'a> {
+    Findings { run_id: Option<String>, findings: &'a [Finding] },
+    Snapshot(&'a Inventory),
+}
+
+/// The delta a scan reports against its previous run.
+pub fn since_previous(previous: PreviousRun<'_>, current: &[Finding], config: &Config) -> RunDelta {
+    match previous {
+        PreviousRun::Findings { run_id, findings } => run_delta(run_id, findings, current),
+        PreviousRun::Snapshot(inv) => {
+            let old = evaluate(inv, config);
+            run_delta(Some(inv.run.run_id.clone()), &old.findings, current)
+        }
+    }
+}
+
+/// One change in the inventory between two runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryChange {
+    /// `account-added`, `account-removed`, `app-added`, `app-removed`,
+    /// `app-changed`, `policy-added`, `policy-removed`, `policy-changed`,
+    /// `policy-attachment-changed`, `role-changed`.
+    pub kind: String,
+    pub account_id: String,
+    pub region: String,
+    /// The app, role or policy concerned.
+    pub subject: String,
+    pub before: String,
+    pub after: String,
+    pub detail: String,
+}
+
+/// `fleetscan diff OLD NEW`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotDiff {
+    pub old_run_id: String,
+    pub new_run_id: String,
+    pub findings: RunDelta,
+    /// Full text of the findings that are new.
+    pub new_findings: Vec<Finding>,
+    pub changes: Vec<InventoryChange>,
+}
+
+pub fn diff_snapshots(old: &Inventory, new: &Inventory, config: &Config) -> SnapshotDiff {
+    let (eval_old, eval_new) = rayon::join(|| evaluate(old, config), || evaluate(new, config));
+    let findings = run_delta(Some(old.run.run_id.clone()), &eval_old.findings, &eval_new.findings);
+    let new_ids: BTreeSet<&String> = findings.new.iter().collect();
+    let new_findings = eval_new.findings.iter().filter(|f| new_ids.contains(&f.finding_id)).cloned().collect();
+    SnapshotDiff {
+        old_run_id: old.run.run_id.clone(),
+        new_run_id: new.run.run_id.clone(),
+        findings,
+        new_findings,
+        changes: inventory_changes(old, new),
+    }
+}
+
+fn change(kind: &str, account: &str, region: &str, subject: &str, before: impl Into<String>, after: impl Into<String>, detail: impl Into<String>) -> InventoryChange {
+    InventoryChange {
+        kind: kind.to_owned(),
+        account_id: account.to_owned(),
+        region: region.to_owned(),
+        subject: subject.to_owned(),
+        before: before.into(),
+        after: after.into(),
+        detail: detail.into(),
+    }
+}
+
+fn doc_change(out: &mut Vec<InventoryChange>, account: &str, subject: &str, a: &PolicyDoc, b: &PolicyDoc) {
+    let delta = diff_docs(a, b);
+    if !delta.is_same() {
+        out.push(change("policy-changed", account, "global", subject, "", "", delta.lines().join("; ")));
+    }
+}
+
+/// Everything that changed in the fleet, ignoring run metadata, metrics,
+/// snapshots and operations (those are reported through findings).
+pub fn inventory_changes(old: &Inventory, new: &Inventory) -> Vec<InventoryChange> {
+    let mut out = Vec::new();
+    // Organization policies: documents and attachments.
+    fn org_policies(inv: &Inventory) -> BTreeMap<String, &crate::inventory::OrgPolicy> {
+        inv.organization.as_ref().map(|o| o.policies.iter().map(|p| (p.id.clone(), p)).collect::<BTreeMap<_, _>>()).unwrap_or_default()
+    }
+    let (po, pn) = (org_policies(old), org_policies(new));
+    for (id, p) in &po {
+        let label = format!("{} {} ({id})", p.kind.short(), p.name);
+        match pn.get(id) {
+            None => out.push(change("policy-removed", "", "global", &label, "present", "absent", "")),
+            Some(q) => {
+                doc_change(&mut out, "", &label, &p.document, &q.document);
+                let (a, b): (BTreeSet<_>, BTreeSet<_>) = (p.targets.iter().collect(), q.targets.iter().collect());
+                if a != b {
+                    let fmt = |s: &BTreeSet<&String>| s.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
+                    out.push(change("policy-attachment-changed", "", "global", &label, fmt(&a), fmt(&b), ""));
+                }
+            }
+        }
+    }
+    for (id, p) in &pn {
+        if !po.contains_key(id) {
+            out.push(change("policy-added", "", "global", &format!("{} {} ({id})", p.kind.short(), p.name), "absent", "present", ""));
+        }
+    }
+    // Accounts.
+    for a in &old.accounts {
+        match new.account(&a.id) {
+            None => out.push(change("account-removed", &a.id, "global", &a.name, "present", "absent", "")),
+            Some(b) => account_changes(&mut out, a, b),
+        }
+    }
+    for b in &new.accounts {
+        if old.account(&b.id).is_none() {
+            out.push(change("account-added", &b.id, "global", &b.name, "absent", "present", b.ou_path.clone()));
+        }
+    }
+    out
+}
+
+fn account_changes(out: &mut Vec<InventoryChange>, a: &Account, b: &Account) {
+    if a.ou_path != b.ou_path {
+        out.push(change("account-moved", &a.id, "global", &a.name, a.ou_path.clone(), b.ou_path.clone(), ""));
+    }
+    // Managed policies (by ARN).
+    for p in &a.managed_policies {
+        match b.managed_policy(&p.arn) {
+            Some(q) => doc_change(out, &a.id, &format!("managed policy {}", p.arn), &p.document, &q.document),
+            None => out.push(change("policy-removed", &a.id, "global", &format!("managed policy {}", p.arn), "present", "absent", "")),
+        }
+    }
+    for q in &b.managed_policies {
+        if a.managed_policy(&q.arn).is_none() {
+            out.push(change("policy-added", &a.id, "global", &format!("managed policy {}", q.arn), "absent", "present", ""));
+        }
+    }
+    // Roles.
+    for r in &a.roles {
+        let Some(s) = b.role(&r.arn) else {
+            out.push(change("role-removed", &a.id, "global", &r.arn, "present", "absent", ""));
+            continue;
+        };
+        doc_change(out, &a.id, &format!("trust policy of {}", r.arn), &r.trust_policy, &s.trust_policy);
+        if r.permissions_boundary_arn != s.permissions_boundary_arn {
+            let show = |x: &Option<String>| x.clone().unwrap_or_else(|| "none".to_owned());
+            out.push(change("role-changed", &a.id, "global", &r.arn, format!("boundary {}", show(&r.permissions_boundary_arn)), format!("boundary {}", show(&s.permissions_boundary_arn)), ""));
+        }
+        let (x, y): (BTreeSet<_>, BTreeSet<_>) = (r.attached_policy_arns.iter().collect(), s.attached_policy_arns.iter().collect());
+        if x != y {
+            let fmt = |s: &BTreeSet<&String>| s.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
+            out.push(change("role-changed", &a.id, "global", &r.arn, format!("attached {}", fmt(&x)), format!("attached {}", fmt(&y)), ""));
+        }
+        for p in &r.inline_policies {
+            match s.inline_policies.iter().find(|q| q.name == p.name) {
+                Some(q) => doc_change(out, &a.id, &format!("inline policy {} of {}", p.name, r.arn), &p.document, &q.document),
+                None => out.push(change("policy-removed", &a.id, "global", &format!("inline policy {} of {}", p.name, r.arn), "present", "absent", "")),
+            }
+        }
+        for q in &s.inline_policies {
+            if !r.inline_policies.iter().any(|p| p.name == q.name) {
+                out.push(change("policy-added", &a.id, "global", &format!("inline policy {} of {}", q.name, r.arn), "absent", "present", ""));
+            }
+        }
+    }
+    for s in &b.roles {
+        if a.role(&s.arn).is_none() {
+            out.push(change("role-added", &a.id, "global", &s.arn, "absent", "present", ""));
+        }
+    }
+    // Resource policies.
+    for r in &a.resources {
+        let Some(s) = b.resource(&r.arn) else { continue };
+        match (&r.policy, &s.policy) {
+            (Some(p), Some(q)) => doc_change(out, &a.id, &format!("resource policy of {}", r.arn), p, q),
+            (Some(_), None) => out.push(change("policy-removed", &a.id, "global", &format!("resource policy of {}", r.arn), "present", "absent", "")),
+            (None, Some(_)) => out.push(change("policy-added", &a.id, "global", &format!("resource policy of {}", r.arn), "absent", "present", "")),
+            (None, None) => {}
+        }
+    }
+    // Applications.
+    let apps = |acc: &Account| -> BTreeMap<String, (String, FlinkApp)> {
+        acc.regions.iter().flat_map(|r| r.applications.iter().map(move |app| (app.arn.clone(), (r.region.clone(), app.clone())))).collect()
+    };
+    let (xa, xb) = (apps(a), apps(b));
+    for (arn, (region, app)) in &xa {
+        match xb.get(arn) {
+            None => out.push(change("app-removed", &a.id, region, &app.name, "present", "absent", arn.clone())),
+            Some((_, new_app)) => {
+                for (field, before, after) in app_fields(app).into_iter().zip(app_fields(new_app)).filter(|(x, y)| x.1 != y.1).map(|(x, y)| (x.0, x.1, y.1)) {
+                    out.push(change("app-changed", &a.id, region, &app.name, before, after, field));
+                }
+            }
+        }
+    }
+    for (arn, (region, app)) in &xb {
+        if !xa.contains_key(arn) {
+            out.push(change("app-added", &a.id, region, &app.name, "absent", "present", format!("{arn} ({})", app.runtime)));
+        }
+    }
+}
+
+/// The configuration fields compared between runs (not metrics or history).
+fn app_fields(app: &FlinkApp) -> Vec<(&'static str, String)> {
+    let e = app.checkpoint.effective;
+    vec![
+        ("status", app.status.clone()),
+        ("runtime", app.runtime.clone()),
+        ("version", app.version_id.map(|v| v.to_string()).unwrap_or_default()),
+        ("execution role", app.execution_role_arn.clone().unwrap_or_default()),
+        ("checkpointing", format!("enabled={} interval={} ms min_pause={} ms ({})", e.enabled, e.interval_ms, e.min_pause_ms, app.checkpoint.configuration_type)),
+        ("snapshots enabled", app.snapshots_enabled.to_string()),
+        ("encryption", format!("{} {}", app.encryption.key_type, app.encryption.key_arn.clone().unwrap_or_default()).trim().to_owned()),
+        ("vpc", app.vpc.as_ref().map(|v| format!("{} subnets={} sgs={}", v.vpc_id.clone().unwrap_or_default(), v.subnet_ids.join(","), v.security_group_ids.join(","))).unwrap_or_default()),
+        ("code", app.code.as_ref().map(|c| format!("{} {}", c.object_arn(), c.object_version.clone().unwrap_or_default()).trim().to_owned()).unwrap_or_default()),
+        ("streams", app.stream_arns.join(", ")),
+        ("parallelism", app.parallelism.as_ref().map(|p| format!("{:?}/{:?} autoscaling={:?}", p.parallelism, p.parallelism_per_kpu, p.auto_scaling_enabled)).unwrap_or_default()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{allow_all, Fleet};
+    use crate::config::Config;
+    use serde_json::json;
+
+    fn fleet() -> Fleet {
+        Fleet::new()
+            .account("111111111111", "prod", "Root")
+            .scp("p-region", "RegionLock", json!({"Version": "2012-10-17", "Statement": [{"Sid": "Lock", "Effect": "Deny", "NotAction": ["iam:*"], "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]}), &["r-root"])
+            .app("111111111111", "eu-west-1", "orders", |_| {})
+    }
+
+    #[test]
+    fn diff_reports_exactly_the_edited_policy_and_the_added_app() {
+        let old = fleet().build();
+        let mut new = fleet()
+            .app("111111111111", "eu-west-1", "billing", |a| a.runtime = "FLINK-1_13".into())
+            .edit(|inv| {
+                let org = inv.organization.as_mut().unwrap();
+                let p = org.policies.iter_mut().find(|p| p.id == "p-region").unwrap();
+                p.document = PolicyDoc::from_json(json!({"Version": "2012-10-17", "Statement": [{"Sid": "Lock", "Effect": "Deny", "NotAction": ["iam:*"], "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}}]}));
+            })
+            .build();
+        new.run.run_id = "20261126T190000Z".into();
+        // formatting-only and order-only changes elsewhere must not count
+        let role = &mut new.accounts[0].roles[0];
+        role.inline_policies[0].document = PolicyDoc::from_json(json!({"Statement": [{"Resource": "*", "Action": "*", "Effect": "Allow"}], "Version": "2012-10-17"}));
+        let _ = allow_all();
+
+        let diff = diff_snapshots(&old, &new, &Config::default());
+        let kinds: Vec<(&str, &str)> = diff.changes.iter().map(|c| (c.kind.as_str(), c.subject.as_str())).collect();
+        assert_eq!(kinds, vec![("policy-changed", "SCP RegionLock (p-region)"), ("role-added", "arn:aws:iam::111111111111:role/billing-role"), ("app-added", "billing")]);
+        assert!(diff.changes[0].detail.contains("Lock"), "{}", diff.changes[0].detail);
+        // the new app runs an unsupported runtime: exactly that finding is new
+        assert_eq!(diff.new_findings.len(), 1);
+        assert_eq!(diff.new_findings[0].check, crate::checks::CheckId::RuntimeEndOfSupport);
+        assert!(diff.findings.resolved.is_empty());
+    }
+
+    #[test]
+    fn delta_splits_new_resolved_still_open_and_suppressed() {
+        let f = |id: &str, status: FindingStatus| Finding {
+            finding_id: id.into(),
+            check: crate::checks::CheckId::SnapshotStale,
+            severity: crate::severity::Severity::Low,
+            status,
+            account_id: "1".into(),
+            account_name: "a".into(),
+            ou_path: "Root".into(),
+            region: "r".into(),
+            resource_arn: "x".into(),
+            subject: "s".into(),
+            title: "t".into(),
+            detail: "d".into(),
+            evidence: vec![],
+            suppression: None,
+            expired_suppression: None,
+        };
+        let prev = vec![f("a", FindingStatus::Open), f("b", FindingStatus::Open), f("c", FindingStatus::Open)];
+        let now = vec![f("b", FindingStatus::Open), f("c", FindingStatus::Suppressed), f("d", FindingStatus::Open)];
+        let d = run_delta(Some("r1".into()), &prev, &now);
+        assert_eq!(d.new, vec!["d"]);
+        assert_eq!(d.resolved.iter().map(|f| f.finding_id.as_str()).collect::<Vec<_>>(), vec!["a"]);
+        assert_eq!(d.still_open, 1);
+        assert_eq!(d.now_suppressed, vec!["c"]);
+    }
+}

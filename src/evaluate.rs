@@ -1,0 +1,115 @@
+//! The evaluate stage: pure functions from an [`Inventory`] and a [`Config`]
+//! to an [`Evaluation`]: checks per app (in parallel), prod-versus-dev
+//! drift per `[[compare]]` pair (in parallel), then severity overrides and
+//! suppressions in one place (the sink), then a deterministic order.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::checks::sink::{finalize, Sink};
+use crate::checks::{check_app, Context, RunClock};
+use crate::config::Config;
+use crate::drift::compare::compare_pair;
+use crate::exit::Outcome;
+use crate::findings::{AccessDecision, Evaluation, FindingStatus};
+use crate::inventory::{AppRef, Inventory};
+use crate::severity::Severity;
+
+/// Evaluates one inventory. Same inventory + same config → same Evaluation
+/// (no wall clock: "now" is the run's finish time recorded in the snapshot).
+pub fn evaluate(inventory: &Inventory, config: &Config) -> Evaluation {
+    let clock = RunClock::of(inventory, config);
+    let mut notes = Vec::new();
+    if clock.now.is_none() {
+        notes.push("the snapshot records no run time: snapshot-stale, lookback windows and suppression expiry were not evaluated".to_owned());
+    }
+
+    let apps: Vec<AppRef<'_>> = inventory.apps().collect();
+    let mut sink = apps
+        .par_iter()
+        .map(|app| {
+            let mut sink = Sink::new();
+            check_app(&Context { inventory, config, clock, app: *app }, &mut sink);
+            sink
+        })
+        .reduce(Sink::new, |mut a, b| {
+            a.extend(b);
+            a
+        });
+
+    let mut access: Vec<AccessDecision> = sink.access().to_vec();
+    sort_access(&mut access);
+
+    let outcomes: Vec<_> = config.compare.par_iter().map(|cmp| compare_pair(inventory, cmp, &access)).collect();
+    let mut drift = Vec::new();
+    for outcome in outcomes {
+        drift.extend(outcome.rows);
+        notes.extend(outcome.notes);
+        sink.extend(outcome.sink);
+    }
+
+    let (raw, _) = sink.into_parts();
+    let (findings, suppressions) = finalize(raw, config, clock.run_date());
+    let mut open_by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.status == FindingStatus::Open) {
+        *open_by_severity.entry(f.severity).or_default() += 1;
+    }
+    Evaluation { findings, drift, open_by_severity, since_previous: None, access, suppressions, notes }
+}
+
+fn sort_access(access: &mut [AccessDecision]) {
+    access.sort_by(|a, b| {
+        (&a.account_id, &a.region, &a.application, &a.principal, &a.action, &a.resource).cmp(&(&b.account_id, &b.region, &b.application, &b.principal, &b.action, &b.resource))
+    });
+}
+
+/// Exit code of a run (SPEC §3): 3 when the scan is incomplete (wins over
+/// 1), 1 when an open finding is at or above `fail_on`, else 0.
+pub fn exit_outcome(evaluation: &Evaluation, fail_on: Severity, complete: bool) -> Outcome {
+    Outcome::of_run(complete, evaluation.highest_open_severity(), fail_on)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{config_from, Fleet};
+    use crate::checks::CheckId;
+
+    fn fleet() -> Inventory {
+        Fleet::new()
+            .account("111111111111", "prod", "Root")
+            .account("222222222222", "dev", "Root")
+            .app("111111111111", "eu-west-1", "a", |a| a.runtime = "FLINK-1_13".into())
+            .app("111111111111", "eu-west-1", "b", |a| a.snapshots.clear())
+            .app("222222222222", "eu-west-1", "c", |a| a.snapshots_enabled = false)
+            .build()
+    }
+
+    #[test]
+    fn evaluation_is_deterministic_and_sorted() {
+        let inv = fleet();
+        let config = Config::default();
+        let a = evaluate(&inv, &config);
+        for _ in 0..5 {
+            assert_eq!(evaluate(&inv, &config), a);
+        }
+        let order: Vec<_> = a.findings.iter().map(|f| (f.severity, f.check)).collect();
+        assert_eq!(order, vec![(Severity::High, CheckId::RuntimeEndOfSupport), (Severity::Medium, CheckId::SnapshotsDisabled), (Severity::Low, CheckId::SnapshotStale)]);
+        assert_eq!(a.open_by_severity.get(&Severity::High), Some(&1));
+    }
+
+    #[test]
+    fn exit_codes_follow_fail_on_and_incomplete_wins() {
+        let inv = fleet();
+        let eval = evaluate(&inv, &Config::default());
+        assert_eq!(exit_outcome(&eval, Severity::High, true).code(), 1);
+        assert_eq!(exit_outcome(&eval, Severity::Critical, true).code(), 0);
+        assert_eq!(exit_outcome(&eval, Severity::Critical, false).code(), 3);
+        assert_eq!(exit_outcome(&eval, Severity::High, false).code(), 3);
+        // suppressed findings do not fail the run
+        let config = config_from("[[suppress]]\ncheck = \"runtime-end-of-support\"\nreason = \"OPS-1\"\n");
+        let eval = evaluate(&inv, &config);
+        assert_eq!(exit_outcome(&eval, Severity::High, true).code(), 0);
+    }
+}

@@ -1,0 +1,3 @@
+//! Shared helpers for integration tests (`mod support;` then `support::emulator::Emulator`).
+#![allow(dead_code)]
+pub mod emulator;
