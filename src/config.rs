@@ -170,7 +170,7 @@ pub struct Config {
     pub output: OutputConfig,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct AwsConfig {
     pub role_name: String,
     #[serde(skip_serializing)]
@@ -185,6 +185,24 @@ pub struct AwsConfig {
     pub operation_timeout_secs: u64,
     /// Budget for retrying AssumeRole on AccessDenied; 0 = no retry.
     pub assume_role_retry_secs: u64,
+}
+
+/// Written by hand so the external id never reaches a log line.
+impl fmt::Debug for AwsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsConfig")
+            .field("role_name", &self.role_name)
+            .field("external_id", &self.external_id.as_ref().map(|_| "<redacted>"))
+            .field("session_duration_secs", &self.session_duration_secs)
+            .field("regions", &self.regions)
+            .field("concurrency", &self.concurrency)
+            .field("org_concurrency", &self.org_concurrency)
+            .field("max_attempts", &self.max_attempts)
+            .field("assume_role_retry_secs", &self.assume_role_retry_secs)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .field("operation_timeout_secs", &self.operation_timeout_secs)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -620,6 +638,7 @@ mod tests {
         assert_eq!(a.digest(), b.digest());
         assert_ne!(a.digest(), c.digest());
         assert!(!serde_json::to_string(&a).unwrap().contains("secret-1"));
+        assert!(!format!("{a:?}").contains("secret-1"));
     }
 }
 

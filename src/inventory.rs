@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 /// Version of the snapshot format written by this build.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Error code of coverage rows for work not attempted because the scan was
+/// stopped (interrupt or `--max-duration`).
+pub const INTERRUPTED_CODE: &str = "Interrupted";
+
 /// Name of the scope used for account-wide (not regional) coverage rows.
 pub const GLOBAL_REGION: &str = "global";
 
@@ -60,9 +64,14 @@ impl Inventory {
         })
     }
 
-    /// True when every coverage row is `ok` or a deliberate `skipped`.
+    /// True when no coverage row says something could not be scanned.
     pub fn is_complete(&self) -> bool {
-        self.coverage.iter().all(|row| row.status.is_complete())
+        self.coverage.iter().all(CoverageRow::is_complete)
+    }
+
+    /// The coverage rows that make the scan incomplete.
+    pub fn missing(&self) -> impl Iterator<Item = &CoverageRow> {
+        self.coverage.iter().filter(|row| !row.is_complete())
     }
 }
 
@@ -591,10 +600,19 @@ impl CoverageStatus {
         }
     }
 
-    /// Whether a row in this state leaves the scan complete. A region that
-    /// is not enabled for the account holds nothing to scan.
-    pub fn is_complete(self) -> bool {
-        matches!(self, Self::Ok | Self::RegionDisabled)
+}
+
+impl CoverageRow {
+    /// Whether this row leaves the scan complete. A region not enabled for
+    /// the account holds nothing to scan; a `skipped` row for something that
+    /// vanished mid-scan (an app deleted between list and describe) lost
+    /// nothing; a `skipped` row for work the stopped scan never did did.
+    pub fn is_complete(&self) -> bool {
+        match self.status {
+            CoverageStatus::Ok | CoverageStatus::RegionDisabled => true,
+            CoverageStatus::Skipped => self.error_code.as_deref() != Some(INTERRUPTED_CODE),
+            CoverageStatus::Denied | CoverageStatus::Throttled | CoverageStatus::Error => false,
+        }
     }
 }
 

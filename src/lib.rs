@@ -10,6 +10,7 @@ pub mod config;
 pub mod drift;
 pub mod evaluate;
 pub mod findings;
+pub mod report;
 pub mod inventory;
 pub mod plan;
 pub mod policy;

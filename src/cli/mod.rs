@@ -1,7 +1,11 @@
 //! Wires the stages together for each command and maps results to exit codes.
 
+mod accounts;
 pub mod args;
+mod diff;
+mod doctor;
 mod explain;
+mod runtime;
 mod logging;
 
 use std::process::ExitCode;
@@ -37,6 +41,9 @@ fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Checks(args) => crate::checks::catalog_cmd::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Accounts(args) => accounts::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
+        Command::Diff(args) => diff::run(&args),
         other => anyhow::bail!("command {other:?} is not wired yet"),
     }
 }

@@ -158,7 +158,7 @@ impl Calls {
             None => None,
         };
         if let Some(reason) = self.stop.reason() {
-            return Err(AwsError::local(operation, "Interrupted", format!("not sent: scan stopped ({reason})")));
+            return Err(AwsError::local(operation, crate::inventory::INTERRUPTED_CODE, format!("not sent: scan stopped ({reason})")));
         }
         let result = fut.instrument(span.clone()).await;
         result.map_err(|err| {

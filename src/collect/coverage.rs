@@ -59,8 +59,9 @@ impl CoverageLog {
 
 fn rank(kind: ErrorKind) -> u8 {
     match kind {
-        ErrorKind::Error => 5,
-        ErrorKind::Denied => 4,
+        ErrorKind::Error => 6,
+        ErrorKind::Denied => 5,
+        ErrorKind::Stopped => 4,
         ErrorKind::Throttled => 3,
         ErrorKind::RegionDisabled => 2,
         ErrorKind::NotFound => 1,

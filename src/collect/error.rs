@@ -25,6 +25,8 @@ pub enum ErrorKind {
     NotFound,
     /// Anything else: 5xx after retries, network, timeouts, bad responses.
     Error,
+    /// Not attempted: the scan was stopped (interrupt, `--max-duration`).
+    Stopped,
 }
 
 impl ErrorKind {
@@ -36,6 +38,7 @@ impl ErrorKind {
             Self::Throttled => CoverageStatus::Throttled,
             Self::NotFound => CoverageStatus::Skipped,
             Self::Error => CoverageStatus::Error,
+            Self::Stopped => CoverageStatus::Skipped,
         }
     }
 }
@@ -109,7 +112,7 @@ impl AwsError {
     /// An error that did not come from the SDK (bad data in a response, ...).
     pub fn local(operation: &str, code: &str, message: impl Into<String>) -> Self {
         Self {
-            kind: ErrorKind::Error,
+            kind: if code == crate::inventory::INTERRUPTED_CODE { ErrorKind::Stopped } else { ErrorKind::Error },
             operation: operation.to_owned(),
             code: Some(code.to_owned()),
             message: Some(message.into()),

@@ -174,7 +174,7 @@ impl Collector {
             account_id: account.id.clone(),
             account_name: account.name.clone(),
             apps,
-            ok: rows.iter().all(|r| r.status.is_complete()),
+            ok: rows.iter().all(|r| r.is_complete()),
         });
         (account, rows)
     }
@@ -217,7 +217,7 @@ impl Collector {
                 }
             }
         }
-        let ok = log.rows().iter().all(|r| r.status.is_complete());
+        let ok = log.rows().iter().all(|r| r.is_complete());
         progress(ProgressEvent::RegionDone {
             account_id: account.id.clone(),
             region: region.to_owned(),

@@ -1,0 +1,66 @@
+//! `fleetscan diff OLD NEW`: what changed between two runs.
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+
+use crate::cli::args::DiffArgs;
+use crate::config::{Config, Overrides};
+use crate::drift::nightly::{diff_snapshots, SnapshotDiff};
+use crate::exit::Outcome;
+use crate::findings::Finding;
+use crate::inventory::Inventory;
+
+pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
+    let config = Config::load(args.config.config.as_deref(), Overrides::default())?;
+    let (old, new) = rayon::join(|| Inventory::load(&args.old_snapshot), || Inventory::load(&args.new_snapshot));
+    let diff = diff_snapshots(&old?, &new?, &config);
+    print!("{}", render_text(&diff));
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join("diff.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(&diff)?).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("diff: wrote {}", path.display());
+    }
+    Ok(Outcome::Clean)
+}
+
+fn finding_line(out: &mut String, f: &Finding) {
+    let _ = writeln!(
+        out,
+        "  {:<8} {:<34} {} {} {}  {}",
+        f.severity, f.check, f.account_name, f.region, f.resource_arn, f.title
+    );
+}
+
+pub fn render_text(diff: &SnapshotDiff) -> String {
+    let mut out = String::new();
+    let d = &diff.findings;
+    let _ = writeln!(out, "fleetscan diff: {} → {}", diff.old_run_id, diff.new_run_id);
+    let _ = writeln!(
+        out,
+        "Findings: {} new, {} resolved, {} still open{}",
+        d.new.len(),
+        d.resolved.len(),
+        d.still_open,
+        if d.now_suppressed.is_empty() { String::new() } else { format!(", {} now suppressed", d.now_suppressed.len()) }
+    );
+    if !diff.new_findings.is_empty() {
+        let _ = writeln!(out, "\nNew:");
+        diff.new_findings.iter().for_each(|f| finding_line(&mut out, f));
+    }
+    if !d.resolved.is_empty() {
+        let _ = writeln!(out, "\nResolved:");
+        d.resolved.iter().for_each(|f| finding_line(&mut out, f));
+    }
+    let _ = writeln!(out, "\nInventory changes: {}", diff.changes.len());
+    for change in &diff.changes {
+        let _ = writeln!(out, "  {:<26} {} {} {}", change.kind, change.account_id, change.region, change.subject);
+        if !change.detail.is_empty() {
+            for line in change.detail.lines() {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,54 @@
+//! `snapshot.json` (the inventory, `schema_version` first) and
+//! `findings.json` (the evaluation, for machines and for the next run's
+//! "new / resolved"). Both stream to disk through the caller's writer.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::findings::{DriftRow, Evaluation, Finding, RunDelta};
+use crate::inventory::Inventory;
+use crate::severity::Severity;
+
+/// Version of the `findings.json` format.
+pub const FINDINGS_SCHEMA_VERSION: u32 = 1;
+
+/// Writes the inventory as `snapshot.json`. `Inventory` declares
+/// `schema_version` as its first field, so it is the first key.
+pub fn write_snapshot<W: Write>(out: W, inventory: &Inventory) -> std::io::Result<()> {
+    let mut out = out;
+    serde_json::to_writer(&mut out, inventory).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// The shape of `findings.json`.
+#[derive(Serialize)]
+struct FindingsFile<'a> {
+    schema_version: u32,
+    run_id: &'a str,
+    tool_version: &'a str,
+    /// False when some account × region × scope was not scanned.
+    complete: bool,
+    open_by_severity: &'a BTreeMap<Severity, usize>,
+    findings: &'a [Finding],
+    drift: &'a [DriftRow],
+    since_previous: Option<&'a RunDelta>,
+}
+
+/// Writes the evaluation as `findings.json`.
+pub fn write_findings<W: Write>(out: W, run_id: &str, inventory: &Inventory, evaluation: &Evaluation) -> std::io::Result<()> {
+    let mut out = out;
+    let file = FindingsFile {
+        schema_version: FINDINGS_SCHEMA_VERSION,
+        run_id,
+        tool_version: &inventory.run.tool_version,
+        complete: inventory.is_complete(),
+        open_by_severity: &evaluation.open_by_severity,
+        findings: &evaluation.findings,
+        drift: &evaluation.drift,
+        since_previous: evaluation.since_previous.as_ref(),
+    };
+    serde_json::to_writer(&mut out, &file).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
