@@ -5,7 +5,11 @@ pub mod args;
 mod diff;
 mod doctor;
 mod explain;
+mod progress;
+mod report_cmd;
 mod runtime;
+mod scan;
+mod summary;
 mod logging;
 
 use std::process::ExitCode;
@@ -27,7 +31,7 @@ pub fn main() -> ExitCode {
         }
     };
     logging::init(cli.verbose, cli.quiet);
-    let outcome = match run(cli.command) {
+    let outcome = match run(cli.command, cli.quiet) {
         Ok(outcome) => outcome,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -37,13 +41,14 @@ pub fn main() -> ExitCode {
     ExitCode::from(outcome.code())
 }
 
-fn run(command: Command) -> anyhow::Result<Outcome> {
+fn run(command: Command, quiet: bool) -> anyhow::Result<Outcome> {
     match command {
+        Command::Scan(args) => scan::run(&args, quiet),
+        Command::Report(args) => report_cmd::run(&args),
         Command::Checks(args) => crate::checks::catalog_cmd::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Accounts(args) => accounts::run(&args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Diff(args) => diff::run(&args),
-        other => anyhow::bail!("command {other:?} is not wired yet"),
     }
 }

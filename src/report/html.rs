@@ -473,8 +473,8 @@ fn family_str(family: Family) -> &'static str {
 
 fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons: usize) -> Summary<'a> {
     let coverage_total = inventory.coverage.len();
-    let coverage_ok = inventory.coverage.iter().filter(|c| c.status.is_complete()).count();
-    let missing_all: Vec<&CoverageRow> = inventory.coverage.iter().filter(|c| !c.status.is_complete()).collect();
+    let coverage_ok = inventory.coverage.iter().filter(|c| c.is_complete()).count();
+    let missing_all: Vec<&CoverageRow> = inventory.coverage.iter().filter(|c| !c.is_complete()).collect();
     let open = evaluation.findings.iter().filter(|f| f.status == FindingStatus::Open).count();
     let by_sev: Vec<(Severity, usize)> = Severity::ALL
         .iter()
@@ -851,7 +851,7 @@ fn coverage_view(inventory: &Inventory) -> CoverageView<'_> {
     let total = inventory.coverage.len();
     let all_shown = total <= COVERAGE_ALL_ROWS_LIMIT;
     let mut rows: Vec<&CoverageRow> =
-        inventory.coverage.iter().filter(|c| all_shown || !c.status.is_complete()).collect();
+        inventory.coverage.iter().filter(|c| all_shown || !c.is_complete()).collect();
     rows.sort_by_key(|c| (c.status == CoverageStatus::Ok, c.status, c.account_name.as_str(), c.region.as_str()));
     let statuses = [
         CoverageStatus::Ok,

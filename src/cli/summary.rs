@@ -1,0 +1,103 @@
+//! The one-paragraph summary printed at the end of a scan or re-render.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::exit::Outcome;
+use crate::findings::{Evaluation, FindingStatus};
+use crate::inventory::Inventory;
+use crate::report::REPORT_HTML;
+use crate::severity::Severity;
+
+/// Incomplete targets named one by one before the rest are counted.
+const MISSING_LISTED: usize = 10;
+
+pub fn paragraph(
+    inventory: &Inventory,
+    evaluation: &Evaluation,
+    config: &Config,
+    run_dir: &Path,
+    elapsed: Duration,
+    outcome: Outcome,
+) -> String {
+    let mut out = String::new();
+    let scanned = inventory.accounts.iter().filter(|a| a.scan.is_scanned()).count();
+    let apps = inventory.apps().count();
+    let _ = write!(
+        out,
+        "Scanned {scanned} of {} accounts in {} region(s): {apps} Flink application(s). ",
+        inventory.accounts.len(),
+        inventory.run.regions.len()
+    );
+
+    let open = |s: Severity| evaluation.findings.iter().filter(|f| f.status == FindingStatus::Open && f.severity == s).count();
+    let by_severity: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .map(|&s| (s, open(s)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    let suppressed = evaluation.findings.iter().filter(|f| f.status == FindingStatus::Suppressed).count();
+    let _ = write!(
+        out,
+        "Findings: {}{}. ",
+        if by_severity.is_empty() { "none open".to_owned() } else { by_severity.join(", ") },
+        if suppressed > 0 { format!(" ({suppressed} suppressed)") } else { String::new() }
+    );
+    if let Some(delta) = &evaluation.since_previous {
+        let _ = write!(
+            out,
+            "Since {}: {} new, {} resolved. ",
+            delta.previous_run_id.as_deref().unwrap_or("the previous run"),
+            delta.new.len(),
+            delta.resolved.len()
+        );
+    }
+    if !evaluation.drift.is_empty() {
+        let _ = write!(out, "{} prod-vs-dev difference(s) across {} comparison(s). ", evaluation.drift.len(), config.compare.len());
+    }
+    let calls: u64 = inventory.run.api_calls.values().sum();
+    let _ = write!(out, "{calls} AWS calls in {:.1} s. ", elapsed.as_secs_f64());
+
+    let missing: Vec<_> = inventory.missing().collect();
+    if !missing.is_empty() {
+        let _ = write!(out, "\nINCOMPLETE: {} coverage row(s) could not be scanned", missing.len());
+        if let Some(reason) = &inventory.run.interrupted {
+            let _ = write!(out, " (scan stopped: {reason})");
+        }
+        let _ = writeln!(out, ":");
+        for row in missing.iter().take(MISSING_LISTED) {
+            let _ = writeln!(
+                out,
+                "  {} {} {} {}: {}{}",
+                row.account_id,
+                row.account_name,
+                row.region,
+                row.scope,
+                row.status.as_str(),
+                row.error_code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+            );
+        }
+        if missing.len() > MISSING_LISTED {
+            let _ = writeln!(out, "  … and {} more in coverage.csv", missing.len() - MISSING_LISTED);
+        }
+    } else {
+        let _ = write!(out, "\n");
+    }
+    let report = run_dir.join(REPORT_HTML);
+    let shown = if report.exists() { report } else { run_dir.to_path_buf() };
+    let _ = write!(out, "Report: {}\nExit {}: {}", shown.display(), outcome.code(), describe(outcome, config.checks.fail_on));
+    out
+}
+
+fn describe(outcome: Outcome, fail_on: Severity) -> String {
+    match outcome {
+        Outcome::Clean => format!("complete, no open finding at or above {fail_on}"),
+        Outcome::Findings => format!("open findings at or above {fail_on}"),
+        Outcome::Incomplete => "the scan is incomplete".to_owned(),
+        Outcome::Fatal => "fatal error".to_owned(),
+    }
+}
