@@ -73,17 +73,10 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     let evaluation = fleetscan::evaluate::evaluate(&inventory, config);
     let evaluate = t1.elapsed();
 
-    // Reports. TODO(report stage): render report.html and the CSVs with the
-    // report module once it is merged; until then the snapshot and the
-    // evaluation as JSON (the bulk of the data either way).
+    // Every report: report.html, the CSVs, snapshot.json, findings.json.
     let t2 = Instant::now();
-    let write = |name: &str, value: &dyn erased::Json| {
-        let path = out.join(name);
-        let file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create report"));
-        value.write(file);
-        std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
-    };
-    let report_bytes = write("snapshot.json", &inventory) + write("evaluation.json", &evaluation);
+    let files = fleetscan::report::write_into(out, &inventory, &evaluation, &config.output.formats).expect("reports");
+    let report_bytes = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let reports = t2.elapsed();
 
     Outcome {
@@ -95,17 +88,6 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
         evaluate,
         reports,
         report_bytes,
-    }
-}
-
-mod erased {
-    pub trait Json {
-        fn write(&self, w: std::io::BufWriter<std::fs::File>);
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn write(&self, w: std::io::BufWriter<std::fs::File>) {
-            serde_json::to_writer(w, self).expect("write report");
-        }
     }
 }
 
@@ -244,13 +226,13 @@ fn print_report(aws: &SyntheticAws, config: &Config, stats: &StatsSnapshot, o: &
         o.reports.as_secs_f64(),
         o.report_bytes as f64 / (1024.0 * 1024.0)
     );
+    let ratio = if lower > 0.0 { format!("{:.2}", wall.as_secs_f64() / lower) } else { "n/a (no latency)".to_owned() };
     println!(
-        "  lower bound = {} calls × {} ms ÷ {} = {:.1} s → wall / bound = {:.2}",
+        "  lower bound = {} calls × {} ms ÷ {} = {:.1} s → wall / bound = {ratio}",
         stats.total,
         spec.latency.as_millis(),
         config.aws.concurrency,
         lower,
-        wall.as_secs_f64() / lower.max(f64::EPSILON)
     );
     println!(
         "  (Organizations alone: {} calls × {} ms ÷ org_concurrency {} = {:.1} s)",
