@@ -69,7 +69,17 @@ impl Collector {
     /// Loads credentials, region and endpoint from the standard chain
     /// (`AWS_ENDPOINT_URL` routes every service) and applies `aws.*` settings.
     pub async fn from_env(config: &Config, run_id: &str) -> Result<Self, CollectError> {
-        let base = session::load_base(&config.aws).await;
+        Self::from_env_with_http_client(config, run_id, None).await
+    }
+
+    /// [`Collector::from_env`] with every AWS request sent through
+    /// `http_client` (benchmarks and tests plug a synthetic AWS in here).
+    pub async fn from_env_with_http_client(
+        config: &Config,
+        run_id: &str,
+        http_client: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>,
+    ) -> Result<Self, CollectError> {
+        let base = session::load_base_with(&config.aws, http_client).await;
         if base.credentials_provider().is_none() {
             return Err(CollectError::NoCredentials);
         }

@@ -13,6 +13,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{error::CredentialsError, future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use super::calls::{CallCounter, Calls, Loc, Pool};
 use super::error::{AwsError, ErrorKind};
@@ -29,6 +30,12 @@ pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 /// backoff and jitter (`aws.max_attempts`), connect and operation timeouts,
 /// and an identity cache that refreshes credentials five minutes early.
 pub async fn load_base(aws: &AwsConfig) -> SdkConfig {
+    load_base_with(aws, None).await
+}
+
+/// [`load_base`], sending every request through `http_client` when given
+/// (the Organization-scale benchmark plugs its synthetic AWS in here).
+pub async fn load_base_with(aws: &AwsConfig, http_client: Option<SharedHttpClient>) -> SdkConfig {
     let retry = RetryConfig::standard()
         .with_max_attempts(aws.max_attempts)
         .with_initial_backoff(Duration::from_millis(200))
@@ -37,7 +44,11 @@ pub async fn load_base(aws: &AwsConfig) -> SdkConfig {
         .connect_timeout(Duration::from_secs(aws.connect_timeout_secs))
         .operation_timeout(Duration::from_secs(aws.operation_timeout_secs))
         .build();
-    aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(client) = http_client {
+        loader = loader.http_client(client);
+    }
+    loader
         .retry_config(retry)
         .timeout_config(timeouts)
         .identity_cache(
