@@ -75,6 +75,8 @@ pub struct AccountsSection {
     pub include_ous: Option<Vec<String>>,
     pub include_accounts: Option<Vec<String>>,
     pub exclude_accounts: Option<Vec<String>>,
+    /// Read each scanned account's tags (one Organizations call per account).
+    pub tags: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -210,6 +212,9 @@ pub struct AccountFilter {
     pub include_ous: Vec<String>,
     pub include_accounts: Vec<String>,
     pub exclude_accounts: Vec<String>,
+    /// Off by default: Organizations has no batch call for tags, so this is
+    /// one throttled Organizations call per account.
+    pub tags: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -427,6 +432,7 @@ impl Config {
                 include_ous: accounts.include_ous.unwrap_or_default(),
                 include_accounts,
                 exclude_accounts: accounts.exclude_accounts.unwrap_or_default(),
+                tags: accounts.tags.unwrap_or(false),
             },
             checks: ChecksConfig {
                 fail_on,

@@ -3,7 +3,7 @@
 //! drift per `[[compare]]` pair (in parallel), then severity overrides and
 //! suppressions in one place (the sink), then a deterministic order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
 
@@ -12,7 +12,7 @@ use crate::checks::{check_app, Context, RunClock};
 use crate::config::Config;
 use crate::drift::compare::compare_pair;
 use crate::exit::Outcome;
-use crate::findings::{AccessDecision, Evaluation, FindingStatus};
+use crate::findings::{AccessDecision, AccessOutcome, Evaluation, FindingStatus};
 use crate::inventory::{AppRef, Inventory};
 use crate::severity::Severity;
 
@@ -25,20 +25,31 @@ pub fn evaluate(inventory: &Inventory, config: &Config) -> Evaluation {
         notes.push("the snapshot records no run time: snapshot-stale, lookback windows and suppression expiry were not evaluated".to_owned());
     }
 
+    // Accounts some [[compare]] pair reads; other apps' allowed decisions
+    // are counted and dropped at once, so memory stays flat at 10,000 apps.
+    let compared: HashSet<&str> = config
+        .compare
+        .iter()
+        .flat_map(|cmp| [cmp.baseline.as_str(), cmp.target.as_str()])
+        .filter_map(|key| inventory.account_by_id_or_name(key).map(|a| a.id.as_str()))
+        .collect();
     let apps: Vec<AppRef<'_>> = inventory.apps().collect();
-    let mut sink = apps
+    let sink = apps
         .par_iter()
         .map(|app| {
             let mut sink = Sink::new();
             check_app(&Context { inventory, config, clock, app: *app }, &mut sink);
+            if !compared.contains(app.account.id.as_str()) {
+                sink.forget_allowed();
+            }
             sink
         })
         .reduce(Sink::new, |mut a, b| {
             a.extend(b);
             a
         });
-
-    let mut access: Vec<AccessDecision> = sink.access().to_vec();
+    let allowed_elsewhere = sink.allowed_forgotten();
+    let (mut raw, mut access) = sink.into_parts();
     sort_access(&mut access);
 
     let outcomes: Vec<_> = config.compare.par_iter().map(|cmp| compare_pair(inventory, cmp, &access)).collect();
@@ -46,16 +57,19 @@ pub fn evaluate(inventory: &Inventory, config: &Config) -> Evaluation {
     for outcome in outcomes {
         drift.extend(outcome.rows);
         notes.extend(outcome.notes);
-        sink.extend(outcome.sink);
+        raw.extend(outcome.sink.into_parts().0);
     }
 
-    let (raw, _) = sink.into_parts();
+    let access_allowed = allowed_elsewhere + access.iter().filter(|d| d.outcome == AccessOutcome::Allowed).count();
+    access.retain(|d| d.outcome != AccessOutcome::Allowed);
+    access.shrink_to_fit();
+
     let (findings, suppressions) = finalize(raw, config, clock.run_date());
     let mut open_by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.status == FindingStatus::Open) {
         *open_by_severity.entry(f.severity).or_default() += 1;
     }
-    Evaluation { findings, drift, open_by_severity, since_previous: None, access, suppressions, notes }
+    Evaluation { findings, drift, open_by_severity, since_previous: None, access, access_allowed, suppressions, notes }
 }
 
 fn sort_access(access: &mut [AccessDecision]) {

@@ -243,9 +243,13 @@ pub struct Evaluation {
     pub open_by_severity: BTreeMap<Severity, usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_previous: Option<RunDelta>,
-    /// Every required action of every app with its decision (access analysis).
+    /// Every required action of every app that is not allowed, with its
+    /// decision and deciding statements (access analysis).
     #[serde(default)]
     pub access: Vec<AccessDecision>,
+    /// How many required actions were allowed (not listed in `access`).
+    #[serde(default)]
+    pub access_allowed: usize,
     /// One entry per `[[suppress]]` in the config, in file order.
     #[serde(default)]
     pub suppressions: Vec<SuppressionReport>,

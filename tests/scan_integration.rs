@@ -80,7 +80,7 @@ impl Checks {
 async fn integration_fleet_scan() {
     let emu = Emulator::start(&fleet("integration.json"));
     let _env = own_env(&emu);
-    let config = config("");
+    let config = config("[accounts]\ntags = true\n");
     let (inv, plan) = scan(&config).await;
     let mut c = Checks::default();
 
@@ -164,7 +164,7 @@ async fn integration_fleet_scan() {
         let metrics = a.metrics.as_ref();
         c.eq(metrics.and_then(|m| m.failed_checkpoint_increase()), Some(12.0), "payments-prod failed-checkpoint increase");
         c.eq(metrics.and_then(|m| m.max_of(metric_names::CHECKPOINT_DURATION)), Some(22_000.0), "payments-prod max checkpoint duration");
-        c.check(metrics.map(|m| m.points(metric_names::CHECKPOINT_SIZE).len() > 100).unwrap_or(false), "payments-prod checkpoint size series");
+        c.check(metrics.map(|m| m.points(metric_names::CHECKPOINT_SIZE).len() > 80).unwrap_or(false), "payments-prod checkpoint size series");
         c.eq(a.vpc.as_ref().and_then(|v| v.vpc_id.clone()), Some("vpc-0a1b2c3d".into()), "payments-prod VPC");
         c.eq(a.vpc.as_ref().map(|v| v.subnet_ids.len()), Some(2), "payments-prod subnets");
         c.check(a.encryption.is_customer_managed(), "payments-prod CMK");

@@ -33,6 +33,8 @@ use crate::severity::SeverityOverride;
 pub struct Sink {
     findings: Vec<Finding>,
     access: Vec<AccessDecision>,
+    /// Allowed decisions counted but not kept (see [`Sink::forget_allowed`]).
+    allowed_forgotten: usize,
 }
 
 /// Where a finding is: account, region and resource.
@@ -107,6 +109,20 @@ impl Sink {
     pub fn extend(&mut self, other: Sink) {
         self.findings.extend(other.findings);
         self.access.extend(other.access);
+        self.allowed_forgotten += other.allowed_forgotten;
+    }
+
+    /// Drops the allowed decisions, counting them: only decisions that are
+    /// not allowed are reported, and comparisons need the allowed ones only
+    /// for apps of compared accounts.
+    pub fn forget_allowed(&mut self) {
+        let before = self.access.len();
+        self.access.retain(|d| d.outcome != crate::findings::AccessOutcome::Allowed);
+        self.allowed_forgotten += before - self.access.len();
+    }
+
+    pub fn allowed_forgotten(&self) -> usize {
+        self.allowed_forgotten
     }
 
     pub fn into_parts(self) -> (Vec<Finding>, Vec<AccessDecision>) {

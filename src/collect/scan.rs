@@ -104,7 +104,7 @@ impl Collector {
         };
 
         let tags = async {
-            if plan.org.organization.is_some() {
+            if plan.org.organization.is_some() && self.config.accounts.tags {
                 let base = self.base_session(&plan.org.caller.account);
                 Some(org::account_tags(&base, &self.calls, &account.id).await)
             } else {
