@@ -1,6 +1,7 @@
-//! Executes a [`Plan`]: every scanned account concurrently, each account's
-//! regions concurrently, all calls through the one bounded pool, so no
-//! account waits for an unrelated slow one. Per account: AssumeRole (or base
+//! Executes a [`Plan`]: scanned accounts concurrently (as many in flight as
+//! `aws.concurrency`, taken in any order), each account's regions
+//! concurrently, all calls through the one bounded pool, so no account waits
+//! for an unrelated slow one. Per account: AssumeRole (or base
 //! credentials), then per region Flink + CloudWatch, then IAM and resource
 //! policies for what the apps reference. Failures become coverage rows; the
 //! scan itself never fails.
@@ -9,13 +10,14 @@ use std::collections::BTreeSet;
 
 use chrono::Utc;
 use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 
 use super::coverage::CoverageLog;
 use super::metrics::{self, Window};
 use super::resources::{self, Wanted};
 use super::session::{self, AccountSession};
 use super::{flink, iam, org, Collector};
-use crate::inventory::{Account, Inventory, RegionInventory, RunInfo, ScanDecision, GLOBAL_REGION, SCHEMA_VERSION};
+use crate::inventory::{Account, CoverageRow, Inventory, RegionInventory, RunInfo, ScanDecision, GLOBAL_REGION, SCHEMA_VERSION};
 use crate::plan::{Plan, PlanEntry};
 
 /// Progress of a scan, for a progress bar or log lines.
@@ -39,10 +41,21 @@ impl Collector {
         let started_at = Utc::now();
         let window = Window::ending_at(started_at, self.config.checks.metrics_lookback_hours);
         progress(ProgressEvent::Started { accounts: plan.scanned().count(), targets: plan.targets() });
-        let results = join_all(plan.entries.iter().map(|entry| self.account(plan, entry, window, &progress))).await;
+        // A bounded number of accounts in flight (enough to keep every call
+        // slot busy) keeps memory flat for thousands of accounts; unordered,
+        // so no account waits for an unrelated slow one.
+        let accounts_in_flight = self.config.aws.concurrency.max(8);
+        let progress = &progress;
+        let mut results: Vec<(usize, (Account, Vec<CoverageRow>))> = stream::iter(plan.entries.iter().enumerate())
+            .map(|(index, entry)| async move { (index, self.account(plan, entry, window, progress).await) })
+            .buffer_unordered(accounts_in_flight)
+            .collect()
+            .await;
+        results.sort_by_key(|(index, _)| *index);
+        let results = results.into_iter().map(|(_, result)| result);
 
         let mut coverage = plan.org.coverage.clone();
-        let mut accounts = Vec::with_capacity(results.len());
+        let mut accounts = Vec::with_capacity(plan.entries.len());
         for (account, rows) in results {
             accounts.push(account);
             coverage.extend(rows);
@@ -68,7 +81,7 @@ impl Collector {
         }
     }
 
-    async fn account<F>(&self, plan: &Plan, entry: &PlanEntry, window: Window, progress: &F) -> (Account, Vec<crate::inventory::CoverageRow>)
+    async fn account<F>(&self, plan: &Plan, entry: &PlanEntry, window: Window, progress: &F) -> (Account, Vec<CoverageRow>)
     where
         F: Fn(ProgressEvent) + Sync,
     {
