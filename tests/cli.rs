@@ -9,8 +9,12 @@
 //! stdout_contains = ["checkpointing-disabled"]
 //! stderr_contains = []
 //! stdout_lacks = []
+//! stderr_lacks = []
 //! [files]                                 # optional files created in {dir} first
 //! "bad.toml" = "[aws]\nconcurency = 3\n"
+//! [generated]                             # optional files made of bytes (binary, huge)
+//! "big.toml" = { repeat = "# padding\n", times = 500000 }
+//! "bin.toml" = { hex = "00ff fe7f", repeat_hex = 1 }
 //! ```
 
 use std::collections::BTreeMap;
@@ -31,7 +35,43 @@ struct Case {
     #[serde(default)]
     stdout_lacks: Vec<String>,
     #[serde(default)]
+    stderr_lacks: Vec<String>,
+    #[serde(default)]
     files: BTreeMap<String, String>,
+    #[serde(default)]
+    generated: BTreeMap<String, Generated>,
+}
+
+/// A file built from bytes: `repeat` (text) or `hex` (bytes, whitespace
+/// ignored) written `times` times.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Generated {
+    repeat: Option<String>,
+    hex: Option<String>,
+    #[serde(default = "one")]
+    times: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Generated {
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        let unit = match (&self.repeat, &self.hex) {
+            (Some(text), None) => text.as_bytes().to_vec(),
+            (None, Some(hex)) => {
+                let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
+                (0..digits.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(digits.get(i..i + 2).unwrap_or("zz"), 16).map_err(|e| format!("bad hex: {e}")))
+                    .collect::<Result<_, _>>()?
+            }
+            _ => return Err("a generated file needs exactly one of `repeat` or `hex`".into()),
+        };
+        Ok(unit.repeat(self.times))
+    }
 }
 
 fn run_case(path: &Path) -> Result<(), String> {
@@ -43,6 +83,9 @@ fn run_case(path: &Path) -> Result<(), String> {
     let fill = |s: &str| s.replace("{dir}", &dir_text).replace("{root}", root);
     for (name, content) in &case.files {
         std::fs::write(dir.path().join(name), fill(content)).map_err(|e| e.to_string())?;
+    }
+    for (name, generated) in &case.generated {
+        std::fs::write(dir.path().join(name), generated.bytes()?).map_err(|e| e.to_string())?;
     }
     let mut child = Command::new(env!("CARGO_BIN_EXE_fleetscan"))
         .args(case.args.iter().map(|a| fill(a)))
@@ -79,6 +122,11 @@ fn run_case(path: &Path) -> Result<(), String> {
     for needle in &case.stdout_lacks {
         if stdout.contains(&fill(needle)) {
             problems.push(format!("stdout has {needle:?}"));
+        }
+    }
+    for needle in &case.stderr_lacks {
+        if stderr.contains(&fill(needle)) {
+            problems.push(format!("stderr has {needle:?}"));
         }
     }
     if problems.is_empty() {

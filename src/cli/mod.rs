@@ -34,11 +34,20 @@ pub fn main() -> ExitCode {
     let outcome = match run(cli.command, cli.quiet) {
         Ok(outcome) => outcome,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", printable(&format!("{err:#}")));
             Outcome::Fatal
         }
     };
     ExitCode::from(outcome.code())
+}
+
+/// `text` with control characters other than newline and tab escaped, so
+/// an error quoting a hostile file (a config with NULs or terminal escape
+/// sequences) cannot drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' && c != '\t' { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
 }
 
 fn run(command: Command, quiet: bool) -> anyhow::Result<Outcome> {

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
@@ -19,7 +20,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 use tracing::Instrument;
 
 use super::error::AwsError;
@@ -100,23 +101,56 @@ pub enum Pool {
     Unpooled,
 }
 
+/// How long calls already in flight when a stop arrives may still finish
+/// (a hung or slowly retried call is abandoned after this and recorded as
+/// `Interrupted`, so a stop never waits for the operation timeout).
+pub const STOP_GRACE: Duration = Duration::from_secs(3);
+
 /// Stops a running scan early (interrupt, time budget): every AWS call not
-/// yet sent fails fast with code `Interrupted`, so the scan winds down and
-/// still returns an inventory, with coverage rows saying what was cut.
-#[derive(Debug, Clone, Default)]
-pub struct StopHandle(Arc<Mutex<Option<String>>>);
+/// yet sent fails fast with code `Interrupted`, calls in flight get
+/// [`STOP_GRACE`] to finish and are then abandoned (also `Interrupted`), so
+/// the scan winds down promptly and still returns an inventory, with
+/// coverage rows saying what was cut.
+#[derive(Debug, Clone)]
+pub struct StopHandle(Arc<watch::Sender<Option<String>>>);
+
+impl Default for StopHandle {
+    fn default() -> Self {
+        Self(Arc::new(watch::Sender::new(None)))
+    }
+}
 
 impl StopHandle {
     /// Requests the stop; the first reason given is kept.
     pub fn stop(&self, reason: impl Into<String>) {
-        if let Ok(mut slot) = self.0.lock() {
-            slot.get_or_insert_with(|| reason.into());
-        }
+        let reason = reason.into();
+        self.0.send_if_modified(|slot| {
+            if slot.is_some() {
+                return false;
+            }
+            *slot = Some(reason);
+            true
+        });
     }
 
     /// Why the scan was stopped, if it was.
     pub fn reason(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|r| r.clone())
+        self.0.borrow().clone()
+    }
+
+    /// Resolves once the scan is stopped (at once if it already is).
+    pub async fn stopped(&self) {
+        let mut rx = self.0.subscribe();
+        // The sender lives in `self`, so `wait_for` only ends when stopped.
+        let _ = rx.wait_for(Option::is_some).await;
+    }
+
+    /// Sleeps for `duration`, or less if the scan is stopped meanwhile.
+    pub async fn sleep_unless_stopped(&self, duration: Duration) {
+        tokio::select! {
+            () = tokio::time::sleep(duration) => {}
+            () = self.stopped() => {}
+        }
     }
 }
 
@@ -160,7 +194,22 @@ impl Calls {
         if let Some(reason) = self.stop.reason() {
             return Err(AwsError::local(operation, crate::inventory::INTERRUPTED_CODE, format!("not sent: scan stopped ({reason})")));
         }
-        let result = fut.instrument(span.clone()).await;
+        let abandon = async {
+            self.stop.stopped().await;
+            tokio::time::sleep(STOP_GRACE).await;
+        };
+        let result = tokio::select! {
+            result = fut.instrument(span.clone()) => result,
+            () = abandon => {
+                let reason = self.stop.reason().unwrap_or_default();
+                span.in_scope(|| tracing::debug!("in-flight call abandoned: scan stopped"));
+                return Err(AwsError::local(
+                    operation,
+                    crate::inventory::INTERRUPTED_CODE,
+                    format!("abandoned in flight: scan stopped ({reason})"),
+                ));
+            }
+        };
         result.map_err(|err| {
             let mapped = AwsError::from_sdk(operation, &err, loc.regional());
             span.in_scope(|| tracing::debug!(error = %mapped, "call failed"));
@@ -220,5 +269,59 @@ mod tests {
         assert_eq!(err.code.as_deref(), Some("Interrupted"));
         assert!(err.to_string().contains("interrupt"));
         assert_eq!(calls.stop.reason().as_deref(), Some("interrupt"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_flight_calls_are_abandoned_after_the_grace() {
+        let calls = Calls::new(2, 1);
+        let loc = Loc { account: "1", region: "us-east-1" };
+        let hung = async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            StsResult::Ok(())
+        };
+        let stopper = {
+            let stop = calls.stop.clone();
+            async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                stop.stop("SIGTERM");
+            }
+        };
+        let started = tokio::time::Instant::now();
+        let (result, ()) = tokio::join!(calls.call(Pool::Main, loc, "sts:GetCallerIdentity", hung), stopper);
+        let err = result.unwrap_err();
+        assert_eq!(err.code.as_deref(), Some("Interrupted"));
+        assert!(err.to_string().contains("abandoned in flight"), "{err}");
+        assert_eq!(started.elapsed(), Duration::from_secs(1) + STOP_GRACE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_flight_calls_may_finish_within_the_grace() {
+        let calls = Calls::new(2, 1);
+        calls.stop.stop("SIGINT");
+        // Once stopped, nothing new is sent...
+        let loc = Loc { account: "1", region: "us-east-1" };
+        assert!(calls.call(Pool::Main, loc, "sts:GetCallerIdentity", async { StsResult::Ok(()) }).await.is_err());
+        // ...but a call already sent may finish within the grace.
+        let fresh = Calls::new(2, 1);
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            StsResult::Ok(())
+        };
+        let stop = fresh.stop.clone();
+        let stopper = async move { stop.stop("SIGINT") };
+        let (result, ()) = tokio::join!(fresh.call(Pool::Main, loc, "sts:GetCallerIdentity", slow), stopper);
+        assert!(result.is_ok(), "a call in flight finishes within the grace: {result:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sleep_ends_early_on_stop() {
+        let stop = StopHandle::default();
+        let started = tokio::time::Instant::now();
+        let other = stop.clone();
+        tokio::join!(stop.sleep_unless_stopped(Duration::from_secs(60)), async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            other.stop("x");
+        });
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
     }
 }

@@ -135,10 +135,29 @@ impl AwsError {
         }
     }
 
+    /// A policy document AWS returned that does not parse: the raw text is
+    /// kept in the inventory, and this error makes it a coverage row
+    /// (`error`, code [`MALFORMED_POLICY_CODE`], the response's request id)
+    /// because access decisions that need it cannot be made.
+    pub fn malformed_policy(operation: &str, what: &str, doc: &crate::inventory::PolicyDoc, request_id: Option<&str>) -> Option<Self> {
+        let problem = doc.error.as_ref()?;
+        Some(Self {
+            kind: ErrorKind::Error,
+            operation: operation.to_owned(),
+            code: Some(MALFORMED_POLICY_CODE.to_owned()),
+            message: Some(format!("{what}: {problem}; raw text kept, not evaluated")),
+            request_id: request_id.map(str::to_owned),
+            http_status: None,
+        })
+    }
+
     pub fn is_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
 }
+
+/// Code of the coverage error for a policy document that does not parse.
+pub const MALFORMED_POLICY_CODE: &str = "MalformedPolicyDocument";
 
 const DENIED: &[&str] = &[
     "AccessDenied",

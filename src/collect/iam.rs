@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use aws_types::request_id::RequestId;
 use futures::future::join_all;
 
 use super::arn;
@@ -53,7 +54,10 @@ pub async fn collect(session: &AccountSession, calls: &Calls, role_arns: &BTreeS
         .collect();
     for result in join_all(policy_arns.iter().map(|arn| reader.managed_policy(arn))).await {
         match result {
-            Ok(policy) => data.managed_policies.push(policy),
+            Ok((policy, malformed)) => {
+                data.managed_policies.push(policy);
+                data.errors.extend(malformed);
+            }
             Err(err) => data.errors.push(err),
         }
     }
@@ -90,6 +94,7 @@ impl Reader<'_> {
             tags: role.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
         };
         let mut errors = Vec::new();
+        errors.extend(AwsError::malformed_policy("iam:GetRole", &format!("trust policy of {role_arn}"), &result.trust_policy, out.request_id()));
         let (attached, inline) = futures::join!(self.attached(name), self.inline(name));
         match attached {
             Ok(arns) => result.attached_policy_arns = arns,
@@ -142,14 +147,20 @@ impl Reader<'_> {
         let mut errors = Vec::new();
         for (name, result) in names.into_iter().zip(fetched) {
             match result {
-                Ok(out) => policies.push(InlinePolicy { name, document: PolicyDoc::from_aws_text(out.policy_document()) }),
+                Ok(out) => {
+                    let document = PolicyDoc::from_aws_text(out.policy_document());
+                    let what = format!("inline policy {name} of role {role_name}");
+                    errors.extend(AwsError::malformed_policy("iam:GetRolePolicy", &what, &document, out.request_id()));
+                    policies.push(InlinePolicy { name, document });
+                }
                 Err(err) => errors.push(err),
             }
         }
         Ok((policies, errors))
     }
 
-    async fn managed_policy(&self, policy_arn: &str) -> Result<ManagedPolicy, AwsError> {
+    /// The policy and, when its document does not parse, the error saying so.
+    async fn managed_policy(&self, policy_arn: &str) -> Result<(ManagedPolicy, Option<AwsError>), AwsError> {
         let out = self.calls.call(Pool::Main, self.loc, "iam:GetPolicy", self.client.get_policy().policy_arn(policy_arn).send()).await?;
         let policy = out.policy();
         let name = policy
@@ -157,17 +168,23 @@ impl Reader<'_> {
             .map(str::to_owned)
             .unwrap_or_else(|| policy_arn.rsplit('/').next().unwrap_or(policy_arn).to_owned());
         let version = policy.and_then(|p| p.default_version_id()).map(str::to_owned);
-        let document = match &version {
+        let (document, request_id) = match &version {
             Some(version_id) => {
                 let request = self.client.get_policy_version().policy_arn(policy_arn).version_id(version_id);
                 let out = self.calls.call(Pool::Main, self.loc, "iam:GetPolicyVersion", request.send()).await?;
-                match out.policy_version().and_then(|v| v.document()) {
+                let document = match out.policy_version().and_then(|v| v.document()) {
                     Some(text) => PolicyDoc::from_aws_text(text),
                     None => PolicyDoc { error: Some("GetPolicyVersion returned no document".to_owned()), ..Default::default() },
-                }
+                };
+                (document, out.request_id().map(str::to_owned))
             }
-            None => PolicyDoc { error: Some("GetPolicy returned no default version".to_owned()), ..Default::default() },
+            None => (
+                PolicyDoc { error: Some("GetPolicy returned no default version".to_owned()), ..Default::default() },
+                out.request_id().map(str::to_owned),
+            ),
         };
-        Ok(ManagedPolicy { arn: policy_arn.to_owned(), name, default_version_id: version, document })
+        let malformed =
+            AwsError::malformed_policy("iam:GetPolicyVersion", &format!("managed policy {policy_arn}"), &document, request_id.as_deref());
+        Ok((ManagedPolicy { arn: policy_arn.to_owned(), name, default_version_id: version, document }, malformed))
     }
 }

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use aws_types::request_id::RequestId;
 use futures::future::join_all;
 
 use super::arn;
@@ -35,12 +36,27 @@ pub struct ResourceData {
     pub scopes: BTreeMap<(String, &'static str), Vec<AwsError>>,
 }
 
-fn record(region: &str, scope: &'static str, outcome: Result<ResourcePolicy, AwsError>, data: &mut ResourceData) {
+/// A resource policy read, and the error saying its document does not parse.
+type Read = Result<(ResourcePolicy, Option<AwsError>), AwsError>;
+
+fn record(region: &str, scope: &'static str, outcome: Read, data: &mut ResourceData) {
     let errors = data.scopes.entry((region.to_owned(), scope)).or_default();
     match outcome {
-        Ok(resource) => data.resources.push(resource),
+        Ok((resource, malformed)) => {
+            errors.extend(malformed);
+            data.resources.push(resource);
+        }
         Err(err) => errors.push(err),
     }
+}
+
+/// The error for `resource`'s policy when its document does not parse.
+fn malformed(operation: &str, resource: ResourcePolicy, request_id: Option<&str>) -> (ResourcePolicy, Option<AwsError>) {
+    let error = resource
+        .policy
+        .as_ref()
+        .and_then(|doc| AwsError::malformed_policy(operation, &format!("resource policy of {}", resource.arn), doc, request_id));
+    (resource, error)
 }
 
 /// Policy text → document; an empty text or `{}` means no policy.
@@ -62,7 +78,7 @@ pub async fn collect(session: &AccountSession, calls: &Calls, wanted: &Wanted) -
 
     let mut data = ResourceData::default();
     for ((region, key_id), outcome) in wanted.keys.iter().zip(keys) {
-        if let Ok(resource) = &outcome {
+        if let Ok((resource, _)) = &outcome {
             data.key_arns.insert((region.clone(), key_id.clone()), resource.arn.clone());
         }
         record(region, "kms", outcome, &mut data);
@@ -83,7 +99,7 @@ pub async fn collect(session: &AccountSession, calls: &Calls, wanted: &Wanted) -
     data
 }
 
-async fn kms_key(session: &AccountSession, calls: &Calls, app_region: &str, key_id: &str) -> Result<ResourcePolicy, AwsError> {
+async fn kms_key(session: &AccountSession, calls: &Calls, app_region: &str, key_id: &str) -> Read {
     let region = key_region(app_region, key_id);
     let client = session.kms(&region);
     let loc = Loc { account: &session.account_id, region: &region };
@@ -96,27 +112,28 @@ async fn kms_key(session: &AccountSession, calls: &Calls, app_region: &str, key_
     let key_manager = metadata.and_then(|m| m.key_manager()).map(|k| k.as_str().to_owned());
     let request = client.get_key_policy().key_id(&key_arn).policy_name("default");
     let policy = calls.call(Pool::Main, loc, "kms:GetKeyPolicy", request.send()).await?;
-    Ok(ResourcePolicy {
+    let resource = ResourcePolicy {
         account_id: arn::parse(&key_arn).map(|a| a.account.to_owned()).unwrap_or_default(),
         region: Some(region.clone()),
         policy: policy_text(policy.policy()),
         key_manager,
         kind: ResourceKind::KmsKey,
         arn: key_arn,
-    })
+    };
+    Ok(malformed("kms:GetKeyPolicy", resource, policy.request_id()))
 }
 
-async fn bucket_policy(session: &AccountSession, calls: &Calls, region: &str, bucket_arn: &str) -> Result<ResourcePolicy, AwsError> {
+async fn bucket_policy(session: &AccountSession, calls: &Calls, region: &str, bucket_arn: &str) -> Read {
     let bucket = arn::bucket_name(bucket_arn)
         .ok_or_else(|| AwsError::local("s3:GetBucketPolicy", "BadBucketArn", format!("`{bucket_arn}` is not a bucket ARN")))?;
     let client = session.s3(region);
     let loc = Loc { account: &session.account_id, region };
-    let policy = match calls.call(Pool::Main, loc, "s3:GetBucketPolicy", client.get_bucket_policy().bucket(bucket).send()).await {
-        Ok(out) => policy_text(out.policy()),
-        Err(err) if err.is_code("NoSuchBucketPolicy") => None,
+    let (policy, request_id) = match calls.call(Pool::Main, loc, "s3:GetBucketPolicy", client.get_bucket_policy().bucket(bucket).send()).await {
+        Ok(out) => (policy_text(out.policy()), out.request_id().map(str::to_owned)),
+        Err(err) if err.is_code("NoSuchBucketPolicy") => (None, None),
         Err(err) => return Err(err),
     };
-    Ok(ResourcePolicy {
+    let resource = ResourcePolicy {
         arn: format!("arn:{}:s3:::{bucket}", arn::partition_of(bucket_arn)),
         kind: ResourceKind::S3Bucket,
         // S3 ARNs carry no account; the code bucket is assumed to be the app's.
@@ -124,10 +141,11 @@ async fn bucket_policy(session: &AccountSession, calls: &Calls, region: &str, bu
         region: Some(region.to_owned()),
         policy,
         key_manager: None,
-    })
+    };
+    Ok(malformed("s3:GetBucketPolicy", resource, request_id.as_deref()))
 }
 
-async fn stream_policy(session: &AccountSession, calls: &Calls, stream_arn: &str) -> Result<ResourcePolicy, AwsError> {
+async fn stream_policy(session: &AccountSession, calls: &Calls, stream_arn: &str) -> Read {
     let parsed = arn::parse(stream_arn)
         .ok_or_else(|| AwsError::local("kinesis:GetResourcePolicy", "BadStreamArn", format!("`{stream_arn}` is not an ARN")))?;
     let region = parsed.region.to_owned();
@@ -135,14 +153,15 @@ async fn stream_policy(session: &AccountSession, calls: &Calls, stream_arn: &str
     let loc = Loc { account: &session.account_id, region: &region };
     let request = client.get_resource_policy().resource_arn(stream_arn);
     let out = calls.call(Pool::Main, loc, "kinesis:GetResourcePolicy", request.send()).await?;
-    Ok(ResourcePolicy {
+    let resource = ResourcePolicy {
         arn: stream_arn.to_owned(),
         kind: ResourceKind::KinesisStream,
         account_id: parsed.account.to_owned(),
         region: Some(region),
         policy: policy_text(Some(out.policy())),
         key_manager: None,
-    })
+    };
+    Ok(malformed("kinesis:GetResourcePolicy", resource, out.request_id()))
 }
 
 #[cfg(test)]

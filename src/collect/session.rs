@@ -14,6 +14,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{error::CredentialsError, future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 
 use super::calls::{CallCounter, Calls, Loc, Pool};
 use super::error::{AwsError, ErrorKind};
@@ -23,12 +24,41 @@ use crate::inventory::GLOBAL_REGION;
 /// Region used for global services (Organizations, IAM) and as a last resort.
 pub const HOME_REGION: &str = "us-east-1";
 
-/// Credentials are refreshed when they have less than this left.
+/// Credentials are refreshed when they have less than this left (at most;
+/// short sessions use a third of their lifetime, see [`refresh_margin`]).
 pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 
+/// Name of the retry partition every client of a run shares.
+pub const RETRY_PARTITION: &str = "fleetscan";
+
+/// The retry partition of every client: one partition, with an *unlimited*
+/// retry quota.
+///
+/// The SDK's standard retry mode keeps a token bucket per partition
+/// (aws-smithy-runtime `client/retries/token_bucket.rs`: 500 tokens, 5 per
+/// retried throttling error, 5–14 per other retryable error, one back per
+/// first-attempt success). Under sustained throttling (30% of calls at 32 in
+/// flight) the bucket drains and the strategy then answers "not enough retry
+/// quota" (`strategy/standard.rs`, `should_attempt_retry`): a retryable error
+/// becomes a failure after a single attempt and data is lost. The quota
+/// exists to stop retry storms; fleetscan bounds those itself — at most
+/// `aws.concurrency` calls in flight, each retried at most `aws.max_attempts`
+/// times with exponential backoff and jitter — so the quota is switched off.
+pub fn retry_partition() -> RetryPartition {
+    RetryPartition::custom(RETRY_PARTITION).token_bucket(TokenBucket::unlimited()).build()
+}
+
+/// Per-attempt timeout: a third of the operation timeout (at least one
+/// second), so one hung attempt leaves room for retries within the
+/// operation's budget.
+pub fn attempt_timeout(operation_timeout: Duration) -> Duration {
+    (operation_timeout / 3).max(Duration::from_secs(1)).min(operation_timeout)
+}
+
 /// Loads the base configuration: standard chain, retries with exponential
-/// backoff and jitter (`aws.max_attempts`), connect and operation timeouts,
-/// and an identity cache that refreshes credentials five minutes early.
+/// backoff and jitter (`aws.max_attempts`), connect, read, per-attempt and
+/// per-operation timeouts (so a hung endpoint cannot hang the run), and an
+/// identity cache that refreshes credentials five minutes early.
 pub async fn load_base(aws: &AwsConfig) -> SdkConfig {
     load_base_with(aws, None).await
 }
@@ -40,9 +70,13 @@ pub async fn load_base_with(aws: &AwsConfig, http_client: Option<SharedHttpClien
         .with_max_attempts(aws.max_attempts)
         .with_initial_backoff(Duration::from_millis(200))
         .with_max_backoff(Duration::from_secs(20));
+    let operation = Duration::from_secs(aws.operation_timeout_secs);
+    let attempt = attempt_timeout(operation);
     let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(aws.connect_timeout_secs))
-        .operation_timeout(Duration::from_secs(aws.operation_timeout_secs))
+        .connect_timeout(Duration::from_secs(aws.connect_timeout_secs).min(attempt))
+        .read_timeout(attempt)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(operation)
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(client) = http_client {
@@ -86,12 +120,13 @@ pub struct AccountSession {
     pub account_id: String,
     config: SdkConfig,
     calls: Calls,
+    retry_partition: RetryPartition,
 }
 
 impl AccountSession {
     /// A session using `config`'s credentials as they are.
     pub fn new(account_id: &str, config: SdkConfig, calls: &Calls) -> Self {
-        Self { account_id: account_id.to_owned(), config, calls: calls.clone() }
+        Self { account_id: account_id.to_owned(), config, calls: calls.clone(), retry_partition: retry_partition() }
     }
 
     fn region(&self, region: &str) -> Region {
@@ -114,6 +149,7 @@ impl AccountSession {
         let conf = aws_sdk_organizations::config::Builder::from(&self.config)
             .region(self.region(HOME_REGION))
             .interceptor(self.counter("organizations"))
+            .retry_partition(self.retry_partition.clone())
             .build();
         aws_sdk_organizations::Client::from_conf(conf)
     }
@@ -123,6 +159,7 @@ impl AccountSession {
         let conf = aws_sdk_sts::config::Builder::from(&self.config)
             .region(region)
             .interceptor(self.counter("sts"))
+            .retry_partition(self.retry_partition.clone())
             .build();
         aws_sdk_sts::Client::from_conf(conf)
     }
@@ -131,6 +168,7 @@ impl AccountSession {
         let conf = aws_sdk_iam::config::Builder::from(&self.config)
             .region(self.region(HOME_REGION))
             .interceptor(self.counter("iam"))
+            .retry_partition(self.retry_partition.clone())
             .build();
         aws_sdk_iam::Client::from_conf(conf)
     }
@@ -139,6 +177,7 @@ impl AccountSession {
         let conf = aws_sdk_kinesisanalyticsv2::config::Builder::from(&self.config)
             .region(self.region(region))
             .interceptor(self.counter("kinesisanalytics"))
+            .retry_partition(self.retry_partition.clone())
             .build();
         aws_sdk_kinesisanalyticsv2::Client::from_conf(conf)
     }
@@ -147,6 +186,7 @@ impl AccountSession {
         let conf = aws_sdk_cloudwatch::config::Builder::from(&self.config)
             .region(self.region(region))
             .interceptor(self.counter("cloudwatch"))
+            .retry_partition(self.retry_partition.clone())
             .build();
         aws_sdk_cloudwatch::Client::from_conf(conf)
     }
@@ -155,6 +195,7 @@ impl AccountSession {
         let conf = aws_sdk_kms::config::Builder::from(&self.config)
             .region(self.region(region))
             .interceptor(self.counter("kms"))
+            .retry_partition(self.retry_partition.clone())
             .build();
         aws_sdk_kms::Client::from_conf(conf)
     }
@@ -163,6 +204,7 @@ impl AccountSession {
         let conf = aws_sdk_kinesis::config::Builder::from(&self.config)
             .region(self.region(region))
             .interceptor(self.counter("kinesis"))
+            .retry_partition(self.retry_partition.clone())
             .build();
         aws_sdk_kinesis::Client::from_conf(conf)
     }
@@ -173,6 +215,7 @@ impl AccountSession {
             .region(self.region(region))
             .force_path_style(self.config.endpoint_url().is_some())
             .interceptor(self.counter("s3"))
+            .retry_partition(self.retry_partition.clone())
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
@@ -214,9 +257,25 @@ impl AssumeSettings {
     }
 }
 
+/// Assumed-role credentials and when they were obtained (their lifetime
+/// decides the refresh margin).
+#[derive(Debug, Clone)]
+struct Issued {
+    credentials: Credentials,
+    at: SystemTime,
+}
+
+impl Issued {
+    fn now(credentials: Credentials) -> Self {
+        Self { credentials, at: SystemTime::now() }
+    }
+}
+
 /// Credentials provider for an assumed role: hands out the cached
-/// credentials and calls AssumeRole again once they are within
-/// [`REFRESH_BEFORE_EXPIRY`] of expiring.
+/// credentials and calls AssumeRole again once they are within their
+/// [`refresh_margin`] of expiring. It is the only cache of these
+/// credentials (the SDK's identity cache is off for assumed sessions, so
+/// every attempt asks it, and the margin is its alone).
 #[derive(Debug)]
 struct AssumedRoleProvider {
     sts: aws_sdk_sts::Client,
@@ -224,20 +283,20 @@ struct AssumedRoleProvider {
     account_id: String,
     role_arn: String,
     settings: AssumeSettings,
-    current: tokio::sync::Mutex<Credentials>,
+    current: tokio::sync::Mutex<Issued>,
 }
 
 impl AssumedRoleProvider {
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
         let mut current = self.current.lock().await;
-        if !needs_refresh(current.expiry(), SystemTime::now()) {
-            return Ok(current.clone());
+        if !needs_refresh(current.credentials.expiry(), current.at, SystemTime::now()) {
+            return Ok(current.credentials.clone());
         }
-        tracing::debug!(account = %self.account_id, role = %self.role_arn, "refreshing assumed-role credentials");
+        tracing::debug!(account = %self.account_id, role = %self.role_arn, "refreshing assumed-role credentials before they expire");
         let fresh = assume_once(&self.sts, &self.calls, Pool::Unpooled, &self.account_id, &self.role_arn, &self.settings)
             .await
             .map_err(CredentialsError::provider_error)?;
-        *current = fresh.clone();
+        *current = Issued::now(fresh.clone());
         Ok(fresh)
     }
 }
@@ -251,11 +310,23 @@ impl ProvideCredentials for AssumedRoleProvider {
     }
 }
 
-/// Whether credentials expiring at `expiry` should be refreshed at `now`.
-pub fn needs_refresh(expiry: Option<SystemTime>, now: SystemTime) -> bool {
+/// How long before expiry credentials valid for `lifetime` are refreshed:
+/// [`REFRESH_BEFORE_EXPIRY`], or a third of the lifetime when that is less
+/// (a 15-minute session refreshes with 5 minutes left, a 6-second one with
+/// 2), so short sessions are not re-assumed on every call.
+pub fn refresh_margin(lifetime: Duration) -> Duration {
+    (lifetime / 3).min(REFRESH_BEFORE_EXPIRY)
+}
+
+/// Whether credentials obtained at `issued` and expiring at `expiry` should
+/// be refreshed at `now`.
+pub fn needs_refresh(expiry: Option<SystemTime>, issued: SystemTime, now: SystemTime) -> bool {
     match expiry {
         None => false,
-        Some(expiry) => expiry.duration_since(now).map(|left| left < REFRESH_BEFORE_EXPIRY).unwrap_or(true),
+        Some(expiry) => {
+            let lifetime = expiry.duration_since(issued).unwrap_or_default();
+            expiry.duration_since(now).map(|left| left <= refresh_margin(lifetime)).unwrap_or(true)
+        }
     }
 }
 
@@ -303,10 +374,11 @@ pub async fn assume_account(
     let mut delay = (settings.retry_budget / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
     let first = loop {
         match assume_once(&sts, &base.calls, Pool::Main, account_id, role_arn, settings).await {
-            Ok(creds) => break creds,
+            Ok(creds) => break Issued::now(creds),
             Err(err) if err.kind == ErrorKind::Denied && started.elapsed() + delay <= settings.retry_budget => {
                 tracing::info!(account = account_id, role = role_arn, "AssumeRole denied; retrying in {:?} (role may be propagating)", delay);
-                tokio::time::sleep(delay).await;
+                // A stop ends the wait; the next attempt then fails as Interrupted.
+                base.calls.stop.sleep_unless_stopped(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(15));
             }
             Err(err) => return Err(err),
@@ -324,6 +396,7 @@ pub async fn assume_account(
         .config
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(provider))
+        .identity_cache(IdentityCache::no_cache())
         .build();
     Ok(AccountSession::new(account_id, config, &base.calls))
 }
@@ -341,12 +414,45 @@ mod tests {
 
     #[test]
     fn refresh_when_close_to_expiry() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        assert!(!needs_refresh(None, now));
-        assert!(!needs_refresh(Some(now + Duration::from_secs(3600)), now));
-        assert!(needs_refresh(Some(now + Duration::from_secs(60)), now));
-        assert!(needs_refresh(Some(now - Duration::from_secs(60)), now));
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let secs = Duration::from_secs;
+        // One-hour session: refreshed in its last five minutes.
+        let hour = Some(t0 + secs(3600));
+        assert!(!needs_refresh(None, t0, t0));
+        assert!(!needs_refresh(hour, t0, t0));
+        assert!(!needs_refresh(hour, t0, t0 + secs(3299)));
+        assert!(needs_refresh(hour, t0, t0 + secs(3300)));
+        assert!(needs_refresh(hour, t0, t0 + secs(3700)));
+        // Already expired when obtained (clock skew): refresh.
+        assert!(needs_refresh(Some(t0 - secs(60)), t0, t0));
     }
+
+    #[test]
+    fn short_sessions_refresh_in_their_last_third_not_on_every_call() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let ms = Duration::from_millis;
+        assert_eq!(refresh_margin(Duration::from_secs(900)), Duration::from_secs(300));
+        assert_eq!(refresh_margin(Duration::from_secs(3600)), REFRESH_BEFORE_EXPIRY);
+        assert_eq!(refresh_margin(Duration::from_secs(6)), Duration::from_secs(2));
+        // A 6-second session is reused for its first 4 seconds.
+        let expiry = Some(t0 + Duration::from_secs(6));
+        assert!(!needs_refresh(expiry, t0, t0));
+        assert!(!needs_refresh(expiry, t0, t0 + ms(3900)));
+        assert!(needs_refresh(expiry, t0, t0 + ms(4000)));
+        // 15-minute session (the STS minimum).
+        let expiry = Some(t0 + Duration::from_secs(900));
+        assert!(!needs_refresh(expiry, t0, t0 + Duration::from_secs(599)));
+        assert!(needs_refresh(expiry, t0, t0 + Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn attempt_timeout_leaves_room_for_retries() {
+        let secs = Duration::from_secs;
+        assert_eq!(attempt_timeout(secs(120)), secs(40));
+        assert_eq!(attempt_timeout(secs(2)), secs(1));
+        assert_eq!(attempt_timeout(secs(1)), secs(1));
+    }
+
 
     #[test]
     fn debug_redacts_the_external_id() {

@@ -1,7 +1,7 @@
 """WSGI middleware in front of moto: fills its gaps, injects faults, logs requests.
 
 Order for every AWS request: identify (service, operation, account, region) →
-latency → disabled region → AssumeRole denial → denied operation → throttle →
+expired session token → latency → disabled region → AssumeRole denial → denied operation → throttle →
 5xx → own handlers (kinesisanalyticsv2, CloudWatch GetMetricData, AssumeRole
 checks) → moto.  ``/_fleetscan/*`` is the unsigned control API and is never
 faulted nor logged.
@@ -14,13 +14,14 @@ import io
 import json
 import threading
 import time
+import re
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 import fleet as fleetmod
 import metrics
 from protocols import (
-    DENIED_CODE, GLOBAL_SERVICES, REGION_DISABLED_CODE, SERVER_ERROR_CODE, THROTTLE_CODE,
+    DENIED_CODE, EXPIRED_TOKEN_CODE, GLOBAL_SERVICES, REGION_DISABLED_CODE, SERVER_ERROR_CODE, THROTTLE_CODE,
     RequestInfo, cbor_response, error_response, json_response, parse_request, sdk_name,
 )
 
@@ -34,7 +35,8 @@ class Faults:
     """The fault configuration (see README)."""
 
     KEYS = {"seed", "latency_ms", "throttle_rate", "error_5xx_rate", "assume_role_denied",
-            "disabled_regions", "deny_operations", "vanish_apps"}
+            "disabled_regions", "deny_operations", "vanish_apps", "session_ttl_secs",
+            "malformed_policies"}
 
     def __init__(self, cfg: dict[str, Any] | None = None) -> None:
         cfg = dict(cfg or {})
@@ -50,6 +52,10 @@ class Faults:
         self.disabled = {(str(d["account"]), d["region"]) for d in cfg.get("disabled_regions", [])}
         self.deny = [dict(d, service=sdk_name(d["service"])) for d in cfg.get("deny_operations", [])]
         self.vanish = {(str(v["account"]), v["region"], v["application"]) for v in cfg.get("vanish_apps", [])}
+        ttl = cfg.get("session_ttl_secs")
+        self.session_ttl = float(ttl) if ttl is not None else None
+        self.malformed = {(str(m["account"]), m["role"], m["policy"]): m.get("text", '{"Version": "2012-10-17", "Statement": [')
+                          for m in cfg.get("malformed_policies", [])}
         self.attempts: dict[str, int] = {}
         self.lock = threading.Lock()
 
@@ -83,6 +89,10 @@ class FleetMiddleware:
         self.log: list[dict[str, Any]] = []
         self.log_lock = threading.Lock()
         self.faults = Faults(faults)
+        # Every credential set AssumeRole handed out, by access key id:
+        # {AccessKeyId, SecretAccessKey, SessionToken, Expiration (ISO), expires_at (epoch), account}.
+        self.issued: dict[str, dict[str, Any]] = {}
+        self.issued_lock = threading.Lock()
         self.apply_fleet(fleet_raw)
 
     # ------------------------------------------------------------ state
@@ -126,25 +136,57 @@ class FleetMiddleware:
             start_response(f"{status} {STATUS_TEXT.get(status, 'OK')}", headers)
             return [out]
 
-        # Pass through to moto, capturing the status.
+        # Pass through to moto, capturing status and headers (the response is
+        # buffered so AssumeRole answers can be recorded and rewritten).
         captured: dict[str, Any] = {}
 
         def sr(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status_line"] = status
             captured["status"] = int(status.split(" ", 1)[0])
+            captured["headers"] = list(headers)
             for k, v in headers:
                 if k.lower() in ("x-amzn-requestid", "x-amz-request-id"):
                     captured["request_id"] = v
-            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+            return lambda _data: None
 
         result = self.moto_app(environ, sr)
         data = b"".join(result)
         if hasattr(result, "close"):
             result.close()
+        headers = captured.get("headers", [])
+        if info.service == "sts" and info.operation == "AssumeRole" and captured.get("status") == 200:
+            data = self.record_assumed(info, data)
+            headers = [(k, str(len(data)) if k.lower() == "content-length" else v) for k, v in headers]
         entry["status"] = captured.get("status", 0)
         if captured.get("request_id"):
             entry["request_id"] = captured["request_id"]
         self._record(entry)
+        start_response(captured.get("status_line", "500 Internal Server Error"), headers)
         return [data]
+
+    def record_assumed(self, info: RequestInfo, data: bytes) -> bytes:
+        """Records the credentials moto issued; with ``session_ttl_secs`` their
+        expiration is rewritten to now + ttl (and enforced, see ``inject``)."""
+        text = data.decode("utf-8", "replace")
+
+        def field(name: str) -> str:
+            m = re.search(f"<{name}>(.*?)</{name}>", text, re.S)
+            return m.group(1).strip() if m else ""
+
+        ttl = self.faults.session_ttl
+        expires_at = None
+        if ttl is not None:
+            expires_at = time.time() + ttl
+            iso = datetime.fromtimestamp(expires_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            iso = iso[:-4] + "Z"  # milliseconds
+            text = re.sub("<Expiration>.*?</Expiration>", f"<Expiration>{iso}</Expiration>", text, flags=re.S)
+        cred = {"AccessKeyId": field("AccessKeyId"), "SecretAccessKey": field("SecretAccessKey"),
+                "SessionToken": field("SessionToken"), "Expiration": field("Expiration"),
+                "expires_at": expires_at, "account": _arn_account(info.params.get("RoleArn", ""))}
+        if cred["AccessKeyId"]:
+            with self.issued_lock:
+                self.issued[cred["AccessKeyId"]] = cred
+        return text.encode()
 
     def _record(self, entry: dict[str, Any]) -> None:
         with self.log_lock:
@@ -154,6 +196,13 @@ class FleetMiddleware:
 
     def inject(self, info: RequestInfo) -> tuple[str | None, Response | None]:
         f = self.faults
+        if info.access_key:
+            with self.issued_lock:
+                cred = self.issued.get(info.access_key)
+            if cred and cred.get("expires_at") is not None and time.time() >= cred["expires_at"]:
+                code, status = EXPIRED_TOKEN_CODE[info.protocol]
+                return "expired_token", error_response(
+                    info, code, "The security token included in the request is expired", status)
         lat = f.per_service(f.latency, info.service)
         if lat > 0:
             time.sleep(lat / 1000.0)
@@ -206,6 +255,12 @@ class FleetMiddleware:
                                   f"fleetscan emulator serves only GetMetricData over rpc-v2-cbor, not {info.operation}", 400)
         if info.service == "sts" and info.operation == "AssumeRole":
             return self.assume_role_checks(info)
+        if info.service == "iam" and info.operation == "GetRolePolicy":
+            key = (info.account, info.params.get("RoleName", ""), info.params.get("PolicyName", ""))
+            text = self.faults.malformed.get(key)
+            if text is not None:
+                entry["injected_fault"] = "malformed_policy"
+                return _get_role_policy_response(info, key[1], key[2], text)
         return None
 
     def assume_role_checks(self, info: RequestInfo) -> Response | None:
@@ -312,6 +367,9 @@ class FleetMiddleware:
                 with self.log_lock:
                     self.log.clear()
                 return ok({"cleared": True})
+            if path == "/_fleetscan/credentials" and method == "GET":
+                with self.issued_lock:
+                    return ok(list(self.issued.values()))
             if path == "/_fleetscan/faults":
                 if method == "POST":
                     cfg = json.loads(body or b"{}")
@@ -346,6 +404,23 @@ def _paged(items: list[dict[str, Any]], p: dict[str, Any], limit: int, key: str,
     if start + len(chunk) < len(items):
         out["NextToken"] = str(start + len(chunk))
     return out
+
+
+def _get_role_policy_response(info: RequestInfo, role: str, policy: str, text: str) -> Response:
+    """IAM GetRolePolicy answered with ``text`` as the document, URL-encoded as AWS does."""
+    from urllib.parse import quote
+    from protocols import QUERY_NS
+    body = (f'<GetRolePolicyResponse xmlns="{QUERY_NS["iam"]}">\n  <GetRolePolicyResult>\n'
+            f"    <PolicyName>{_xml_text(policy)}</PolicyName>\n    <RoleName>{_xml_text(role)}</RoleName>\n"
+            f"    <PolicyDocument>{quote(text, safe='')}</PolicyDocument>\n  </GetRolePolicyResult>\n"
+            f"  <ResponseMetadata>\n    <RequestId>{info.request_id}</RequestId>\n  </ResponseMetadata>\n"
+            f"</GetRolePolicyResponse>\n").encode()
+    return 200, [("Content-Type", "text/xml"), ("x-amzn-RequestId", info.request_id),
+                 ("Content-Length", str(len(body)))], body
+
+
+def _xml_text(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _arn_account(arn: str) -> str:

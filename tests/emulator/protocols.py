@@ -70,6 +70,12 @@ REGION_DISABLED_CODE = {
     "cbor": ("InvalidClientTokenId", 403, "The security token included in the request is invalid."),
     "restxml": ("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."),
 }
+EXPIRED_TOKEN_CODE = {
+    "query": ("ExpiredToken", 403),
+    "json": ("ExpiredTokenException", 400),
+    "cbor": ("ExpiredToken", 403),
+    "restxml": ("ExpiredToken", 400),
+}
 SERVER_ERROR_CODE = {
     "query": ("ServiceUnavailable", 503),
     "json": ("InternalFailure", 500),

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import boto3
@@ -508,3 +509,38 @@ def test_demo_fleet_seeds():
     res = fleetmod.seed(fleetmod.load_fleet(os.path.join(FLEETS, "demo.json")))
     assert sum(len(v) for v in res.apps.values()) >= 6
     assert len(res.account_status) >= 24
+
+
+# ------------------------------------------------------------ session expiry, issued credentials, malformed policies
+
+
+def test_short_sessions_expire_and_are_listed(emu):
+    emu.faults({"session_ttl_secs": 1.5})
+    c = emu.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{PROD}:role/OrganizationAccountAccessRole",
+        RoleSessionName="fleetscan-test")["Credentials"]
+    left = (c["Expiration"] - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    assert 0 < left <= 2, left
+    issued = {x["AccessKeyId"]: x for x in emu.control("GET", "/_fleetscan/credentials")}
+    assert issued[c["AccessKeyId"]]["SecretAccessKey"] == c["SecretAccessKey"]
+    assert issued[c["AccessKeyId"]]["SessionToken"] == c["SessionToken"]
+    assert issued[c["AccessKeyId"]]["account"] == PROD
+    m = emu.session(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    assert emu.client("sts", m).get_caller_identity()["Account"] == PROD
+    time.sleep(1.6)
+    for service, call, code in (("sts", lambda cl: cl.get_caller_identity(), "ExpiredToken"),
+                                ("kinesisanalyticsv2", lambda cl: cl.list_applications(), "ExpiredTokenException")):
+        with pytest.raises(botocore.exceptions.ClientError) as ei:
+            call(emu.client(service, m))
+        assert ei.value.response["Error"]["Code"] == code
+    assert any(r.get("injected_fault") == "expired_token" for r in emu.requests())
+
+
+def test_malformed_inline_policy(emu):
+    emu.faults({"malformed_policies": [{"account": PROD, "role": "payments-flink-role", "policy": "kinesis-io",
+                                        "text": "{\"Statement\": [</script>"}]})
+    iam = emu.client("iam", emu.member(PROD))
+    doc = iam.get_role_policy(RoleName="payments-flink-role", PolicyName="kinesis-io")["PolicyDocument"]
+    # URL-encoded as AWS does; boto3 decodes only text that then parses as JSON.
+    assert urllib.parse.unquote(doc) == "{\"Statement\": [</script>"
+    assert any(r.get("injected_fault") == "malformed_policy" for r in emu.requests())

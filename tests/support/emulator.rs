@@ -132,8 +132,8 @@ impl Emulator {
     pub fn aws_env(&self) -> Vec<(String, String)> {
         vec![
             ("AWS_ENDPOINT_URL".into(), self.endpoint.clone()),
-            ("AWS_ACCESS_KEY_ID".into(), "AKIAFLEETSCANTEST01".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "fleetscan-test-secret".into()),
+            ("AWS_ACCESS_KEY_ID".into(), Self::BASE_ACCESS_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), Self::BASE_SECRET.into()),
             ("AWS_REGION".into(), "us-east-1".into()),
             ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
@@ -158,6 +158,22 @@ impl Emulator {
             other => panic!("emulator: bad request log: {other:?}"),
         }
     }
+
+    /// Every credential set the emulator's AssumeRole handed out:
+    /// `{AccessKeyId, SecretAccessKey, SessionToken, Expiration, expires_at, account}`.
+    pub fn credentials(&self) -> Vec<serde_json::Value> {
+        let (status, body) = self.http("GET", "/_fleetscan/credentials", None);
+        assert_eq!(status, 200, "emulator: credentials failed: {body}");
+        match serde_json::from_str(&body) {
+            Ok(serde_json::Value::Array(v)) => v,
+            other => panic!("emulator: bad credentials list: {other:?}"),
+        }
+    }
+
+    /// The secret key of [`Emulator::aws_env`]'s base credentials.
+    pub const BASE_SECRET: &'static str = "fleetscan-test-secret";
+    /// The access key id of [`Emulator::aws_env`]'s base credentials.
+    pub const BASE_ACCESS_KEY: &'static str = "AKIAFLEETSCANTEST01";
 
     pub fn clear_requests(&self) {
         let (status, body) = self.http("POST", "/_fleetscan/requests/clear", Some("{}"));
