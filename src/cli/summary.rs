@@ -23,12 +23,19 @@ pub fn paragraph(
     outcome: Outcome,
 ) -> String {
     let mut out = String::new();
-    let scanned = inventory.accounts.iter().filter(|a| a.scan.is_scanned()).count();
+    let planned = inventory.accounts.iter().filter(|a| a.scan.is_scanned()).count();
+    let not_entered = inventory
+        .coverage
+        .iter()
+        .filter(|row| row.scope == "assume-role" && row.status != crate::inventory::CoverageStatus::Ok)
+        .count();
     let apps = inventory.apps().count();
     let _ = write!(
         out,
-        "Scanned {scanned} of {} accounts in {} region(s): {apps} Flink application(s). ",
+        "Scanned {} of {} accounts{} in {} region(s): {apps} Flink application(s). ",
+        planned - not_entered.min(planned),
         inventory.accounts.len(),
+        if not_entered > 0 { format!(" ({not_entered} could not be entered)") } else { String::new() },
         inventory.run.regions.len()
     );
 
