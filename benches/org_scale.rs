@@ -61,7 +61,7 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
         let collector = Collector::from_env_with_http_client(config, "bench", Some(aws.http_client()))
             .await
             .expect("collector");
-        let org = collector.discover_org().await.expect("organization");
+        let org = collector.discover_tree().await.expect("organization");
         let org_discovery = t0.elapsed();
         let plan = fleetscan::plan::build(config, &org);
         (collector.scan(&plan, |_| {}).await, org_discovery)

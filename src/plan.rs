@@ -185,6 +185,7 @@ mod tests {
             caller: CallerIdentity { account: "000000000000".into(), arn: "arn:aws:iam::000000000000:user/admin".into(), user_id: "X".into() },
             default_region: Some("eu-west-1".into()),
             enabled_policy_types: vec![],
+            policies_pending: false,
             coverage: vec![],
         }
     }

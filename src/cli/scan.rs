@@ -36,7 +36,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
 
 async fn collect(config: &Config, run_id: &str, max_duration: Option<Duration>, quiet: bool) -> anyhow::Result<Inventory> {
     let collector = Collector::from_env(config, run_id).await?;
-    let org = collector.discover_org().await?;
+    let org = collector.discover_tree().await?;
     let plan = plan::build(config, &org);
     for warning in &plan.warnings {
         tracing::warn!("{warning}");

@@ -142,4 +142,14 @@ impl Collector {
         let session = self.base_session(&caller.account);
         Ok(org::discover(&session, &self.calls, caller, self.default_region()).await)
     }
+
+    /// Like [`Collector::discover_org`] without the SCPs and RCPs: the OU
+    /// tree and accounts, enough to plan. [`Collector::scan`] then fetches
+    /// the policies alongside the accounts, so a large Organization's policy
+    /// pages do not delay the scan.
+    pub async fn discover_tree(&self) -> Result<OrgView, CollectError> {
+        let caller = self.caller_identity().await.map_err(CollectError::CallerIdentity)?;
+        let session = self.base_session(&caller.account);
+        Ok(org::discover_tree(&session, &self.calls, caller, self.default_region()).await)
+    }
 }

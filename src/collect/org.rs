@@ -40,6 +40,9 @@ pub struct OrgView {
     pub default_region: Option<String>,
     /// Policy types enabled at the root (chains of other types are empty).
     pub enabled_policy_types: Vec<OrgPolicyKind>,
+    /// True for a tree-only view ([`discover_tree`]): SCPs, RCPs and the
+    /// accounts' chains are still to be fetched (a scan does it alongside).
+    pub policies_pending: bool,
     /// Rows for scope `organizations`.
     pub coverage: Vec<CoverageRow>,
 }
@@ -53,7 +56,15 @@ impl OrgView {
     /// account only.
     pub fn single_account(caller: CallerIdentity, default_region: Option<String>, coverage: Vec<CoverageRow>) -> Self {
         let account = skeleton(&caller.account, &caller.account, None, "ACTIVE", "", Vec::new(), false);
-        Self { organization: None, accounts: vec![account], caller, default_region, enabled_policy_types: Vec::new(), coverage }
+        Self {
+            organization: None,
+            accounts: vec![account],
+            caller,
+            default_region,
+            enabled_policy_types: Vec::new(),
+            policies_pending: false,
+            coverage,
+        }
     }
 }
 
@@ -279,6 +290,68 @@ impl Walker<'_> {
 /// a caller that cannot read the organization at all gets a single-account
 /// view of its own account.
 pub async fn discover(session: &AccountSession, calls: &Calls, caller: CallerIdentity, default_region: Option<String>) -> OrgView {
+    let mut view = discover_tree(session, calls, caller, default_region).await;
+    let fetched = fetch_policies(session, calls, &view).await;
+    attach_policies(&mut view.organization, &mut view.accounts, &mut view.coverage, &view.enabled_policy_types, fetched);
+    view.policies_pending = false;
+    view
+}
+
+/// SCPs and RCPs of the enabled policy types, each fetched once, with the
+/// calls' failures. Independent of the account scan, so a scan runs it
+/// alongside (see [`attach_policies`]).
+pub struct FetchedPolicies {
+    pub policies: Vec<OrgPolicy>,
+    pub errors: Vec<AwsError>,
+}
+
+pub async fn fetch_policies(session: &AccountSession, calls: &Calls, view: &OrgView) -> FetchedPolicies {
+    let Some(org) = view.organization.as_ref() else {
+        return FetchedPolicies { policies: Vec::new(), errors: Vec::new() };
+    };
+    let loc = Loc { account: &org.management_account_id, region: GLOBAL_REGION };
+    let walker = Walker { client: session.organizations(), calls, loc };
+    let results = join_all(view.enabled_policy_types.iter().map(|kind| walker.policies(*kind))).await;
+    let mut fetched = FetchedPolicies { policies: Vec::new(), errors: Vec::new() };
+    for (mut list, errs) in results {
+        fetched.policies.append(&mut list);
+        fetched.errors.extend(errs);
+    }
+    fetched
+}
+
+/// Stores the policies in the organization, derives every account's SCP and
+/// RCP chain (root → OUs → account) and records a coverage row for them.
+pub fn attach_policies(
+    organization: &mut Option<Organization>,
+    accounts: &mut [Account],
+    coverage: &mut Vec<CoverageRow>,
+    enabled: &[OrgPolicyKind],
+    fetched: FetchedPolicies,
+) {
+    let Some(org) = organization.as_mut() else { return };
+    let root_name = org
+        .organizational_units
+        .iter()
+        .find(|ou| ou.parent_id == org.root_id)
+        .and_then(|ou| ou.path.split('/').next())
+        .unwrap_or("Root")
+        .to_owned();
+    chains::derive(accounts, &org.root_id, &root_name, &org.organizational_units, &fetched.policies, enabled);
+    let kinds = enabled.iter().map(|k| k.short()).collect::<Vec<_>>().join("+");
+    let detail = if kinds.is_empty() {
+        "no SCP/RCP policy type enabled".to_owned()
+    } else {
+        format!("{} {kinds} policies with their targets", fetched.policies.len())
+    };
+    let management_name = accounts.iter().find(|a| a.id == org.management_account_id).map(|a| a.name.clone()).unwrap_or_default();
+    coverage.push(coverage::row(&org.management_account_id, &management_name, GLOBAL_REGION, "organizations", &fetched.errors, Some(detail)));
+    org.policies = fetched.policies;
+}
+
+/// The OU tree and every account with its OU path and parent ids; no
+/// policies yet (chains empty until [`attach_policies`]).
+pub async fn discover_tree(session: &AccountSession, calls: &Calls, caller: CallerIdentity, default_region: Option<String>) -> OrgView {
     let caller_account = caller.account.clone();
     let loc = Loc { account: &caller_account, region: GLOBAL_REGION };
     let walker = Walker { client: session.organizations(), calls, loc };
@@ -328,26 +401,11 @@ pub async fn discover(session: &AccountSession, calls: &Calls, caller: CallerIde
         .collect();
 
     let root_parent = Parent { id: root_id.clone(), path: root_name.clone(), ancestors: Vec::new() };
-    let walk = walker.walk(root_parent, &management_id);
-    let policy_fetch = join_all(enabled.iter().map(|kind| walker.policies(*kind)));
-    let ((ous, mut accounts, mut errors), policy_results) = futures::join!(walk, policy_fetch);
-    let mut policies = Vec::new();
-    for (mut list, errs) in policy_results {
-        policies.append(&mut list);
-        errors.extend(errs);
-    }
+    let (ous, mut accounts, errors) = walker.walk(root_parent, &management_id).await;
     accounts.sort_by(|a, b| a.ou_path.cmp(&b.ou_path).then(a.name.cmp(&b.name)));
-    chains::derive(&mut accounts, &root_id, &root_name, &ous, &policies, &enabled);
 
     let management_name = accounts.iter().find(|a| a.id == management_id).map(|a| a.name.clone()).unwrap_or_default();
-    let kinds = enabled.iter().map(|k| k.short()).collect::<Vec<_>>().join("+");
-    let ok_detail = format!(
-        "{} accounts, {} OUs, {} policies ({})",
-        accounts.len(),
-        ous.len(),
-        policies.len(),
-        if kinds.is_empty() { "no SCP/RCP policy type enabled".to_owned() } else { format!("{kinds} enabled") }
-    );
+    let ok_detail = format!("OU tree: {} accounts, {} OUs under {root_name}", accounts.len(), ous.len());
     let row = coverage::row(&management_id, &management_name, GLOBAL_REGION, "organizations", &errors, Some(ok_detail));
     OrgView {
         organization: Some(Organization {
@@ -356,11 +414,12 @@ pub async fn discover(session: &AccountSession, calls: &Calls, caller: CallerIde
             management_account_id: management_id,
             root_id,
             organizational_units: ous,
-            policies,
+            policies: Vec::new(),
         }),
         accounts,
         caller,
         default_region,
+        policies_pending: true,
         enabled_policy_types: enabled,
         coverage: vec![row],
     }

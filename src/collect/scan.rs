@@ -46,19 +46,30 @@ impl Collector {
         // so no account waits for an unrelated slow one.
         let accounts_in_flight = self.config.aws.concurrency.max(8);
         let progress = &progress;
-        let mut results: Vec<(usize, (Account, Vec<CoverageRow>))> = stream::iter(plan.entries.iter().enumerate())
+        let scans = stream::iter(plan.entries.iter().enumerate())
             .map(|(index, entry)| async move { (index, self.account(plan, entry, window, progress).await) })
             .buffer_unordered(accounts_in_flight)
-            .collect()
-            .await;
+            .collect::<Vec<(usize, (Account, Vec<CoverageRow>))>>();
+        let policies = async {
+            if plan.org.policies_pending {
+                let session = self.base_session(&plan.org.caller.account);
+                Some(org::fetch_policies(&session, &self.calls, &plan.org).await)
+            } else {
+                None
+            }
+        };
+        let (mut results, policies) = futures::join!(scans, policies);
         results.sort_by_key(|(index, _)| *index);
-        let results = results.into_iter().map(|(_, result)| result);
 
         let mut coverage = plan.org.coverage.clone();
         let mut accounts = Vec::with_capacity(plan.entries.len());
-        for (account, rows) in results {
+        for (_, (account, rows)) in results {
             accounts.push(account);
             coverage.extend(rows);
+        }
+        let mut organization = plan.org.organization.clone();
+        if let Some(fetched) = policies {
+            org::attach_policies(&mut organization, &mut accounts, &mut coverage, &plan.org.enabled_policy_types, fetched);
         }
         Inventory {
             schema_version: SCHEMA_VERSION,
@@ -75,7 +86,7 @@ impl Collector {
                 api_calls: self.api_calls(),
                 interrupted: self.calls.stop.reason(),
             },
-            organization: plan.org.organization.clone(),
+            organization,
             accounts,
             coverage,
         }
