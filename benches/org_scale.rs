@@ -68,16 +68,19 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     });
     drop(runtime);
     let collect = t0.elapsed();
+    memory_after("collect");
 
     let t1 = Instant::now();
     let evaluation = fleetscan::evaluate::evaluate(&inventory, config);
     let evaluate = t1.elapsed();
+    memory_after("evaluate");
 
     // Every report: report.html, the CSVs, snapshot.json, findings.json.
     let t2 = Instant::now();
     let files = fleetscan::report::write_into(out, &inventory, &evaluation, &config.output.formats).expect("reports");
     let report_bytes = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let reports = t2.elapsed();
+    memory_after("reports");
 
     Outcome {
         findings: evaluation.findings.len(),
@@ -104,6 +107,22 @@ fn config(spec: &FleetSpec, concurrency: usize) -> Config {
     }
     let file = FileConfig::parse(&aws).expect("bench config parses");
     Config::resolve(file, Overrides::default()).expect("bench config is valid")
+}
+
+/// Current and peak resident memory after a phase, so a regression points
+/// at the stage that caused it.
+fn memory_after(phase: &str) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(0.0)
+    };
+    eprintln!("memory after {phase:<8}: {:.0} MiB resident, peak so far {:.0} MiB", field("VmRSS:"), field("VmHWM:"));
 }
 
 fn peak_rss_mib() -> Option<f64> {

@@ -44,7 +44,7 @@ impl Collector {
         // A bounded number of accounts in flight (enough to keep every call
         // slot busy) keeps memory flat for thousands of accounts; unordered,
         // so no account waits for an unrelated slow one.
-        let accounts_in_flight = self.config.aws.concurrency.max(8);
+        let accounts_in_flight = (self.config.aws.concurrency / 4).max(8);
         let progress = &progress;
         let scans = stream::iter(plan.entries.iter().enumerate())
             .map(|(index, entry)| async move { (index, self.account(plan, entry, window, progress).await) })
