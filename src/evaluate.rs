@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use rayon::prelude::*;
 
 use crate::checks::sink::{finalize, Sink};
-use crate::checks::{check_app, Context, RunClock};
+use crate::checks::{check_app, Context, Index, RunClock};
 use crate::config::Config;
 use crate::drift::compare::compare_pair;
 use crate::exit::Outcome;
@@ -34,11 +34,13 @@ pub fn evaluate(inventory: &Inventory, config: &Config) -> Evaluation {
         .filter_map(|key| inventory.account_by_id_or_name(key).map(|a| a.id.as_str()))
         .collect();
     let apps: Vec<AppRef<'_>> = inventory.apps().collect();
+    let index = Index::new(inventory);
+    let index = &index;
     let sink = apps
         .par_iter()
         .map(|app| {
             let mut sink = Sink::new();
-            check_app(&Context { inventory, config, clock, app: *app }, &mut sink);
+            check_app(&Context { inventory, index, config, clock, app: *app }, &mut sink);
             if !compared.contains(app.account.id.as_str()) {
                 sink.forget_allowed();
             }

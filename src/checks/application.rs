@@ -149,8 +149,9 @@ mod tests {
     fn run(inv: &Inventory) -> Vec<crate::findings::Finding> {
         let config = Config::default();
         let mut sink = Sink::new();
+        let index = crate::checks::Index::new(inv);
         for app in inv.apps() {
-            check(&Context::new(inv, &config, app), &mut sink);
+            check(&Context::new(inv, &index, &config, app), &mut sink);
         }
         sink.into_parts().0
     }

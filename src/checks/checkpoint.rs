@@ -180,8 +180,9 @@ mod tests {
 
     fn run(inv: &Inventory, config: &Config) -> Vec<(CheckId, String)> {
         let mut sink = Sink::new();
+        let index = crate::checks::Index::new(inv);
         for app in inv.apps() {
-            check(&Context::new(inv, config, app), &mut sink);
+            check(&Context::new(inv, &index, config, app), &mut sink);
         }
         sink.findings().iter().map(|f| (f.check, f.detail.clone())).collect()
     }

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod application;
 pub mod catalog;
+pub mod index;
 pub mod catalog_cmd;
 pub mod checkpoint;
 pub mod doc;
@@ -22,22 +23,24 @@ use crate::inventory::{Account, AppRef, FlinkApp, Inventory};
 
 pub use catalog::CheckId;
 pub use doc::CheckDoc;
+pub use index::Index;
 pub use sink::Sink;
 
 /// What a check sees: one application with its account and region, the
 /// whole inventory (for org policies and other accounts' resources), the
 /// config and the run's clock.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub inventory: &'a Inventory,
+    pub index: &'a Index<'a>,
     pub config: &'a Config,
     pub clock: RunClock,
     pub app: AppRef<'a>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(inventory: &'a Inventory, config: &'a Config, app: AppRef<'a>) -> Self {
-        Self { inventory, config, clock: RunClock::of(inventory, config), app }
+    pub fn new(inventory: &'a Inventory, index: &'a Index<'a>, config: &'a Config, app: AppRef<'a>) -> Self {
+        Self { inventory, index, config, clock: RunClock::of(inventory, config), app }
     }
 
     pub fn account(&self) -> &'a Account {

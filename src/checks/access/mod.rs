@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use crate::checks::catalog::CheckId;
 use crate::checks::sink::{Sink, Target};
-use crate::checks::Context;
+use crate::checks::{Context, Index};
 use crate::findings::{AccessDecision, AccessOutcome, DecidingStatement, Evidence};
 use crate::inventory::{Account, Inventory, OrgPolicyKind, PolicyDoc, PolicyLevel, ResourceKind, Role};
 use crate::policy::{self, NamedPolicy, OrgLevel, PolicySet, Request};
@@ -46,13 +46,9 @@ struct Assembled {
     unparsed: Vec<String>,
 }
 
-fn compile(doc: &PolicyDoc, name: &str, unparsed: &mut Vec<String>) -> Option<NamedPolicy> {
-    let result = match &doc.json {
-        Some(json) => policy::Policy::from_value(json).map_err(|e| e.to_string()),
-        None => Err(doc.error.clone().unwrap_or_else(|| "no document".to_owned())),
-    };
-    match result {
-        Ok(p) => Some(NamedPolicy::new(name.to_owned(), Arc::new(p))),
+fn compile<'a>(index: &Index<'a>, doc: &'a PolicyDoc, name: &str, unparsed: &mut Vec<String>) -> Option<NamedPolicy> {
+    match index.compile(doc) {
+        Ok(p) => Some(NamedPolicy::new(name.to_owned(), p)),
         Err(err) => {
             unparsed.push(format!("{name}: {err}"));
             None
@@ -77,10 +73,21 @@ pub fn level_label(inv: &Inventory, account: &Account, level: &PolicyLevel) -> S
     }
 }
 
+/// [`level_label`] with the OU looked up in the index.
+fn level_label_indexed(index: &Index<'_>, account: &Account, level: &PolicyLevel) -> String {
+    if level.target_id == account.id {
+        format!("account {} ({})", account.id, account.name)
+    } else if level.target_id.starts_with("r-") {
+        format!("Root ({})", level.target_id)
+    } else {
+        format!("{} ({})", index.ou_path(&level.target_id).unwrap_or(&level.target_name), level.target_id)
+    }
+}
+
 /// The SCP or RCP levels that apply to `account_id`, or `None` when none do.
-fn org_levels(inv: &Inventory, account_id: &str, kind: OrgPolicyKind, unparsed: &mut Vec<String>) -> Option<Vec<OrgLevel>> {
+fn org_levels<'a>(inv: &'a Inventory, index: &Index<'a>, account_id: &str, kind: OrgPolicyKind, unparsed: &mut Vec<String>) -> Option<Vec<OrgLevel>> {
     inv.organization.as_ref()?;
-    let account = inv.account(account_id)?;
+    let account = index.account(account_id)?;
     if account.is_management {
         return None;
     }
@@ -95,12 +102,12 @@ fn org_levels(inv: &Inventory, account_id: &str, kind: OrgPolicyKind, unparsed: 
         chain
             .iter()
             .map(|level| OrgLevel {
-                target: Arc::from(level_label(inv, account, level)),
+                target: Arc::from(level_label_indexed(index, account, level)),
                 policies: level
                     .policy_ids
                     .iter()
-                    .filter_map(|id| match inv.org_policy(id) {
-                        Some(p) => compile(&p.document, &p.name, unparsed),
+                    .filter_map(|id| match index.org_policy(id) {
+                        Some(p) => compile(index, &p.document, &p.name, unparsed),
                         None => {
                             unparsed.push(format!("{} {id}: attached but its document is not in the inventory", kind.short()));
                             None
@@ -112,38 +119,38 @@ fn org_levels(inv: &Inventory, account_id: &str, kind: OrgPolicyKind, unparsed: 
     )
 }
 
-fn identity_and_boundary(account: &Account, role: &Role, out: &mut Assembled) {
+fn identity_and_boundary<'a>(index: &Index<'a>, account: &'a Account, role: &'a Role, out: &mut Assembled) {
     for arn in &role.attached_policy_arns {
         match account.managed_policy(arn) {
-            Some(p) => out.set.identity.extend(compile(&p.document, &p.name, &mut out.unparsed)),
+            Some(p) => out.set.identity.extend(compile(index, &p.document, &p.name, &mut out.unparsed)),
             None => out.unparsed.push(format!("{arn}: attached but its document is not in the inventory")),
         }
     }
     for inline in &role.inline_policies {
-        out.set.identity.extend(compile(&inline.document, &format!("inline:{}", inline.name), &mut out.unparsed));
+        out.set.identity.extend(compile(index, &inline.document, &format!("inline:{}", inline.name), &mut out.unparsed));
     }
     if let Some(arn) = &role.permissions_boundary_arn {
         match account.managed_policy(arn) {
-            Some(p) => out.set.boundaries.extend(compile(&p.document, &p.name, &mut out.unparsed)),
+            Some(p) => out.set.boundaries.extend(compile(index, &p.document, &p.name, &mut out.unparsed)),
             None => out.unparsed.push(format!("boundary {arn}: document is not in the inventory")),
         }
     }
 }
 
 /// The resource policy governing `resource` (bucket policy for objects).
-fn resource_policy(inv: &Inventory, resource: &str, unparsed: &mut Vec<String>) -> Option<NamedPolicy> {
+fn resource_policy<'a>(index: &Index<'a>, resource: &str, unparsed: &mut Vec<String>) -> Option<NamedPolicy> {
     let candidates = [resource, bucket_arn(resource), resource.split("/consumer/").next().unwrap_or(resource)];
-    let found = inv.accounts.iter().find_map(|a| a.resources.iter().find(|r| candidates.contains(&r.arn.as_str())))?;
+    let found = candidates.iter().find_map(|arn| index.resource(arn))?;
     let name = match found.kind {
         ResourceKind::KmsKey => "key policy",
         ResourceKind::S3Bucket => "bucket policy",
         ResourceKind::KinesisStream => "stream policy",
     };
-    compile(found.policy.as_ref()?, name, unparsed)
+    compile(index, found.policy.as_ref()?, name, unparsed)
 }
 
-fn in_org(inv: &Inventory, account_id: &str) -> bool {
-    inv.organization.is_some() && inv.account(account_id).is_some()
+fn in_org(ctx: &Context, account_id: &str) -> bool {
+    ctx.inventory.organization.is_some() && ctx.index.account(account_id).is_some()
 }
 
 fn convert(decision: &policy::Decision, role_or_resource: &str, resource: &str) -> (AccessOutcome, Vec<String>, Vec<DecidingStatement>) {
@@ -191,7 +198,7 @@ fn base_context(req: Request, ctx: &Context, resource_account: &str) -> Request 
         .with_context("aws:ResourceAccount", resource_account)
         .with_context("aws:SecureTransport", "true");
     if let Some(org) = &inv.organization {
-        if in_org(inv, resource_account) {
+        if in_org(ctx, resource_account) {
             req = req.with_context("aws:ResourceOrgID", org.id.as_str());
         }
     }
@@ -204,7 +211,7 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
     let account = ctx.account();
     let target = Target { account, region: ctx.region(), resource: &app.arn };
     let Some(role_arn) = app.execution_role_arn.as_deref() else { return };
-    let Some((role_account, role)) = inv.accounts.iter().find_map(|a| a.role(role_arn).map(|r| (a, r))) else {
+    let Some((role_account, role)) = ctx.index.role(role_arn) else {
         sink.emit_titled(
             CheckId::ExecutionRoleAccessDenied,
             target,
@@ -217,15 +224,15 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
     };
 
     let mut base = Assembled::default();
-    identity_and_boundary(role_account, role, &mut base);
-    let scps = org_levels(inv, &role_account.id, OrgPolicyKind::ServiceControlPolicy, &mut base.unparsed);
+    identity_and_boundary(ctx.index, role_account, role, &mut base);
+    let scps = org_levels(inv, ctx.index, &role_account.id, OrgPolicyKind::ServiceControlPolicy, &mut base.unparsed);
     let principal_unparsed = base.unparsed.clone();
     let mut all_unparsed: Vec<String> = principal_unparsed.clone();
 
     for need in requirements::for_app(ctx) {
         let mut unparsed = principal_unparsed.clone();
-        let rcps = org_levels(inv, &need.resource_account, OrgPolicyKind::ResourceControlPolicy, &mut unparsed);
-        let resource = resource_policy(inv, &need.resource, &mut unparsed);
+        let rcps = org_levels(inv, ctx.index, &need.resource_account, OrgPolicyKind::ResourceControlPolicy, &mut unparsed);
+        let resource = resource_policy(ctx.index, &need.resource, &mut unparsed);
         let set = PolicySet { identity: base.set.identity.clone(), boundaries: base.set.boundaries.clone(), scps: scps.clone(), rcps, resource, ..Default::default() };
         let mut req = Request::new(Some(role_arn), &need.action, &need.resource)
             .with_wildcard_only_action(need.wildcard_only)
@@ -362,17 +369,17 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
         );
         return;
     };
-    let key_account = requirements::owner_of(inv, key_arn, &account.id);
+    let key_account = requirements::owner_of(ctx.index, key_arn, &account.id);
     let mut unparsed = Vec::new();
-    let key = inv.accounts.iter().find_map(|a| a.resource(key_arn));
+    let key = ctx.index.resource(key_arn);
     let key_policy = match key.and_then(|k| k.policy.as_ref()) {
-        Some(doc) => compile(doc, "key policy", &mut unparsed),
+        Some(doc) => compile(ctx.index, doc, "key policy", &mut unparsed),
         None => {
             unparsed.push(format!("key policy of {key_arn}: not in the inventory (see coverage)"));
             None
         }
     };
-    let rcps = org_levels(inv, &key_account, OrgPolicyKind::ResourceControlPolicy, &mut unparsed);
+    let rcps = org_levels(inv, ctx.index, &key_account, OrgPolicyKind::ResourceControlPolicy, &mut unparsed);
     let set = PolicySet { rcps, resource: key_policy, ..Default::default() };
     for (principal, actions) in CMK_NEEDS {
         for action in actions {

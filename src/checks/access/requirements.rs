@@ -2,7 +2,8 @@
 //! applies to, the account owning that resource, and where the need comes from.
 
 use crate::checks::Context;
-use crate::inventory::{FlinkApp, Inventory};
+use crate::checks::Index;
+use crate::inventory::FlinkApp;
 
 /// One action an execution role must be allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,15 +40,14 @@ pub fn arn_account(arn: &str) -> Option<&str> {
 
 /// Which account owns `arn`: its account field, else the account whose
 /// inventory lists the resource (S3 buckets), else `fallback`.
-pub fn owner_of(inv: &Inventory, arn: &str, fallback: &str) -> String {
+pub fn owner_of(index: &Index<'_>, arn: &str, fallback: &str) -> String {
     if let Some(account) = arn_account(arn) {
         return account.to_owned();
     }
-    let bucket = bucket_arn(arn);
-    inv.accounts
-        .iter()
-        .find(|a| a.resources.iter().any(|r| r.arn == arn || r.arn == bucket))
-        .map(|a| a.id.clone())
+    index
+        .resource(arn)
+        .or_else(|| index.resource(bucket_arn(arn)))
+        .map(|r| r.account_id.clone())
         .unwrap_or_else(|| fallback.to_owned())
 }
 
@@ -93,7 +93,6 @@ fn stream_direction(app: &FlinkApp, stream_arn: &str) -> (bool, bool) {
 
 /// Everything the app's execution role needs.
 pub fn for_app(ctx: &Context) -> Vec<Need> {
-    let inv = ctx.inventory;
     let app = ctx.flink();
     let account = &ctx.account().id;
     let region = ctx.region();
@@ -105,7 +104,7 @@ pub fn for_app(ctx: &Context) -> Vec<Need> {
     push("cloudwatch:PutMetricData", "*".to_owned(), account.clone(), true, "flink: publishes application metrics".to_owned());
 
     for stream in &app.log_stream_arns {
-        let owner = owner_of(inv, stream, account);
+        let owner = owner_of(ctx.index, stream, account);
         let group = stream.split(":log-stream:").next().unwrap_or(stream);
         let group_prefix = group.rsplit_once(":log-group:").map(|(p, _)| p).unwrap_or(group);
         push("logs:PutLogEvents", stream.clone(), owner.clone(), false, "flink: writes to its CloudWatch log stream".to_owned());
@@ -115,7 +114,7 @@ pub fn for_app(ctx: &Context) -> Vec<Need> {
 
     if let Some(code) = &app.code {
         let object = code.object_arn();
-        let owner = owner_of(inv, &code.bucket_arn, account);
+        let owner = owner_of(ctx.index, &code.bucket_arn, account);
         push("s3:GetObject", object.clone(), owner.clone(), false, "flink: reads its application code".to_owned());
         push("s3:GetObjectVersion", object, owner, false, "flink: reads its application code (versioned)".to_owned());
     }
@@ -127,7 +126,7 @@ pub fn for_app(ctx: &Context) -> Vec<Need> {
     }
 
     for stream in &app.stream_arns {
-        let owner = owner_of(inv, stream, account);
+        let owner = owner_of(ctx.index, stream, account);
         let (read, write) = stream_direction(app, stream);
         if read {
             for action in KINESIS_READ {
@@ -147,7 +146,7 @@ pub fn for_app(ctx: &Context) -> Vec<Need> {
             continue;
         }
         let resource = req.resource.replace("${account}", account).replace("${region}", region).replace("${app}", &app.name);
-        let owner = if resource == "*" { account.clone() } else { owner_of(inv, &resource, account) };
+        let owner = if resource == "*" { account.clone() } else { owner_of(ctx.index, &resource, account) };
         push(&req.action, resource, owner, false, format!("config [[require]]: {}", req.reason));
     }
     needs

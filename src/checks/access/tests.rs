@@ -8,8 +8,9 @@ use crate::inventory::{Inventory, VpcConfig};
 
 fn run(inv: &Inventory, config: &Config) -> (Vec<Finding>, Vec<AccessDecision>) {
     let mut sink = Sink::new();
+    let index = crate::checks::Index::new(inv);
     for app in inv.apps() {
-        check(&Context::new(inv, config, app), &mut sink);
+        check(&Context::new(inv, &index, config, app), &mut sink);
     }
     sink.into_parts()
 }
