@@ -14,9 +14,13 @@ pub struct Index<'a> {
     resources: HashMap<&'a str, &'a ResourcePolicy>,
     ou_paths: HashMap<&'a str, &'a str>,
     org_policies: HashMap<&'a str, &'a OrgPolicy>,
+    /// SCPs and RCPs, compiled once: every app's decisions go through them.
     /// Keyed by the document's address: the inventory is borrowed for the
-    /// index's whole life, so an address names one document.
+    /// index's whole life, so an address names one document. Other documents
+    /// serve one app or account and are compiled where they are used, so the
+    /// cache does not grow with the fleet.
     compiled: Mutex<HashMap<usize, Result<Arc<Policy>, String>>>,
+    shared_documents: std::collections::HashSet<usize>,
 }
 
 impl<'a> Index<'a> {
@@ -35,7 +39,12 @@ impl<'a> Index<'a> {
             ),
             None => (HashMap::new(), HashMap::new()),
         };
-        Self { accounts, roles, resources, ou_paths, org_policies, compiled: Mutex::new(HashMap::new()) }
+        let shared_documents = inventory
+            .organization
+            .iter()
+            .flat_map(|org| org.policies.iter().map(|p| &p.document as *const PolicyDoc as usize))
+            .collect();
+        Self { accounts, roles, resources, ou_paths, org_policies, compiled: Mutex::new(HashMap::new()), shared_documents }
     }
 
     pub fn account(&self, id: &str) -> Option<&'a Account> {
@@ -59,19 +68,27 @@ impl<'a> Index<'a> {
         self.org_policies.get(id).copied()
     }
 
-    /// The document compiled once; the error says why it does not parse.
+    /// The compiled document (SCPs and RCPs once per evaluation); the error
+    /// says why it does not parse.
     pub fn compile(&self, doc: &'a PolicyDoc) -> Result<Arc<Policy>, String> {
         let key = doc as *const PolicyDoc as usize;
+        if !self.shared_documents.contains(&key) {
+            return compile(doc);
+        }
         if let Some(found) = self.compiled.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
             return found;
         }
-        let result = match &doc.json {
-            Some(json) => Policy::from_value(json).map(Arc::new).map_err(|e| e.to_string()),
-            None => Err(doc.error.clone().unwrap_or_else(|| "no document".to_owned())),
-        };
+        let result = compile(doc);
         if let Ok(mut cache) = self.compiled.lock() {
             cache.insert(key, result.clone());
         }
         result
+    }
+}
+
+fn compile(doc: &PolicyDoc) -> Result<Arc<Policy>, String> {
+    match &doc.json {
+        Some(json) => Policy::from_value(json).map(Arc::new).map_err(|e| e.to_string()),
+        None => Err(doc.error.clone().unwrap_or_else(|| "no document".to_owned())),
     }
 }
