@@ -255,15 +255,23 @@ pub struct ManagedPolicy {
     pub document: PolicyDoc,
 }
 
-/// A policy document as collected. `json` holds the parsed JSON when the text
-/// was valid JSON; otherwise `raw` keeps the text and `error` says why.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// A policy document as collected. `json` holds the document, compact, when
+/// the text was valid JSON; otherwise `raw` keeps the text and `error` says
+/// why. Kept as text rather than a parsed tree: a fleet holds tens of
+/// thousands of documents, and the policy engine compiles from text anyway.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PolicyDoc {
-    pub json: Option<serde_json::Value>,
+    pub json: Option<Box<serde_json::value::RawValue>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl PartialEq for PolicyDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text() && self.raw == other.raw && self.error == other.error
+    }
 }
 
 impl PolicyDoc {
@@ -280,7 +288,7 @@ impl PolicyDoc {
             text.to_owned()
         };
         match serde_json::from_str::<serde_json::Value>(&decoded) {
-            Ok(json) => Self { json: Some(json), raw: None, error: None },
+            Ok(json) => Self::from_json(json),
             Err(err) => Self {
                 json: None,
                 raw: Some(decoded),
@@ -290,7 +298,20 @@ impl PolicyDoc {
     }
 
     pub fn from_json(json: serde_json::Value) -> Self {
-        Self { json: Some(json), raw: None, error: None }
+        match serde_json::value::to_raw_value(&json) {
+            Ok(raw) => Self { json: Some(raw), raw: None, error: None },
+            Err(err) => Self { json: None, raw: Some(json.to_string()), error: Some(err.to_string()) },
+        }
+    }
+
+    /// The document's JSON text, when it parsed.
+    pub fn text(&self) -> Option<&str> {
+        self.json.as_deref().map(serde_json::value::RawValue::get)
+    }
+
+    /// The document as a JSON tree (parsed on demand).
+    pub fn value(&self) -> Option<serde_json::Value> {
+        self.text().and_then(|t| serde_json::from_str(t).ok())
     }
 
     pub fn is_present(&self) -> bool {
@@ -708,9 +729,9 @@ mod tests {
     #[test]
     fn url_encoded_documents_are_decoded_and_plain_ones_kept() {
         let encoded = PolicyDoc::from_aws_text("%7B%22Version%22%3A%222012-10-17%22%7D");
-        assert_eq!(encoded.json, Some(serde_json::json!({"Version": "2012-10-17"})));
+        assert_eq!(encoded.value(), Some(serde_json::json!({"Version": "2012-10-17"})));
         let plain = PolicyDoc::from_aws_text(r#"{"Version":"2012-10-17","Statement":[{"Resource":"arn:aws:s3:::a%20b"}]}"#);
-        assert_eq!(plain.json.as_ref().and_then(|j| j.pointer("/Statement/0/Resource")).and_then(|v| v.as_str()), Some("arn:aws:s3:::a%20b"));
+        assert_eq!(plain.value().as_ref().and_then(|j| j.pointer("/Statement/0/Resource")).and_then(|v| v.as_str()), Some("arn:aws:s3:::a%20b"));
     }
 
     #[test]

@@ -236,9 +236,8 @@ async fn integration_fleet_scan() {
             let sids: Vec<String> = key
                 .policy
                 .as_ref()
-                .and_then(|p| p.json.as_ref())
-                .and_then(|j| j.get("Statement"))
-                .and_then(|s| s.as_array())
+                .and_then(|p| p.value())
+                .and_then(|j| j.get("Statement").and_then(|s| s.as_array()).cloned())
                 .map(|s| s.iter().filter_map(|st| st.get("Sid").and_then(|v| v.as_str()).map(str::to_owned)).collect())
                 .unwrap_or_default();
             c.check(sids.contains(&"AllowFlinkInfra".to_string()), format!("key policy statements: {sids:?}"));

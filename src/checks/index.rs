@@ -87,8 +87,8 @@ impl<'a> Index<'a> {
 }
 
 fn compile(doc: &PolicyDoc) -> Result<Arc<Policy>, String> {
-    match &doc.json {
-        Some(json) => Policy::from_value(json).map(Arc::new).map_err(|e| e.to_string()),
+    match doc.text() {
+        Some(text) => Policy::parse_str(text).map(Arc::new).map_err(|e| e.to_string()),
         None => Err(doc.error.clone().unwrap_or_else(|| "no document".to_owned())),
     }
 }

@@ -389,12 +389,15 @@ fn is_full_access(name: &str) -> bool {
 }
 
 fn normalized_diff(nb: &Normalizer, nt: &Normalizer, a: &PolicyDoc, b: &PolicyDoc) -> PolicyDelta {
-    let norm = |n: &Normalizer, d: &PolicyDoc| PolicyDoc { json: d.json.as_ref().map(|j| n.json(j)), raw: d.raw.as_ref().map(|r| n.text(r)), error: d.error.clone() };
+    let norm = |n: &Normalizer, d: &PolicyDoc| match d.value() {
+        Some(json) => PolicyDoc::from_json(n.json(&json)),
+        None => PolicyDoc { json: None, raw: d.raw.as_ref().map(|r| n.text(r)), error: d.error.clone() },
+    };
     diff_docs(&norm(nb, a), &norm(nt, b))
 }
 
 fn statement_summary(doc: &PolicyDoc) -> String {
-    match &doc.json {
+    match doc.value() {
         Some(json) => {
             let n = json.get("Statement").map(|s| if s.is_array() { s.as_array().map_or(0, Vec::len) } else { 1 }).unwrap_or(0);
             let sids: Vec<String> = json

@@ -84,10 +84,10 @@ impl PolicyDelta {
 
 /// Compares two documents (already normalised by the caller).
 pub fn diff_docs(baseline: &PolicyDoc, target: &PolicyDoc) -> PolicyDelta {
-    match (&baseline.json, &target.json) {
-        (Some(a), Some(b)) => diff_values(a, b),
+    match (baseline.value(), target.value()) {
+        (Some(a), Some(b)) => diff_values(&a, &b),
         _ => {
-            let text = |d: &PolicyDoc| d.json.as_ref().map(|j| j.to_string()).or_else(|| d.raw.clone()).unwrap_or_default();
+            let text = |d: &PolicyDoc| d.text().map(str::to_owned).or_else(|| d.raw.clone()).unwrap_or_default();
             PolicyDelta::Unparsed {
                 baseline_error: baseline.error.clone(),
                 target_error: target.error.clone(),
