@@ -18,6 +18,8 @@
 
 mod support;
 
+use support::checks::Checks;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -145,25 +147,6 @@ fn wait_bounded(mut child: Child, limit: Duration) -> Output {
     Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
 }
 
-/// Soft assertions: all failures reported together.
-#[derive(Default)]
-struct Checks(Vec<String>);
-
-impl Checks {
-    fn check(&mut self, ok: bool, what: impl Into<String>) {
-        if !ok {
-            self.0.push(what.into());
-        }
-    }
-    fn eq<T: PartialEq + std::fmt::Debug>(&mut self, got: T, want: T, what: &str) {
-        if got != want {
-            self.0.push(format!("{what}: got {got:?}, want {want:?}"));
-        }
-    }
-    fn finish(self, context: &str) {
-        assert!(self.0.is_empty(), "{} failed check(s):\n  {}\n{context}", self.0.len(), self.0.join("\n  "));
-    }
-}
 
 /// `(account, region, scope, status, error_code)` of every coverage row that is not `ok`.
 fn not_ok(snapshot: &Value) -> BTreeSet<(String, String, String, String, String)> {

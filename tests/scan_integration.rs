@@ -9,6 +9,8 @@
 
 mod support;
 
+use support::checks::Checks;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use fleetscan::collect::Collector;
@@ -56,25 +58,6 @@ async fn scan(config: &Config) -> (Inventory, fleetscan::plan::Plan) {
     (inventory, plan)
 }
 
-/// Soft assertions: every failure is collected, the test fails at the end.
-#[derive(Default)]
-struct Checks(Vec<String>);
-
-impl Checks {
-    fn check(&mut self, ok: bool, what: impl Into<String>) {
-        if !ok {
-            self.0.push(what.into());
-        }
-    }
-    fn eq<T: PartialEq + std::fmt::Debug>(&mut self, got: T, want: T, what: &str) {
-        if got != want {
-            self.0.push(format!("{what}: got {got:?}, want {want:?}"));
-        }
-    }
-    fn finish(self, context: &str) {
-        assert!(self.0.is_empty(), "{} failed check(s):\n  {}\n{context}", self.0.len(), self.0.join("\n  "));
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn integration_fleet_scan() {
