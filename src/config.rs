@@ -18,7 +18,7 @@ const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("config file {path} is {size} bytes; the limit is {MAX_CONFIG_BYTES} bytes")]
     TooLarge { path: PathBuf, size: u64 },

@@ -778,7 +778,7 @@ mod tests {
 /// Why a snapshot file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read snapshot {path}: {source}")]
+    #[error("cannot read snapshot {path}")]
     Read { path: std::path::PathBuf, source: std::io::Error },
     #[error("{path} is not a fleetscan snapshot: {message}")]
     Invalid { path: std::path::PathBuf, message: String },

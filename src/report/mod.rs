@@ -37,7 +37,7 @@ pub const FINDINGS_JSON: &str = "findings.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Io { path: PathBuf, source: std::io::Error },
 }
 
