@@ -19,7 +19,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let path = dir.join("diff.json");
-        std::fs::write(&path, serde_json::to_vec_pretty(&diff)?).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::report::output::write_atomic(&path, |out| serde_json::to_writer_pretty(out, &diff).map_err(std::io::Error::other))?;
         eprintln!("diff: wrote {}", path.display());
     }
     Ok(Outcome::Clean)
