@@ -34,6 +34,35 @@ use fleetscan::config::{Config, FileConfig, Overrides};
 use fleetscan::inventory::{CoverageStatus, Inventory};
 use synthetic_aws::{FleetSpec, StatsSnapshot, SyntheticAws};
 
+/// Counts live heap bytes, so the memory lines can tell data from allocator
+/// slack (RSS above the live heap is memory freed but not returned).
+struct CountingAllocator;
+
+static LIVE_HEAP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LIVE_HEAP.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE_HEAP.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        LIVE_HEAP.fetch_add(new_size, std::sync::atomic::Ordering::Relaxed);
+        LIVE_HEAP.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn live_heap_mib() -> f64 {
+    LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+}
+
 fn env_num<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(format!("FLEETSCAN_BENCH_{name}")).ok().and_then(|v| v.trim().parse().ok())
 }
@@ -69,6 +98,7 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     drop(runtime);
     let collect = t0.elapsed();
     memory_after("collect");
+    inventory_breakdown(&inventory);
 
     let t1 = Instant::now();
     let evaluation = fleetscan::evaluate::evaluate(&inventory, config);
@@ -122,7 +152,33 @@ fn memory_after(phase: &str) {
             .map(|kb| kb / 1024.0)
             .unwrap_or(0.0)
     };
-    eprintln!("memory after {phase:<8}: {:.0} MiB resident, peak so far {:.0} MiB", field("VmRSS:"), field("VmHWM:"));
+    eprintln!(
+        "memory after {phase:<8}: {:.0} MiB resident, peak so far {:.0} MiB, live heap {:.0} MiB",
+        field("VmRSS:"),
+        field("VmHWM:"),
+        live_heap_mib()
+    );
+}
+
+/// Live heap held by each part of the inventory (cloned and dropped one by
+/// one): where the memory goes.
+fn inventory_breakdown(inventory: &Inventory) {
+    let measure = |label: &str, f: &dyn Fn() -> Box<dyn std::any::Any>| {
+        let before = LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed);
+        let copy = f();
+        let after = LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed);
+        drop(copy);
+        eprintln!("  inventory part {label:<22} {:>7.1} MiB", after.saturating_sub(before) as f64 / (1024.0 * 1024.0));
+    };
+    measure("whole", &|| Box::new(inventory.clone()));
+    measure("coverage", &|| Box::new(inventory.coverage.clone()));
+    measure("accounts w/o regions", &|| {
+        Box::new(inventory.accounts.iter().map(|a| fleetscan::inventory::Account { regions: Vec::new(), ..a.clone() }).collect::<Vec<_>>())
+    });
+    measure("regions (apps)", &|| Box::new(inventory.accounts.iter().map(|a| a.regions.clone()).collect::<Vec<_>>()));
+    measure("app metrics", &|| Box::new(inventory.apps().map(|a| a.app.metrics.clone()).collect::<Vec<_>>()));
+    measure("roles+policies", &|| Box::new(inventory.accounts.iter().map(|a| (a.roles.clone(), a.managed_policies.clone())).collect::<Vec<_>>()));
+    measure("resources", &|| Box::new(inventory.accounts.iter().map(|a| a.resources.clone()).collect::<Vec<_>>()));
 }
 
 fn peak_rss_mib() -> Option<f64> {
