@@ -18,8 +18,8 @@ const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot read config file {path}: {cause}")]
+    Read { path: PathBuf, cause: std::io::Error },
     #[error("config file {path} is {size} bytes; the limit is {MAX_CONFIG_BYTES} bytes")]
     TooLarge { path: PathBuf, size: u64 },
     #[error("invalid config file {path}:\n{message}")]
@@ -131,13 +131,13 @@ pub struct OutputSection {
 impl FileConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let size = std::fs::metadata(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?
+            .map_err(|cause| ConfigError::Read { path: path.to_owned(), cause })?
             .len();
         if size > MAX_CONFIG_BYTES {
             return Err(ConfigError::TooLarge { path: path.to_owned(), size });
         }
         let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            .map_err(|cause| ConfigError::Read { path: path.to_owned(), cause })?;
         Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_owned(), message })
     }
 

@@ -187,6 +187,27 @@ pub struct Account {
 }
 
 impl Account {
+    /// An active account with nothing collected yet (not planned for a scan).
+    pub fn new(id: &str, name: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            email: None,
+            status: "ACTIVE".to_owned(),
+            ou_path: String::new(),
+            parent_ids: Vec::new(),
+            tags: BTreeMap::new(),
+            is_management: false,
+            scan: ScanDecision::Skipped { reason: "not planned".to_owned() },
+            scp_chain: Vec::new(),
+            rcp_chain: Vec::new(),
+            roles: Vec::new(),
+            managed_policies: Vec::new(),
+            resources: Vec::new(),
+            regions: Vec::new(),
+        }
+    }
+
     pub fn role(&self, arn: &str) -> Option<&Role> {
         self.roles.iter().find(|r| r.arn == arn)
     }
@@ -778,8 +799,8 @@ mod tests {
 /// Why a snapshot file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read snapshot {path}")]
-    Read { path: std::path::PathBuf, source: std::io::Error },
+    #[error("cannot read snapshot {path}: {cause}")]
+    Read { path: std::path::PathBuf, cause: std::io::Error },
     #[error("{path} is not a fleetscan snapshot: {message}")]
     Invalid { path: std::path::PathBuf, message: String },
     #[error("{path} has schema_version {found}; this fleetscan reads version {SCHEMA_VERSION} (re-run the scan, or use the fleetscan release that wrote it)")]
@@ -790,7 +811,7 @@ impl Inventory {
     /// Reads a `snapshot.json`, checking its schema version first so an old
     /// or foreign file gets a clear message rather than a field error.
     pub fn load(path: &std::path::Path) -> Result<Self, SnapshotError> {
-        let file = std::fs::File::open(path).map_err(|source| SnapshotError::Read { path: path.to_owned(), source })?;
+        let file = std::fs::File::open(path).map_err(|cause| SnapshotError::Read { path: path.to_owned(), cause })?;
         let value: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
             .map_err(|err| SnapshotError::Invalid { path: path.to_owned(), message: err.to_string() })?;
         match value.get("schema_version").and_then(serde_json::Value::as_u64) {

@@ -225,21 +225,9 @@ impl Fleet {
         self.parents.insert(id.to_owned(), parent.to_owned());
         self.attach_full_access(id);
         self.inv.accounts.push(Account {
-            id: id.to_owned(),
-            name: name.to_owned(),
-            email: None,
-            status: "ACTIVE".to_owned(),
-            ou_path: String::new(),
-            parent_ids: Vec::new(),
-            tags: BTreeMap::new(),
             is_management: id == MGMT,
             scan: ScanDecision::AssumedRole { role_arn: role_arn(id, "audit") },
-            scp_chain: Vec::new(),
-            rcp_chain: Vec::new(),
-            roles: Vec::new(),
-            managed_policies: Vec::new(),
-            resources: Vec::new(),
-            regions: Vec::new(),
+            ..Account::new(id, name)
         });
         self
     }

@@ -16,7 +16,7 @@ use super::coverage;
 use super::error::AwsError;
 use super::session::AccountSession;
 use crate::inventory::{
-    Account, CoverageRow, OrgPolicy, OrgPolicyKind, OrgUnit, Organization, PolicyDoc, ScanDecision, GLOBAL_REGION,
+    Account, CoverageRow, OrgPolicy, OrgPolicyKind, OrgUnit, Organization, PolicyDoc, GLOBAL_REGION,
 };
 
 /// Who is running the scan (STS GetCallerIdentity).
@@ -79,21 +79,12 @@ pub(crate) fn skeleton(
     is_management: bool,
 ) -> Account {
     Account {
-        id: id.to_owned(),
-        name: name.to_owned(),
         email,
         status: status.to_owned(),
         ou_path: ou_path.to_owned(),
         parent_ids,
-        tags: BTreeMap::new(),
         is_management,
-        scan: ScanDecision::Skipped { reason: "not planned".to_owned() },
-        scp_chain: Vec::new(),
-        rcp_chain: Vec::new(),
-        roles: Vec::new(),
-        managed_policies: Vec::new(),
-        resources: Vec::new(),
-        regions: Vec::new(),
+        ..Account::new(id, name)
     }
 }
 

@@ -37,13 +37,14 @@ pub const FINDINGS_JSON: &str = "findings.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot write {path}")]
-    Io { path: PathBuf, source: std::io::Error },
+    // The cause is in the message (not a `source`), so it is printed once.
+    #[error("cannot write {path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
 }
 
 impl ReportError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io { path: path.into(), cause: source }
     }
 }
 
