@@ -316,7 +316,7 @@ async fn throttling_errors_are_retried_by_the_sdk() {
     let aws = SyntheticAws::new(spec);
     let conf = management(&aws, 3).await;
     let id = account_id(1);
-    let codes = vec![
+    let codes = [
         aws_sdk_organizations::Client::new(&conf).list_roots().send().await.unwrap_err().code().map(str::to_owned),
         aws_sdk_sts::Client::new(&conf).get_caller_identity().send().await.unwrap_err().code().map(str::to_owned),
         aws_sdk_iam::Client::new(&conf).get_role().role_name("r").send().await.unwrap_err().code().map(str::to_owned),
@@ -338,8 +338,7 @@ async fn throttling_errors_are_retried_by_the_sdk() {
             .await
             .unwrap_err()
             .code()
-            .map(str::to_owned),
-    ];
+            .map(str::to_owned)];
     let codes: Vec<&str> = codes.iter().map(|c| c.as_deref().unwrap_or("-")).collect();
     assert_eq!(
         codes,

@@ -725,7 +725,7 @@ impl Req {
         let body = request.body().bytes().map(<[u8]>::to_vec).unwrap_or_default();
         let service = match signing.as_str() {
             "monitoring" => "cloudwatch".to_owned(),
-            "" => guess_service(&target, &path, &host),
+            "" => guess_service(&target, &path, host),
             other => other.to_owned(),
         };
         let operation = if !target.is_empty() {
@@ -1691,13 +1691,7 @@ fn metric_value(metric: &str, k: usize, age: i64) -> f64 {
         }
         "lastCheckpointDuration" => 800.0 + (k % 50) as f64 * 40.0 + (age % 7) as f64 * 25.0 + if k % 17 == 0 { 45_000.0 } else { 0.0 },
         "lastCheckpointSize" => 5.0e7 + (k % 100) as f64 * 1.0e6,
-        "downtime" => {
-            if k % 23 == 17 {
-                60_000.0
-            } else {
-                0.0
-            }
-        }
+        "downtime" if k % 23 == 17 => 60_000.0,
         "fullRestarts" => (k % 4) as f64,
         _ => 0.0,
     }

@@ -92,7 +92,7 @@ pub fn paragraph(
             let _ = writeln!(out, "  … and {} more in coverage.csv", missing.len() - MISSING_LISTED);
         }
     } else {
-        let _ = write!(out, "\n");
+        let _ = writeln!(out);
     }
     let report = run_dir.join(REPORT_HTML);
     let shown = if report.exists() { report } else { run_dir.to_path_buf() };
