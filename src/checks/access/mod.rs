@@ -58,29 +58,26 @@ fn compile<'a>(index: &Index<'a>, doc: &'a PolicyDoc, name: &str, unparsed: &mut
 
 /// Where a level is, for people: `Root`, `Root/Workloads/Prod (ou-…)`, `account 1111… (name)`.
 pub fn level_label(inv: &Inventory, account: &Account, level: &PolicyLevel) -> String {
-    if level.target_id == account.id {
-        format!("account {} ({})", account.id, account.name)
-    } else if level.target_id.starts_with("r-") {
-        format!("Root ({})", level.target_id)
-    } else {
-        let path = inv
-            .organization
-            .as_ref()
-            .and_then(|o| o.organizational_units.iter().find(|u| u.id == level.target_id))
-            .map(|u| u.path.clone())
-            .unwrap_or_else(|| level.target_name.clone());
-        format!("{path} ({})", level.target_id)
-    }
+    let ou_path = inv
+        .organization
+        .as_ref()
+        .and_then(|o| o.organizational_units.iter().find(|u| u.id == level.target_id))
+        .map(|u| u.path.as_str());
+    describe_level(account, level, ou_path)
 }
 
-/// [`level_label`] with the OU looked up in the index.
+/// [`level_label`] with the OU looked up in the index (the hot path).
 fn level_label_indexed(index: &Index<'_>, account: &Account, level: &PolicyLevel) -> String {
+    describe_level(account, level, index.ou_path(&level.target_id))
+}
+
+fn describe_level(account: &Account, level: &PolicyLevel, ou_path: Option<&str>) -> String {
     if level.target_id == account.id {
         format!("account {} ({})", account.id, account.name)
     } else if level.target_id.starts_with("r-") {
         format!("Root ({})", level.target_id)
     } else {
-        format!("{} ({})", index.ou_path(&level.target_id).unwrap_or(&level.target_name), level.target_id)
+        format!("{} ({})", ou_path.unwrap_or(&level.target_name), level.target_id)
     }
 }
 
