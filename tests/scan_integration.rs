@@ -118,7 +118,7 @@ async fn integration_fleet_scan() {
     }
     if let Some(sandbox) = inv.account(SUSPENDED) {
         let at_account = sandbox.scp_chain.last().map(|l| policy_names(&l.policy_ids)).unwrap_or_default();
-        c.check(!at_account.contains("FullAWSAccess"), format!("FullAWSAccess detached from sandbox-old: {at_account:?}"));
+        c.eq(at_account, ["SandboxReadOnlyAllowList".to_string()].into(), "sandbox-old: FullAWSAccess replaced by an allow-list");
     }
     let full = org.policies.iter().find(|p| p.name == "FullAWSAccess");
     c.check(full.map(|p| p.aws_managed && p.kind == OrgPolicyKind::ServiceControlPolicy && p.document.json.is_some()).unwrap_or(false), "FullAWSAccess kept, AWS managed, with its document");
@@ -397,5 +397,58 @@ async fn doctor_and_concurrency() {
     c.check(inv.coverage.iter().all(|r| r.status == CoverageStatus::Ok), "latency scan complete");
     c.check(elapsed * 4 < serial, format!("scan took {elapsed:?} for {calls} calls of {latency_ms} ms (serial {serial:?})"));
     eprintln!("latency scan: {elapsed:?} for {calls} calls (serial would be {serial:?})");
+    c.finish("");
+}
+
+/// In a wide organization the default policies' attachments are inferred,
+/// not paged through, and the inference agrees with Organizations' own
+/// listing for every policy and every entity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_policy_attachments_inferred_match_the_listing() {
+    let emu = Emulator::start(&fleet("wide-org.json"));
+    let _env = own_env(&emu);
+    let config = config("");
+    let mut c = Checks::default();
+
+    let collector = Collector::from_env(&config, "20260101T000000Z").await.expect("collector");
+    let view = collector.discover_org().await.expect("discover");
+    let calls = collector.api_calls();
+    let org = view.organization.as_ref().expect("organization read");
+    c.eq(view.accounts.len(), 81, "accounts discovered");
+
+    // Organizations' own answer, paged through with the SDK.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).region("us-east-1").load().await;
+    let client = aws_sdk_organizations::Client::new(&sdk);
+    for policy in &org.policies {
+        let pages: Vec<_> = client
+            .list_targets_for_policy()
+            .policy_id(&policy.id)
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("list targets");
+        let listed: BTreeSet<String> = pages.iter().flat_map(|p| p.targets().iter().filter_map(|t| t.target_id().map(str::to_owned))).collect();
+        let ours: BTreeSet<String> = policy.targets.iter().cloned().collect();
+        c.eq(ours, listed, &format!("targets of {}", policy.name));
+    }
+    let full = org.policies.iter().find(|p| p.name == "FullAWSAccess");
+    c.eq(full.map(|p| p.targets.len()), Some(1 + org.organizational_units.len() + 81 - 1), "FullAWSAccess everywhere but the allow-list account");
+
+    let sandbox = view.accounts.iter().find(|a| a.name == "sandbox-01").expect("sandbox-01");
+    let policy_name = |id: &String| org.policies.iter().find(|p| &p.id == id).map(|p| p.name.clone()).unwrap_or_default();
+    let at_account: Vec<String> = sandbox.scp_chain.last().map(|l| l.policy_ids.iter().map(policy_name).collect()).unwrap_or_default();
+    c.eq(at_account, vec!["SandboxAllowList".to_string()], "sandbox-01 has only its allow-list at the account");
+    c.check(
+        view.accounts.iter().all(|a| a.rcp_chain.iter().all(|l| l.policy_ids.iter().any(|id| policy_name(id) == "RCPFullAWSAccess"))),
+        "RCPFullAWSAccess at every level of every account",
+    );
+
+    // 4 customer policies listed (one page each); the 3 entities that carry
+    // another SCP asked; the defaults never paged through.
+    c.eq(calls.get("organizations:ListTargetsForPolicy").copied(), Some(4), "ListTargetsForPolicy calls");
+    c.eq(calls.get("organizations:ListPoliciesForTarget").copied(), Some(3), "ListPoliciesForTarget calls");
+    let row = view.coverage.iter().find(|r| r.detail.as_deref().unwrap_or("").contains("inferred"));
+    c.check(row.is_some(), format!("coverage says how FullAWSAccess's targets were learned: {:?}", view.coverage));
     c.finish("");
 }

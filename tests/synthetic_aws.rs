@@ -55,6 +55,7 @@ async fn organizations_tree_policies_and_tags_parse() {
     // Walk the tree top-down, every page.
     let mut parents = vec![root.clone()];
     let (mut ous, mut accounts) = (0, Vec::new());
+    let mut entities = vec![root.clone()];
     while let Some(parent) = parents.pop() {
         let pages: Vec<_> = org
             .list_organizational_units_for_parent()
@@ -68,6 +69,7 @@ async fn organizations_tree_policies_and_tags_parse() {
             for ou in page.organizational_units() {
                 ous += 1;
                 parents.push(ou.id().unwrap().to_owned());
+                entities.push(ou.id().unwrap().to_owned());
                 assert!(ou.name().is_some() && ou.arn().is_some());
             }
         }
@@ -90,7 +92,9 @@ async fn organizations_tree_policies_and_tags_parse() {
     assert_eq!(ous, aws.ou_count());
     assert_eq!(accounts.len(), aws.spec.accounts);
 
+    entities.extend(accounts.iter().cloned());
     let mut policies = 0;
+    let mut attached: std::collections::BTreeSet<(String, String)> = Default::default();
     for filter in [aws_sdk_organizations::types::PolicyType::ServiceControlPolicy, aws_sdk_organizations::types::PolicyType::ResourceControlPolicy] {
         let listed = org.list_policies().filter(filter).send().await.unwrap();
         for p in listed.policies() {
@@ -107,8 +111,9 @@ async fn organizations_tree_policies_and_tags_parse() {
                 .await
                 .unwrap()
                 .iter()
-                .map(|page| page.targets().len())
-                .sum();
+                .flat_map(|page| page.targets().iter().map(|t| t.target_id().unwrap().to_owned()))
+                .map(|target| attached.insert((target, p.id().unwrap().to_owned())))
+                .count();
             if p.aws_managed() {
                 assert_eq!(targets, 1 + aws.ou_count() + aws.spec.accounts, "{} attached everywhere", p.name().unwrap());
             } else {
@@ -117,6 +122,21 @@ async fn organizations_tree_policies_and_tags_parse() {
         }
     }
     assert_eq!(policies, aws.policy_count());
+
+    // The other direction agrees: each entity's policies, both types.
+    let stats_before = aws.stats().get("organizations:ListPoliciesForTarget");
+    let mut seen = std::collections::BTreeSet::new();
+    for entity in &entities {
+        for filter in [aws_sdk_organizations::types::PolicyType::ServiceControlPolicy, aws_sdk_organizations::types::PolicyType::ResourceControlPolicy] {
+            let listed = org.list_policies_for_target().target_id(entity).filter(filter.clone()).send().await.unwrap();
+            assert!(listed.policies().iter().all(|p| p.r#type() == Some(&filter)));
+            seen.extend(listed.policies().iter().map(|p| (entity.clone(), p.id().unwrap().to_owned())));
+        }
+    }
+    assert_eq!(seen, attached, "ListPoliciesForTarget is the inverse of ListTargetsForPolicy");
+    assert_eq!(aws.stats().get("organizations:ListPoliciesForTarget") - stats_before, 2 * entities.len() as u64);
+    let missing = org.list_policies_for_target().target_id("ou-synt-999").filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy).send().await.unwrap_err();
+    assert_eq!(missing.code(), Some("TargetNotFoundException"));
 
     // Real page size: at most 20, larger asks are rejected.
     let err = org.list_accounts_for_parent().parent_id(&root).max_results(50).send().await.unwrap_err();

@@ -1088,6 +1088,17 @@ impl SyntheticAws {
         }
     }
 
+    fn target_of(&self, id: &str) -> Result<Target, Fault> {
+        if let Some(a) = account_index(id).filter(|a| *a < self.spec.accounts) {
+            return Ok(Target::Account(a));
+        }
+        match self.parent_of(id) {
+            Ok(None) => Ok(Target::Root),
+            Ok(Some(o)) => Ok(Target::Ou(o)),
+            Err(_) => Err(Fault::new(400, "TargetNotFoundException", format!("target {id} not found"))),
+        }
+    }
+
     fn all_targets(&self) -> Vec<Target> {
         let mut t = Vec::with_capacity(1 + self.ous.len() + self.spec.accounts);
         t.push(Target::Root);
@@ -1150,12 +1161,17 @@ impl SyntheticAws {
                 with_token(json!({"Accounts": items.iter().map(|&a| self.account_json(a)).collect::<Vec<_>>()}), next)
             }
             "ListPolicies" => {
-                let kind = match input["Filter"].as_str() {
-                    Some("SERVICE_CONTROL_POLICY") => PolicyKind::Scp,
-                    Some("RESOURCE_CONTROL_POLICY") => PolicyKind::Rcp,
-                    other => return Err(Fault::new(400, "InvalidInputException", format!("unsupported Filter {other:?}"))),
-                };
+                let kind = policy_filter(&input)?;
                 let matching: Vec<usize> = (0..self.policies.len()).filter(|&i| self.policies[i].kind == kind).collect();
+                let (items, next) = page(&matching, token, size);
+                with_token(json!({"Policies": items.iter().map(|&i| self.policy_summary(&self.policies[i])).collect::<Vec<_>>()}), next)
+            }
+            "ListPoliciesForTarget" => {
+                let kind = policy_filter(&input)?;
+                let target = self.target_of(input["TargetId"].as_str().unwrap_or_default())?;
+                let attached = |p: &OrgPolicy| p.targets.as_ref().is_none_or(|t| t.contains(&target));
+                let matching: Vec<usize> =
+                    (0..self.policies.len()).filter(|&i| self.policies[i].kind == kind && attached(&self.policies[i])).collect();
                 let (items, next) = page(&matching, token, size);
                 with_token(json!({"Policies": items.iter().map(|&i| self.policy_summary(&self.policies[i])).collect::<Vec<_>>()}), next)
             }
@@ -1217,6 +1233,14 @@ impl SyntheticAws {
             .iter()
             .find(|p| p.id == id)
             .ok_or_else(|| Fault::new(400, "PolicyNotFoundException", format!("policy {id} not found")))
+    }
+}
+
+fn policy_filter(input: &Value) -> Result<PolicyKind, Fault> {
+    match input["Filter"].as_str() {
+        Some("SERVICE_CONTROL_POLICY") => Ok(PolicyKind::Scp),
+        Some("RESOURCE_CONTROL_POLICY") => Ok(PolicyKind::Rcp),
+        other => Err(Fault::new(400, "InvalidInputException", format!("unsupported Filter {other:?}"))),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod arn;
 pub mod calls;
 pub mod chains;
 pub mod coverage;
+pub mod default_policy;
 pub mod doctor;
 pub mod error;
 pub mod flink;

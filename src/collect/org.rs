@@ -3,7 +3,8 @@
 //! ListOrganizationalUnitsForParent, ListAccountsForParent — so every account
 //! gets its OU path and parent ids without a call per account), then SCPs and
 //! RCPs by policy (ListPolicies + DescribePolicy + ListTargetsForPolicy once
-//! per policy) and each account's chains derived locally.
+//! per policy; the default policies' targets mostly inferred, see
+//! [`default_policy`]) and each account's chains derived locally.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use serde::Serialize;
 use super::calls::{Calls, Loc, Pool};
 use super::chains;
 use super::coverage;
+use super::default_policy;
 use super::error::AwsError;
 use super::session::AccountSession;
 use crate::inventory::{
@@ -203,28 +205,39 @@ impl Walker<'_> {
         (ous, accounts, errors)
     }
 
-    async fn policy(&self, id: String, name: String, kind: OrgPolicyKind, aws_managed: bool) -> (OrgPolicy, Vec<AwsError>) {
-        let describe = self
+    async fn describe(&self, id: &str) -> (PolicyDoc, Option<AwsError>) {
+        let described = self
             .calls
-            .call(Pool::Org, self.loc, "organizations:DescribePolicy", self.client.describe_policy().policy_id(&id).send());
-        let (described, targets) = futures::join!(describe, self.targets(&id));
-        let mut errors = Vec::new();
-        let document = match described {
+            .call(Pool::Org, self.loc, "organizations:DescribePolicy", self.client.describe_policy().policy_id(id).send())
+            .await;
+        match described {
             Ok(out) => match out.policy().and_then(|p| p.content()) {
-                Some(content) => PolicyDoc::from_aws_text(content),
-                None => PolicyDoc { error: Some("DescribePolicy returned no content".to_owned()), ..Default::default() },
+                Some(content) => (PolicyDoc::from_aws_text(content), None),
+                None => (PolicyDoc { error: Some("DescribePolicy returned no content".to_owned()), ..Default::default() }, None),
             },
-            Err(err) => {
-                let doc = PolicyDoc { error: Some(format!("could not read: {err}")), ..Default::default() };
-                errors.push(err);
-                doc
+            Err(err) => (PolicyDoc { error: Some(format!("could not read: {err}")), ..Default::default() }, Some(err)),
+        }
+    }
+
+    /// A policy with its document and (when `list_targets`) its targets, the
+    /// failures, and whether the targets are complete.
+    async fn policy(&self, summary: PolicySummary, kind: OrgPolicyKind, list_targets: bool) -> (OrgPolicy, Vec<AwsError>, bool) {
+        let targets = async {
+            if list_targets {
+                self.targets(&summary.id).await
+            } else {
+                Ok(Vec::new())
             }
         };
+        let ((document, describe_error), targets) = futures::join!(self.describe(&summary.id), targets);
+        let mut errors: Vec<AwsError> = describe_error.into_iter().collect();
+        let targets_complete = targets.is_ok();
         let targets = targets.unwrap_or_else(|err| {
             errors.push(err);
             Vec::new()
         });
-        (OrgPolicy { id, name, kind, aws_managed, document, targets }, errors)
+        let policy = OrgPolicy { id: summary.id, name: summary.name, kind, aws_managed: summary.aws_managed, document, targets };
+        (policy, errors, targets_complete)
     }
 
     async fn targets(&self, policy_id: &str) -> Result<Vec<String>, AwsError> {
@@ -241,20 +254,73 @@ impl Walker<'_> {
         }
     }
 
-    async fn policies(&self, kind: OrgPolicyKind) -> (Vec<OrgPolicy>, Vec<AwsError>) {
-        let filter = match kind {
-            OrgPolicyKind::ServiceControlPolicy => aws_sdk_organizations::types::PolicyType::ServiceControlPolicy,
-            OrgPolicyKind::ResourceControlPolicy => aws_sdk_organizations::types::PolicyType::ResourceControlPolicy,
-        };
+    /// Ids of the policies of `kind` attached directly to `target`.
+    async fn policies_for_target(&self, target: &str, kind: OrgPolicyKind) -> Result<Vec<String>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let request =
+                self.client.list_policies_for_target().target_id(target).filter(policy_type(kind)).set_next_token(token);
+            let page = self.calls.call(Pool::Org, self.loc, "organizations:ListPoliciesForTarget", request.send()).await?;
+            out.extend(page.policies().iter().filter_map(|p| p.id().map(str::to_owned)));
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Asks each of `ask` whether the default policy is attached there;
+    /// `None` when any answer is missing.
+    async fn ask_targets(&self, policy: &OrgPolicy, ask: Vec<String>) -> Option<Vec<String>> {
+        let answers = join_all(ask.iter().map(|t| self.policies_for_target(t, policy.kind))).await;
+        let mut attached = Vec::new();
+        for (target, answer) in ask.into_iter().zip(answers) {
+            if answer.ok()?.contains(&policy.id) {
+                attached.push(target);
+            }
+        }
+        Some(attached)
+    }
+
+    /// Fills the default policy's targets (see [`default_policy`]); the
+    /// failures and a note on how they were learned, for the coverage row.
+    async fn default_targets(&self, policy: &mut OrgPolicy, known: &[String], others: &[OrgPolicy], others_complete: bool) -> (Vec<AwsError>, String) {
+        match default_policy::plan(policy.kind, known, others, others_complete) {
+            default_policy::Attachments::Everywhere => {
+                policy.targets = known.to_vec();
+                return (Vec::new(), format!("{} on every root, OU and account (it cannot be detached)", policy.name));
+            }
+            default_policy::Attachments::Infer { mut certain, ask } => {
+                let asked = ask.len();
+                if let Some(mut attached) = self.ask_targets(policy, ask).await {
+                    certain.append(&mut attached);
+                    policy.targets = certain;
+                    let note = format!("{} inferred (every entity keeps one SCP), {asked} entities with other SCPs asked", policy.name);
+                    return (Vec::new(), note);
+                }
+            }
+            default_policy::Attachments::List => {}
+        }
+        match self.targets(&policy.id).await {
+            Ok(targets) => {
+                policy.targets = targets;
+                (Vec::new(), format!("{} targets listed", policy.name))
+            }
+            Err(err) => (vec![err], format!("{} targets unknown", policy.name)),
+        }
+    }
+
+    async fn policies(&self, kind: OrgPolicyKind, known: &[String]) -> FetchedPolicies {
         let mut summaries = Vec::new();
         let mut token = None;
         loop {
-            let request = self.client.list_policies().filter(filter.clone()).set_next_token(token);
+            let request = self.client.list_policies().filter(policy_type(kind)).set_next_token(token);
             match self.calls.call(Pool::Org, self.loc, "organizations:ListPolicies", request.send()).await {
                 Ok(page) => {
                     for p in page.policies() {
                         if let Some(id) = p.id() {
-                            summaries.push((id.to_owned(), p.name().unwrap_or(id).to_owned(), p.aws_managed()));
+                            summaries.push(PolicySummary { id: id.to_owned(), name: p.name().unwrap_or(id).to_owned(), aws_managed: p.aws_managed() });
                         }
                     }
                     token = page.next_token().map(str::to_owned);
@@ -262,17 +328,43 @@ impl Walker<'_> {
                         break;
                     }
                 }
-                Err(err) => return (Vec::new(), vec![err]),
+                Err(err) => return FetchedPolicies { policies: Vec::new(), errors: vec![err], notes: Vec::new() },
             }
         }
-        let results = join_all(summaries.into_iter().map(|(id, name, managed)| self.policy(id, name, kind, managed))).await;
-        let mut errors = Vec::new();
-        let mut policies = Vec::new();
-        for (policy, errs) in results {
-            policies.push(policy);
-            errors.extend(errs);
+        let (defaults, others): (Vec<_>, Vec<_>) =
+            summaries.into_iter().partition(|s| default_policy::is_default(kind, &s.name, s.aws_managed));
+        let (defaults, others) = futures::join!(
+            join_all(defaults.into_iter().map(|s| self.policy(s, kind, false))),
+            join_all(others.into_iter().map(|s| self.policy(s, kind, true))),
+        );
+        let mut fetched = FetchedPolicies { policies: Vec::new(), errors: Vec::new(), notes: Vec::new() };
+        let mut others_complete = true;
+        for (policy, errors, targets_complete) in others {
+            others_complete &= targets_complete;
+            fetched.policies.push(policy);
+            fetched.errors.extend(errors);
         }
-        (policies, errors)
+        for (mut policy, errors, _) in defaults {
+            fetched.errors.extend(errors);
+            let (errors, note) = self.default_targets(&mut policy, known, &fetched.policies, others_complete).await;
+            fetched.errors.extend(errors);
+            fetched.notes.push(note);
+            fetched.policies.push(policy);
+        }
+        fetched
+    }
+}
+
+struct PolicySummary {
+    id: String,
+    name: String,
+    aws_managed: bool,
+}
+
+fn policy_type(kind: OrgPolicyKind) -> aws_sdk_organizations::types::PolicyType {
+    match kind {
+        OrgPolicyKind::ServiceControlPolicy => aws_sdk_organizations::types::PolicyType::ServiceControlPolicy,
+        OrgPolicyKind::ResourceControlPolicy => aws_sdk_organizations::types::PolicyType::ResourceControlPolicy,
     }
 }
 
@@ -294,19 +386,26 @@ pub async fn discover(session: &AccountSession, calls: &Calls, caller: CallerIde
 pub struct FetchedPolicies {
     pub policies: Vec<OrgPolicy>,
     pub errors: Vec<AwsError>,
+    /// How the default policies' targets were learned, for the coverage row.
+    pub notes: Vec<String>,
 }
 
 pub async fn fetch_policies(session: &AccountSession, calls: &Calls, view: &OrgView) -> FetchedPolicies {
+    let mut fetched = FetchedPolicies { policies: Vec::new(), errors: Vec::new(), notes: Vec::new() };
     let Some(org) = view.organization.as_ref() else {
-        return FetchedPolicies { policies: Vec::new(), errors: Vec::new() };
+        return fetched;
     };
+    let known: Vec<String> = std::iter::once(org.root_id.clone())
+        .chain(org.organizational_units.iter().map(|ou| ou.id.clone()))
+        .chain(view.accounts.iter().map(|a| a.id.clone()))
+        .collect();
     let loc = Loc { account: &org.management_account_id, region: GLOBAL_REGION };
     let walker = Walker { client: session.organizations(), calls, loc };
-    let results = join_all(view.enabled_policy_types.iter().map(|kind| walker.policies(*kind))).await;
-    let mut fetched = FetchedPolicies { policies: Vec::new(), errors: Vec::new() };
-    for (mut list, errs) in results {
-        fetched.policies.append(&mut list);
-        fetched.errors.extend(errs);
+    let results = join_all(view.enabled_policy_types.iter().map(|kind| walker.policies(*kind, &known))).await;
+    for mut of_kind in results {
+        fetched.policies.append(&mut of_kind.policies);
+        fetched.errors.append(&mut of_kind.errors);
+        fetched.notes.append(&mut of_kind.notes);
     }
     fetched
 }
@@ -333,7 +432,12 @@ pub fn attach_policies(
     let detail = if kinds.is_empty() {
         "no SCP/RCP policy type enabled".to_owned()
     } else {
-        format!("{} {kinds} policies with their targets", fetched.policies.len())
+        let mut detail = format!("{} {kinds} policies with their targets", fetched.policies.len());
+        for note in &fetched.notes {
+            detail.push_str("; ");
+            detail.push_str(note);
+        }
+        detail
     };
     let management_name = accounts.iter().find(|a| a.id == org.management_account_id).map(|a| a.name.clone()).unwrap_or_default();
     coverage.push(coverage::row(&org.management_account_id, &management_name, GLOBAL_REGION, "organizations", &fetched.errors, Some(detail)));

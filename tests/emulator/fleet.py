@@ -384,7 +384,27 @@ def _seed_org(fleet: dict[str, Any], res: SeedResult) -> None:
             pid = next((p.id for p in be.policies if p.name == det["policy"]), None)
         if pid is None:
             raise FleetError(f"detach: unknown policy {det['policy']!r}")
+        _check_detach_allowed(be, pid, det, target_id(det["target"]))
         be.detach_policy(PolicyId=pid, TargetId=target_id(det["target"]))
+
+
+def _check_detach_allowed(be: Any, policy_id: str, det: dict[str, Any], target: str) -> None:
+    """Refuses the detachments AWS refuses (moto does not): RCPFullAWSAccess
+    cannot be detached, and every root, OU and account keeps at least one SCP."""
+    from moto.organizations import utils as org_utils
+
+    if policy_id == org_utils.DEFAULT_RCP_POLICY_ID:
+        raise FleetError("detach: RCPFullAWSAccess cannot be detached (AWS refuses it)")
+    policy = be.get_policy_by_id(policy_id)
+    if policy.type != "SERVICE_CONTROL_POLICY":
+        return
+    holders = [e for e in [*be.ou, *be.accounts] if e.id == target]
+    remaining = [p for h in holders for p in h.attached_policies
+                 if p.type == "SERVICE_CONTROL_POLICY" and p.id != policy_id]
+    if not remaining:
+        raise FleetError(f"detach: {det['policy']} is the last SCP on {det['target']!r}; "
+                         "AWS requires at least one SCP on every root, OU and account, "
+                         "so attach the replacement first")
 
 
 def _seed_account(fleet: dict[str, Any], acct: dict[str, Any], res: SeedResult) -> None:

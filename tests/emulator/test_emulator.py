@@ -155,6 +155,7 @@ def test_scp_rcp_targets(emu):
     # attached everywhere as AWS does, except where the fleet detached it
     assert {"r-in01", PROD, *ou_ids.values()} <= found["FullAWSAccess"][1]
     assert "444444444444" not in found["FullAWSAccess"][1]
+    assert found["SandboxReadOnlyAllowList"][1] == {"444444444444"}
     assert "444444444444" in found["RCPFullAWSAccess"][1]
     assert found["DenyLeaveOrganization"][1] == {"r-in01"}
     assert found["ProdRegionGuard"][1] == {ou_ids["Root/Workloads/Prod"]}
@@ -509,6 +510,28 @@ def test_demo_fleet_seeds():
     res = fleetmod.seed(fleetmod.load_fleet(os.path.join(FLEETS, "demo.json")))
     assert sum(len(v) for v in res.apps.values()) >= 6
     assert len(res.account_status) >= 24
+
+
+def test_fleet_refuses_detachments_aws_refuses():
+    """A fleet cannot describe an organization AWS would not allow: an entity
+    without any SCP, or RCPFullAWSAccess detached."""
+    sys.path.insert(0, HERE)
+    import fleet as fleetmod  # noqa: PLC0415
+
+    def fleet_with(detach, policies=()):
+        raw = fleetmod.load_fleet(os.path.join(FLEETS, "integration.json"))
+        raw["organization"]["policies"] = [*raw["organization"]["policies"], *policies]
+        raw["organization"]["detach"] = detach
+        return raw
+
+    with pytest.raises(fleetmod.FleetError, match="last SCP on 'security-audit'"):
+        fleetmod.seed(fleet_with([{"policy": "FullAWSAccess", "target": "security-audit"}]))
+    with pytest.raises(fleetmod.FleetError, match="RCPFullAWSAccess cannot be detached"):
+        fleetmod.seed(fleet_with([{"policy": "RCPFullAWSAccess", "target": "security-audit"}]))
+    replacement = {"name": "AuditAllowList", "type": "SCP", "targets": ["security-audit"],
+                   "document": {"Version": "2012-10-17",
+                                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}
+    fleetmod.seed(fleet_with([{"policy": "FullAWSAccess", "target": "security-audit"}], [replacement]))
 
 
 # ------------------------------------------------------------ session expiry, issued credentials, malformed policies
