@@ -35,19 +35,23 @@ use fleetscan::config::{Config, FileConfig, Overrides};
 use fleetscan::inventory::{CoverageStatus, Inventory};
 use synthetic_aws::{FleetSpec, StatsSnapshot, SyntheticAws};
 
-/// Counts live heap bytes, so the memory lines can tell data from allocator
-/// slack (RSS above the live heap is memory freed but not returned).
+/// Counts live heap bytes and blocks, so the memory lines can tell data from
+/// allocator cost: glibc spends at least 32 bytes on every block, so many
+/// small strings cost far more resident memory than their bytes.
 struct CountingAllocator;
 
 static LIVE_HEAP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static LIVE_BLOCKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         LIVE_HEAP.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        LIVE_BLOCKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         unsafe { std::alloc::System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
         LIVE_HEAP.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        LIVE_BLOCKS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         unsafe { std::alloc::System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
@@ -98,6 +102,8 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     });
     drop(runtime);
     let collect = t0.elapsed();
+    // As `fleetscan scan` does between stages (src/cli/scan.rs).
+    fleetscan::memory::release_free_memory();
     memory_after("collect");
     // Measuring clones each part: it would itself raise the peak, so only on request.
     if env_num::<u8>("BREAKDOWN") == Some(1) {
@@ -107,7 +113,11 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     let t1 = Instant::now();
     let evaluation = fleetscan::evaluate::evaluate(&inventory, config);
     let evaluate = t1.elapsed();
+    fleetscan::memory::release_free_memory();
     memory_after("evaluate");
+    if env_num::<u8>("BREAKDOWN") == Some(1) {
+        evaluation_breakdown(&evaluation);
+    }
 
     // Every report: report.html, the CSVs, snapshot.json, findings.json.
     let t2 = Instant::now();
@@ -157,23 +167,40 @@ fn memory_after(phase: &str) {
             .unwrap_or(0.0)
     };
     eprintln!(
-        "memory after {phase:<8}: {:.0} MiB resident, peak so far {:.0} MiB, live heap {:.0} MiB",
+        "memory after {phase:<8}: {:.0} MiB resident, peak so far {:.0} MiB, live heap {:.0} MiB in {} blocks",
         field("VmRSS:"),
         field("VmHWM:"),
-        live_heap_mib()
+        live_heap_mib(),
+        LIVE_BLOCKS.load(std::sync::atomic::Ordering::Relaxed)
     );
+}
+
+/// Live heap (and blocks) taken by a copy of what `f` clones.
+fn measure(what: &str, label: &str, f: &dyn Fn() -> Box<dyn std::any::Any>) {
+    let load = || (LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed), LIVE_BLOCKS.load(std::sync::atomic::Ordering::Relaxed));
+    let before = load();
+    let copy = f();
+    let after = load();
+    drop(copy);
+    eprintln!(
+        "  {what} part {label:<22} {:>7.1} MiB in {:>9} blocks",
+        after.0.saturating_sub(before.0) as f64 / (1024.0 * 1024.0),
+        after.1.saturating_sub(before.1)
+    );
+}
+
+fn evaluation_breakdown(evaluation: &fleetscan::findings::Evaluation) {
+    let measure = |label: &str, f: &dyn Fn() -> Box<dyn std::any::Any>| measure("evaluation", label, f);
+    measure("whole", &|| Box::new(evaluation.clone()));
+    measure("findings", &|| Box::new(evaluation.findings.clone()));
+    measure("access decisions", &|| Box::new(evaluation.access.clone()));
+    measure("drift", &|| Box::new(evaluation.drift.clone()));
 }
 
 /// Live heap held by each part of the inventory (cloned and dropped one by
 /// one): where the memory goes.
 fn inventory_breakdown(inventory: &Inventory) {
-    let measure = |label: &str, f: &dyn Fn() -> Box<dyn std::any::Any>| {
-        let before = LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed);
-        let copy = f();
-        let after = LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed);
-        drop(copy);
-        eprintln!("  inventory part {label:<22} {:>7.1} MiB", after.saturating_sub(before) as f64 / (1024.0 * 1024.0));
-    };
+    let measure = |label: &str, f: &dyn Fn() -> Box<dyn std::any::Any>| measure("inventory", label, f);
     measure("whole", &|| Box::new(inventory.clone()));
     measure("coverage", &|| Box::new(inventory.coverage.clone()));
     measure("accounts w/o regions", &|| {
@@ -183,6 +210,7 @@ fn inventory_breakdown(inventory: &Inventory) {
     measure("app metrics", &|| Box::new(inventory.apps().map(|a| a.app.metrics.clone()).collect::<Vec<_>>()));
     measure("roles+policies", &|| Box::new(inventory.accounts.iter().map(|a| (a.roles.clone(), a.managed_policies.clone())).collect::<Vec<_>>()));
     measure("resources", &|| Box::new(inventory.accounts.iter().map(|a| a.resources.clone()).collect::<Vec<_>>()));
+    measure("chains", &|| Box::new(inventory.accounts.iter().map(|a| (a.scp_chain.clone(), a.rcp_chain.clone())).collect::<Vec<_>>()));
 }
 
 fn peak_rss_mib() -> Option<f64> {
@@ -194,6 +222,7 @@ fn peak_rss_mib() -> Option<f64> {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
+    fleetscan::memory::tune_allocator(); // as `fleetscan` does first thing
     let spec = FleetSpec::org_scale().with_env_overrides();
     let concurrency: usize = env_num("CONCURRENCY").unwrap_or(256);
     let config = config(&spec, concurrency);
@@ -221,6 +250,7 @@ fn main() {
         aws.app_region_pairs(),
         aws.policy_count()
     );
+    memory_after("setup");
     println!(
         "  faults: {} ms latency per call, {:.1} % throttled; aws.concurrency = {}, aws.org_concurrency = {}, max_attempts = {}",
         spec.latency.as_millis(),

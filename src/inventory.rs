@@ -558,8 +558,57 @@ pub struct CheckpointMetrics {
 pub struct MetricSeries {
     pub start: Option<DateTime<Utc>>,
     pub period_secs: i32,
-    /// Oldest first; `None` where CloudWatch had no data for that period.
-    pub values: Vec<Option<f32>>,
+    /// Oldest first; `null` where CloudWatch had no data for that period.
+    pub values: SeriesValues,
+}
+
+/// A value per period, NaN standing for "no data": half the memory of
+/// `Option<f32>`, allocated at its exact length. Serialized as numbers and
+/// `null`s.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesValues(Box<[f32]>);
+
+impl SeriesValues {
+    pub fn get(&self, index: usize) -> Option<f32> {
+        self.0.get(index).copied().filter(|v| !v.is_nan())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<f32>> + '_ {
+        self.0.iter().map(|v| Some(*v).filter(|v| !v.is_nan()))
+    }
+}
+
+impl From<Vec<Option<f32>>> for SeriesValues {
+    fn from(values: Vec<Option<f32>>) -> Self {
+        Self(values.into_iter().map(|v| v.unwrap_or(f32::NAN)).collect())
+    }
+}
+
+impl PartialEq for SeriesValues {
+    /// Gaps equal gaps (NaN would not).
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Serialize for SeriesValues {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for SeriesValues {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<Option<f32>>::deserialize(deserializer).map(Self::from)
+    }
 }
 
 /// One point of a series, for the code that reads them.
@@ -576,18 +625,16 @@ impl MetricSeries {
         let period = i64::from(period_secs.max(1));
         points.sort_by_key(|p| p.at);
         let Some(start) = points.first().map(|p| p.at) else {
-            return Self { start: None, period_secs, values: Vec::new() };
+            return Self { start: None, period_secs, values: SeriesValues::default() };
         };
-        let mut values: Vec<Option<f32>> = Vec::new();
+        let index = |at: DateTime<Utc>| usize::try_from((at - start).num_seconds() / period).unwrap_or(0);
+        let len = points.last().map(|p| index(p.at) + 1).unwrap_or(0);
+        let mut values = vec![f32::NAN; len].into_boxed_slice();
         for point in points {
-            let index = usize::try_from((point.at - start).num_seconds() / period).unwrap_or(0);
-            if values.len() <= index {
-                values.resize(index + 1, None);
-            }
             // f32 holds counts and milliseconds exactly up to 16.7 million.
-            values[index] = Some(point.value as f32);
+            values[index(point.at)] = point.value as f32;
         }
-        Self { start: Some(start), period_secs, values }
+        Self { start: Some(start), period_secs, values: SeriesValues(values) }
     }
 
     pub fn points(&self) -> Vec<MetricPoint> {
@@ -780,7 +827,14 @@ mod tests {
         let start = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap_or_default();
         let at = |minutes: i64, value: f64| MetricPoint { at: start + chrono::Duration::minutes(minutes), value };
         let series = MetricSeries::from_points(300, vec![at(10, 3.0), at(0, 1.0), at(5, 2.0), at(25, 7.5)]);
-        assert_eq!(series.values, vec![Some(1.0), Some(2.0), Some(3.0), None, None, Some(7.5)]);
+        assert_eq!(series.values.iter().collect::<Vec<_>>(), vec![Some(1.0), Some(2.0), Some(3.0), None, None, Some(7.5)]);
+        // gaps are `null` in the snapshot and come back as gaps
+        let json = serde_json::to_string(&series.values).unwrap();
+        assert_eq!(json, "[1.0,2.0,3.0,null,null,7.5]");
+        let back: SeriesValues = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, series.values);
+        assert_eq!(back.get(3), None);
+        assert_eq!(back.get(5), Some(7.5));
         assert_eq!(series.points(), vec![at(0, 1.0), at(5, 2.0), at(10, 3.0), at(25, 7.5)]);
         let json = serde_json::to_string(&series).unwrap();
         assert!(json.contains("[1.0,2.0,3.0,null,null,7.5]"), "{json}");

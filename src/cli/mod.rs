@@ -21,6 +21,7 @@ use args::{Cli, Command};
 
 /// Parses the command line, runs the command, returns the process exit code.
 pub fn main() -> ExitCode {
+    crate::memory::tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

@@ -28,6 +28,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let run_id = report::new_run_id();
     let inventory = tokio_runtime()?.block_on(collect(&config, &run_id, args.max_duration, quiet))?;
+    crate::memory::release_free_memory();
     let (evaluation, output) = evaluate_and_write(&inventory, &config, &config.output.dir)?;
     let outcome = exit_outcome(&evaluation, config.checks.fail_on, inventory.is_complete());
     println!("{}", summary::paragraph(&inventory, &evaluation, &config, &output.dir, started.elapsed(), outcome));
@@ -106,6 +107,7 @@ pub fn evaluate_and_write(
 ) -> anyhow::Result<(Evaluation, report::RunOutput)> {
     let previous = report::previous_run(out_dir);
     let mut evaluation = evaluate(inventory, config);
+    crate::memory::release_free_memory();
     evaluation.since_previous = previous.map(|p| {
         since_previous(
             PreviousRun::Findings { run_id: Some(p.run_id), findings: &p.findings },

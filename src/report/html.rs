@@ -344,8 +344,8 @@ struct FindingData<'a>(u8, usize, usize, usize, u8, u8, &'a str, &'a str, &'a st
 ///   key_arn, open_findings, chart]`; chart = `[path, interval_y, "x,y,h …", label, window]`
 #[derive(serde::Serialize)]
 struct AppData<'a>(
-    usize, usize, &'a str, &'a str, &'a str, &'a str, u8, String, String, &'a str, u8, String, String, f64, String, f64,
-    Option<&'a str>, Option<String>, &'a str, Option<&'a str>, usize, Option<(String, Option<String>, String, String, String)>,
+    usize, usize, &'a str, &'a str, &'a str, &'a str, u8, &'a str, &'a str, &'a str, u8, &'a str, &'a str, f64, &'a str, f64,
+    Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>, usize, Option<(&'a str, Option<&'a str>, String, &'a str, &'a str)>,
 );
 
 #[derive(Default)]
@@ -374,7 +374,8 @@ fn severity_index(s: Severity) -> u8 {
     Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as u8
 }
 
-fn page_data<'a>(findings: &[FindingRow<'a>], apps: &[AppRow<'a>]) -> PageData<'a> {
+/// Borrows from the rows, so the apps' texts and charts exist once.
+fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>]) -> PageData<'a> {
     let mut data = PageData {
         checks: CheckId::ALL.iter().map(|c| (c.as_str(), c.title(), family_str(c.family()), c.doc().why, c.doc().fix)).collect(),
         ..Default::default()
@@ -416,23 +417,23 @@ fn page_data<'a>(findings: &[FindingRow<'a>], apps: &[AppRow<'a>]) -> PageData<'
             &a.app.status,
             &a.app.runtime,
             u8::from(a.app.checkpoint.effective.enabled),
-            r.interval.clone(),
-            r.min_pause.clone(),
+            &r.interval,
+            &r.min_pause,
             &a.app.checkpoint.configuration_type,
             u8::from(a.app.snapshots_enabled),
-            r.latest_snapshot.clone(),
-            r.failed.clone(),
+            &r.latest_snapshot,
+            &r.failed,
             r.failed_n,
-            r.max_duration.clone(),
+            &r.max_duration,
             r.max_duration_n,
             a.app.execution_role_arn.as_deref(),
-            r.boundary.clone(),
+            r.boundary.as_deref(),
             &a.app.encryption.key_type,
             a.app.encryption.key_arn.as_deref(),
             r.findings,
             r.chart.as_ref().map(|c| {
                 let fails = c.fails.iter().map(|(x, y, h)| format!("{x},{y},{h}")).collect::<Vec<_>>().join(" ");
-                (c.duration_path.clone(), c.interval_y.clone(), fails, c.label.clone(), c.window.clone())
+                (c.duration_path.as_str(), c.interval_y.as_deref(), fails, c.label.as_str(), c.window.as_str())
             }),
         ));
     }
@@ -449,10 +450,10 @@ struct ReportPage<'a> {
     run: RunMeta<'a>,
     summary: Summary<'a>,
     /// The first [`ROWS_WITHOUT_JS`] rows, as markup.
-    findings: Vec<FindingRow<'a>>,
+    findings: &'a [FindingRow<'a>],
     findings_total: usize,
     filters: Filters<'a>,
-    apps: Vec<AppRow<'a>>,
+    apps: &'a [AppRow<'a>],
     apps_total: usize,
     /// Every row of both tables, for the script.
     data: ScriptJson<PageData<'a>>,
@@ -914,12 +915,10 @@ pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evalu
         *per_check.entry(f.check).or_default() += 1;
     }
     let run_id = if run_id.is_empty() { inventory.run.run_id.as_str() } else { run_id };
-    let mut findings = findings_rows(evaluation);
-    let mut apps = app_rows(inventory, evaluation);
+    let findings = findings_rows(evaluation);
+    let apps = app_rows(inventory, evaluation);
     let data = ScriptJson(page_data(&findings, &apps));
     let (findings_total, apps_total) = (findings.len(), apps.len());
-    findings.truncate(ROWS_WITHOUT_JS);
-    apps.truncate(ROWS_WITHOUT_JS);
     let page = ReportPage {
         csp: content_security_policy(),
         style: STYLE,
@@ -927,10 +926,10 @@ pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evalu
         script: SCRIPT,
         run: run_meta(run_id, inventory),
         summary: summary(inventory, evaluation, comparisons.len()),
-        findings,
+        findings: &findings[..findings_total.min(ROWS_WITHOUT_JS)],
         findings_total,
         filters: filters(evaluation),
-        apps,
+        apps: &apps[..apps_total.min(ROWS_WITHOUT_JS)],
         apps_total,
         data,
         chart_w: CHART_W,
