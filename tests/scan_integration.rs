@@ -95,12 +95,12 @@ async fn integration_fleet_scan() {
     c.eq(plan.scanned().count(), 26, "scanned accounts");
 
     // --- SCP / RCP chains
-    let policy_names = |ids: &[String]| -> BTreeSet<String> {
+    let policy_names = |ids: &[fleetscan::inventory::InlineString]| -> BTreeSet<String> {
         ids.iter().filter_map(|id| inv.org_policy(id)).map(|p| p.name.clone()).collect()
     };
     if let Some(prod) = inv.account(PROD) {
         let levels: Vec<_> = prod.scp_chain.iter().map(|l| l.target_name.clone()).collect();
-        c.eq(levels, vec!["Root".to_string(), "Workloads".into(), "Prod".into(), "Payments".into(), "prod-payments".into()], "prod SCP chain levels");
+        c.eq(levels, vec!["Root".into(), "Workloads".into(), "Prod".into(), "Payments".into(), "prod-payments".into()], "prod SCP chain levels");
         let names: Vec<BTreeSet<String>> = prod.scp_chain.iter().map(|l| policy_names(&l.policy_ids)).collect();
         let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
         c.eq(names.first().cloned(), Some(set(&["FullAWSAccess", "DenyLeaveOrganization"])), "prod SCPs at root");
@@ -161,7 +161,7 @@ async fn integration_fleet_scan() {
             "payments-prod stream ARNs",
         );
         c.eq(a.code.as_ref().map(|c| c.object_arn()), Some("arn:aws:s3:::payments-prod-code-111111111111/payments/app-1.4.2.jar".into()), "payments-prod code");
-        c.eq(a.tags.get("tier").map(String::as_str), Some("1"), "payments-prod tags");
+        c.eq(a.tags.get("tier").map(|t| t.as_str()), Some("1"), "payments-prod tags");
         c.eq(a.parallelism.as_ref().and_then(|p| p.parallelism), Some(4), "payments-prod parallelism");
         c.eq(a.execution_role_arn.as_deref(), Some("arn:aws:iam::111111111111:role/service-role/payments-flink-role"), "payments-prod role");
         c.check(a.operations.len() >= 2, "payments-prod operations");
@@ -336,7 +336,7 @@ async fn faults_become_coverage_rows_without_losing_other_data() {
     c.eq(vanished.map(|r| r.status), Some(CoverageStatus::Skipped), "vanished app row");
     c.eq(vanished.and_then(|r| r.error_code.clone()), Some("ResourceNotFoundException".into()), "vanished app code");
     c.eq(row(PROD, "us-east-1", "flink").map(|r| r.status), Some(CoverageStatus::Ok), "region with a vanished app is ok");
-    let prod_apps: BTreeSet<String> = inv.apps().filter(|a| a.account.id == PROD).map(|a| a.app.name.clone()).collect();
+    let prod_apps: BTreeSet<String> = inv.apps().filter(|a| a.account.id == PROD).map(|a| a.app.name.to_string()).collect();
     c.eq(prod_apps.len(), 4, "prod keeps its other apps");
 
     let kms = row(DEV, "us-east-1", "kms");
@@ -436,7 +436,7 @@ async fn default_policy_attachments_inferred_match_the_listing() {
     c.eq(full.map(|p| p.targets.len()), Some(1 + org.organizational_units.len() + 81 - 1), "FullAWSAccess everywhere but the allow-list account");
 
     let sandbox = view.accounts.iter().find(|a| a.name == "sandbox-01").expect("sandbox-01");
-    let policy_name = |id: &String| org.policies.iter().find(|p| &p.id == id).map(|p| p.name.clone()).unwrap_or_default();
+    let policy_name = |id: &fleetscan::inventory::InlineString| org.policies.iter().find(|p| p.id == *id).map(|p| p.name.clone()).unwrap_or_default();
     let at_account: Vec<String> = sandbox.scp_chain.last().map(|l| l.policy_ids.iter().map(policy_name).collect()).unwrap_or_default();
     c.eq(at_account, vec!["SandboxAllowList".to_string()], "sandbox-01 has only its allow-list at the account");
     c.check(

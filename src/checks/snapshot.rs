@@ -96,8 +96,8 @@ mod tests {
 
     fn snap(status: &str, days_old: i64) -> Snapshot {
         Snapshot {
-            name: format!("s-{status}-{days_old}"),
-            status: status.to_owned(),
+            name: format!("s-{status}-{days_old}").into(),
+            status: status.into(),
             created_at: Some(run_end() - Duration::days(days_old)),
             application_version_id: None,
             runtime: None,

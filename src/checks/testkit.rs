@@ -54,22 +54,22 @@ pub fn role_arn(account: &str, name: &str) -> String {
 pub fn flink_app(account: &str, region: &str, name: &str) -> FlinkApp {
     let now = run_end();
     FlinkApp {
-        name: name.to_owned(),
+        name: name.into(),
         arn: app_arn(account, region, name),
-        status: "RUNNING".to_owned(),
-        runtime: "FLINK-1_20".to_owned(),
+        status: "RUNNING".into(),
+        runtime: "FLINK-1_20".into(),
         version_id: Some(3),
         execution_role_arn: Some(role_arn(account, &format!("{name}-role"))),
         checkpoint: CheckpointConfig::from_api("DEFAULT", None, None, None),
         snapshots_enabled: true,
         snapshots: vec![Snapshot {
-            name: format!("{name}-snap"),
-            status: "READY".to_owned(),
+            name: format!("{name}-snap").into(),
+            status: "READY".into(),
             created_at: Some(now - Duration::hours(1)),
             application_version_id: Some(3),
-            runtime: Some("FLINK-1_20".to_owned()),
+            runtime: Some("FLINK-1_20".into()),
         }],
-        encryption: Encryption { key_type: "AWS_OWNED_KEY".to_owned(), key_arn: None },
+        encryption: Encryption { key_type: "AWS_OWNED_KEY".into(), key_arn: None },
         code: Some(CodeLocation {
             bucket_arn: format!("arn:aws:s3:::code-{account}"),
             file_key: format!("{name}.jar"),
@@ -257,7 +257,7 @@ impl Fleet {
         }
         match acct.regions.iter_mut().find(|r| r.region == region) {
             Some(r) => r.applications.push(app),
-            None => acct.regions.push(RegionInventory { region: region.to_owned(), applications: vec![app] }),
+            None => acct.regions.push(RegionInventory { region: region.into(), applications: vec![app] }),
         }
         self
     }
@@ -324,15 +324,15 @@ impl Fleet {
                 org.organizational_units.iter().find(|o| o.id == parent).map(|o| o.path.clone()).unwrap_or_default()
             };
             let level = |target: &str, kind: OrgPolicyKind| PolicyLevel {
-                target_id: target.to_owned(),
+                target_id: target.into(),
                 target_name: if target == "r-root" {
-                    "Root".to_owned()
+                    "Root".into()
                 } else if target == account.id {
-                    account.name.clone()
+                    account.name.as_str().into()
                 } else {
-                    org.organizational_units.iter().find(|o| o.id == target).map(|o| o.name.clone()).unwrap_or_default()
+                    org.organizational_units.iter().find(|o| o.id == target).map(|o| o.name.as_str()).unwrap_or_default().into()
                 },
-                policy_ids: org.policies.iter().filter(|p| p.kind == kind && p.targets.iter().any(|t| t == target)).map(|p| p.id.clone()).collect(),
+                policy_ids: org.policies.iter().filter(|p| p.kind == kind && p.targets.iter().any(|t| t == target)).map(|p| p.id.as_str().into()).collect(),
             };
             let mut targets = chain_ids.clone();
             targets.push(account.id.clone());

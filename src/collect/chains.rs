@@ -55,9 +55,9 @@ fn chain_for(account: &Account, names: &HashMap<&str, &str>, attached: &BTreeMap
         .map(|id| (id.as_str(), names.get(id.as_str()).copied().unwrap_or(id.as_str())))
         .chain(std::iter::once((account.id.as_str(), account.name.as_str())))
         .map(|(id, name)| PolicyLevel {
-            target_id: id.to_owned(),
-            target_name: name.to_owned(),
-            policy_ids: attached.get(id).cloned().unwrap_or_default(),
+            target_id: id.into(),
+            target_name: name.into(),
+            policy_ids: attached.get(id).map(|ids| ids.iter().map(|i| i.as_str().into()).collect()).unwrap_or_default(),
         })
         .collect()
 }

@@ -31,12 +31,12 @@ impl CoverageLog {
     /// Records a deliberate skip (a resource deleted during the scan, ...).
     pub fn skipped(&mut self, region: &str, scope: &str, error: Option<&AwsError>, detail: String) {
         self.rows.push(CoverageRow {
-            account_id: self.account_id.clone(),
-            account_name: self.account_name.clone(),
-            region: region.to_owned(),
-            scope: scope.to_owned(),
+            account_id: self.account_id.as_str().into(),
+            account_name: self.account_name.as_str().into(),
+            region: region.into(),
+            scope: scope.into(),
             status: CoverageStatus::Skipped,
-            error_code: error.and_then(|e| e.code.clone()),
+            error_code: error.and_then(|e| e.code.as_deref()).map(Into::into),
             request_id: error.and_then(|e| e.request_id.clone()),
             detail: Some(detail),
             at: Utc::now(),
@@ -90,12 +90,12 @@ pub fn row(
         }
     };
     CoverageRow {
-        account_id: account_id.to_owned(),
-        account_name: account_name.to_owned(),
-        region: region.to_owned(),
-        scope: scope.to_owned(),
+        account_id: account_id.into(),
+        account_name: account_name.into(),
+        region: region.into(),
+        scope: scope.into(),
         status,
-        error_code,
+        error_code: error_code.map(Into::into),
         request_id,
         detail,
         at: Utc::now(),

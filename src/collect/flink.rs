@@ -11,7 +11,7 @@ use super::calls::{Calls, Loc, Pool};
 use super::error::{AwsError, ErrorKind};
 use super::flink_detail::{self, to_chrono};
 use super::session::AccountSession;
-use crate::inventory::{FlinkApp, Operation, Snapshot};
+use crate::inventory::{FlinkApp, InlineString, Operation, Snapshot};
 
 /// Page size for the list operations (the API maximum is 50).
 const PAGE: i32 = 50;
@@ -60,7 +60,7 @@ pub async fn scan_region(
         match result {
             Ok((app, key_id, errors)) => {
                 if let Some(key_id) = key_id {
-                    out.key_ids.push((app.name.clone(), key_id));
+                    out.key_ids.push((app.name.to_string(), key_id));
                 }
                 out.apps.push(app);
                 out.errors.extend(errors);
@@ -180,9 +180,9 @@ impl Reader<'_> {
             .map(str::to_owned))
     }
 
-    async fn tags(&self, arn: &str) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+    async fn tags(&self, arn: &str) -> Result<std::collections::BTreeMap<InlineString, InlineString>, AwsError> {
         let request = self.client.list_tags_for_resource().resource_arn(arn);
         let out = self.calls.call(Pool::Main, self.loc, "kinesisanalytics:ListTagsForResource", request.send()).await?;
-        Ok(out.tags().iter().map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned())).collect())
+        Ok(out.tags().iter().map(|t| (t.key().into(), t.value().unwrap_or_default().into())).collect())
     }
 }

@@ -8,7 +8,7 @@ use aws_sdk_kinesisanalyticsv2::types::{
 };
 
 use super::arn;
-use crate::inventory::{
+use crate::inventory::{InlineString, 
     CheckpointConfig, CodeLocation, Encryption, FlinkApp, Monitoring, Operation, Parallelism, PropertyGroup, Snapshot,
     VpcConfig,
 };
@@ -40,25 +40,25 @@ pub fn app_from_detail(detail: &ApplicationDetail) -> FlinkApp {
         None => CheckpointConfig::default(),
     };
     let parallelism = flink.and_then(|f| f.parallelism_configuration_description()).map(|p| Parallelism {
-        configuration_type: p.configuration_type().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+        configuration_type: p.configuration_type().map(|t| t.as_str().into()).unwrap_or_default(),
         parallelism: p.parallelism(),
         parallelism_per_kpu: p.parallelism_per_kpu(),
         current_parallelism: p.current_parallelism(),
         auto_scaling_enabled: p.auto_scaling_enabled(),
     });
     let monitoring = flink.and_then(|f| f.monitoring_configuration_description()).map(|m| Monitoring {
-        configuration_type: m.configuration_type().map(|t| t.as_str().to_owned()).unwrap_or_default(),
-        metrics_level: m.metrics_level().map(|l| l.as_str().to_owned()),
-        log_level: m.log_level().map(|l| l.as_str().to_owned()),
+        configuration_type: m.configuration_type().map(|t| t.as_str().into()).unwrap_or_default(),
+        metrics_level: m.metrics_level().map(|l| l.as_str().into()),
+        log_level: m.log_level().map(|l| l.as_str().into()),
     });
     let property_groups = property_groups(conf);
-    let stream_arns = arn::stream_arns(property_groups.iter().flat_map(|g| g.properties.values().map(String::as_str)));
+    let stream_arns = arn::stream_arns(property_groups.iter().flat_map(|g| g.properties.values().map(InlineString::as_str)));
     FlinkApp {
-        name: detail.application_name().to_owned(),
+        name: detail.application_name().into(),
         arn: detail.application_arn().to_owned(),
         description: detail.application_description().filter(|d| !d.is_empty()).map(str::to_owned),
-        status: detail.application_status().as_str().to_owned(),
-        runtime,
+        status: detail.application_status().as_str().into(),
+        runtime: runtime.into(),
         version_id: Some(detail.application_version_id()),
         created_at: detail.create_timestamp().and_then(to_chrono),
         updated_at: detail.last_update_timestamp().and_then(to_chrono),
@@ -107,8 +107,8 @@ fn property_groups(conf: Option<&ApplicationConfigurationDescription>) -> Vec<Pr
         .unwrap_or_default()
         .iter()
         .map(|g| PropertyGroup {
-            id: g.property_group_id().to_owned(),
-            properties: g.property_map().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            id: g.property_group_id().into(),
+            properties: g.property_map().iter().map(|(k, v)| (k.into(), v.into())).collect(),
         })
         .collect();
     groups.sort_by(|a, b| a.id.cmp(&b.id));
@@ -120,10 +120,10 @@ fn property_groups(conf: Option<&ApplicationConfigurationDescription>) -> Vec<Pr
 fn encryption(conf: Option<&ApplicationConfigurationDescription>) -> Encryption {
     match conf.and_then(|c| c.application_encryption_configuration_description()) {
         Some(enc) => Encryption {
-            key_type: enc.key_type().as_str().to_owned(),
+            key_type: enc.key_type().as_str().into(),
             key_arn: enc.key_id().filter(|k| k.starts_with("arn:") && k.contains(":key/")).map(str::to_owned),
         },
-        None => Encryption { key_type: AWS_OWNED_KEY.to_owned(), key_arn: None },
+        None => Encryption { key_type: AWS_OWNED_KEY.into(), key_arn: None },
     }
 }
 
@@ -138,19 +138,19 @@ pub fn key_id(detail: &ApplicationDetail) -> Option<String> {
 
 pub fn snapshot(s: &SnapshotDetails) -> Snapshot {
     Snapshot {
-        name: s.snapshot_name().to_owned(),
-        status: s.snapshot_status().as_str().to_owned(),
+        name: s.snapshot_name().into(),
+        status: s.snapshot_status().as_str().into(),
         created_at: s.snapshot_creation_timestamp().and_then(to_chrono),
         application_version_id: Some(s.application_version_id()),
-        runtime: s.runtime_environment().map(|r| r.as_str().to_owned()),
+        runtime: s.runtime_environment().map(|r| r.as_str().into()),
     }
 }
 
 pub fn operation(o: &ApplicationOperationInfo) -> Operation {
     Operation {
-        id: o.operation_id().unwrap_or_default().to_owned(),
-        operation: o.operation().unwrap_or_default().to_owned(),
-        status: o.operation_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        id: o.operation_id().unwrap_or_default().into(),
+        operation: o.operation().unwrap_or_default().into(),
+        status: o.operation_status().map(|s| s.as_str().into()).unwrap_or_default(),
         started_at: o.start_time().and_then(to_chrono),
         ended_at: o.end_time().and_then(to_chrono),
         error: None,

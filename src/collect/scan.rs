@@ -150,7 +150,7 @@ impl Collector {
         let mut key_ids = Vec::new();
         for (region, region_log, region_keys) in regions {
             log.absorb(region_log);
-            key_ids.extend(region_keys.into_iter().map(|(app, key)| (region.region.clone(), app, key)));
+            key_ids.extend(region_keys.into_iter().map(|(app, key)| (region.region.to_string(), app, key)));
             account.regions.push(region);
         }
 
@@ -224,7 +224,7 @@ impl Collector {
         F: Fn(ProgressEvent) + Sync,
     {
         let mut log = CoverageLog::new(&account.id, &account.name);
-        let mut inventory = RegionInventory { region: region.to_owned(), applications: Vec::new() };
+        let mut inventory = RegionInventory { region: region.into(), applications: Vec::new() };
         let mut key_ids = Vec::new();
         match flink::scan_region(session, &self.calls, region, window.start).await {
             Err(err) => log.scope(region, "flink", &[err], None),
@@ -239,11 +239,11 @@ impl Collector {
                 inventory.applications = found.apps;
                 key_ids = found.key_ids;
                 if !inventory.applications.is_empty() {
-                    let names: Vec<String> = inventory.applications.iter().map(|a| a.name.clone()).collect();
+                    let names: Vec<String> = inventory.applications.iter().map(|a| a.name.to_string()).collect();
                     let (mut metrics, errors) = metrics::fetch(session, &self.calls, region, &names, window).await;
                     log.scope(region, "cloudwatch", &errors, Some(format!("{} applications", names.len())));
                     for app in &mut inventory.applications {
-                        app.metrics = metrics.remove(&app.name);
+                        app.metrics = metrics.remove(app.name.as_str());
                     }
                 }
             }
@@ -268,7 +268,7 @@ fn wanted_resources(account: &Account, key_ids: &[(String, String, String)]) -> 
     for region in &account.regions {
         for app in &region.applications {
             if let Some(code) = &app.code {
-                wanted.buckets.insert((region.region.clone(), code.bucket_arn.clone()));
+                wanted.buckets.insert((region.region.to_string(), code.bucket_arn.clone()));
             }
             wanted.streams.extend(app.stream_arns.iter().cloned());
         }

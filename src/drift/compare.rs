@@ -195,7 +195,7 @@ impl<'a, 'o> Pair<'a, 'o> {
     // -- one app pair ----------------------------------------------------------
 
     fn app_pair(&mut self, b: AppRef<'a>, t: AppRef<'a>, nb: &Normalizer, nt: &Normalizer, access: &[AccessDecision]) {
-        let label = if b.app.name == t.app.name { t.app.name.clone() } else { format!("{} ↔ {}", b.app.name, t.app.name) };
+        let label = if b.app.name == t.app.name { t.app.name.to_string() } else { format!("{} ↔ {}", b.app.name, t.app.name) };
         let region = t.region;
         let resource = t.app.arn.clone();
         let subject = format!("compare:{}:{}", self.cmp.name, b.app.name);
@@ -493,7 +493,7 @@ mod tests {
         assert!(only_t.is_empty());
         let b = &inv.account("111111111111").unwrap().scp_chain;
         let t = &inv.account("222222222222").unwrap().scp_chain;
-        let labels: Vec<_> = align_levels(b, t).into_iter().map(|(l, lb, lt)| (l, lb.map(|x| x.target_id.clone()), lt.map(|x| x.target_id.clone()))).collect();
+        let labels: Vec<_> = align_levels(b, t).into_iter().map(|(l, lb, lt)| (l, lb.map(|x| x.target_id.to_string()), lt.map(|x| x.target_id.to_string()))).collect();
         assert_eq!(labels[1], ("OU depth 1".to_owned(), Some("ou-w".to_owned()), Some("ou-w".to_owned())));
         assert_eq!(labels[2], ("OU depth 2".to_owned(), Some("ou-dev".to_owned()), Some("ou-prod".to_owned())));
         assert_eq!(labels[3], ("OU depth 3".to_owned(), None, Some("ou-pci".to_owned())));
@@ -538,7 +538,7 @@ mod prod_vs_dev {
         move |a| {
             a.encryption = Encryption { key_type: "CUSTOMER_MANAGED_KEY".into(), key_arn: Some(key(account)) };
             a.stream_arns = vec![format!("arn:aws:kinesis:eu-west-1:{account}:stream/orders-in")];
-            a.property_groups = vec![PropertyGroup { id: "FlinkApplicationProperties".into(), properties: [("input.stream".to_owned(), "orders-in".to_owned())].into() }];
+            a.property_groups = vec![PropertyGroup { id: "FlinkApplicationProperties".into(), properties: [("input.stream".into(), "orders-in".into())].into() }];
             if !checkpointing {
                 a.checkpoint = CheckpointConfig::from_api("CUSTOM", Some(false), Some(60_000), Some(5_000));
             }

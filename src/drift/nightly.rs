@@ -219,7 +219,7 @@ fn account_changes(out: &mut Vec<InventoryChange>, a: &Account, b: &Account) {
     }
     // Applications.
     let apps = |acc: &Account| -> BTreeMap<String, (String, FlinkApp)> {
-        acc.regions.iter().flat_map(|r| r.applications.iter().map(move |app| (app.arn.clone(), (r.region.clone(), app.clone())))).collect()
+        acc.regions.iter().flat_map(|r| r.applications.iter().map(move |app| (app.arn.clone(), (r.region.to_string(), app.clone())))).collect()
     };
     let (xa, xb) = (apps(a), apps(b));
     for (arn, (region, app)) in &xa {
@@ -243,8 +243,8 @@ fn account_changes(out: &mut Vec<InventoryChange>, a: &Account, b: &Account) {
 fn app_fields(app: &FlinkApp) -> Vec<(&'static str, String)> {
     let e = app.checkpoint.effective;
     vec![
-        ("status", app.status.clone()),
-        ("runtime", app.runtime.clone()),
+        ("status", app.status.to_string()),
+        ("runtime", app.runtime.to_string()),
         ("version", app.version_id.map(|v| v.to_string()).unwrap_or_default()),
         ("execution role", app.execution_role_arn.clone().unwrap_or_default()),
         ("checkpointing", format!("enabled={} interval={} ms min_pause={} ms ({})", e.enabled, e.interval_ms, e.min_pause_ms, app.checkpoint.configuration_type)),

@@ -104,8 +104,8 @@ fn text(s: &str) -> Cell<'_> {
     Cell::Text(s)
 }
 
-fn opt(s: &Option<String>) -> Cell<'_> {
-    Cell::Text(s.as_deref().unwrap_or(""))
+fn opt<S: AsRef<str>>(s: &Option<S>) -> Cell<'_> {
+    Cell::Text(s.as_ref().map(AsRef::as_ref).unwrap_or(""))
 }
 
 fn io_error(err: csv::Error) -> std::io::Error {

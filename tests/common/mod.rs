@@ -19,7 +19,7 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 fn policy_level(id: &str, name: &str, policies: &[&str]) -> PolicyLevel {
-    PolicyLevel { target_id: id.into(), target_name: name.into(), policy_ids: policies.iter().map(|s| s.to_string()).collect() }
+    PolicyLevel { target_id: id.into(), target_name: name.into(), policy_ids: policies.iter().map(|s| (*s).into()).collect() }
 }
 
 /// Metric series over a 24 h window at 5-minute points.
@@ -119,7 +119,7 @@ fn coverage(account_id: &str, name: &str, region: &str, scope: &str, status: Cov
         region: region.into(),
         scope: scope.into(),
         status,
-        error_code: failed.then(|| "AccessDenied".to_owned()),
+        error_code: failed.then(|| "AccessDenied".into()),
         request_id: failed.then(|| "7c0e4b1a-1111-4d2e-9a0b-000000000001".to_owned()),
         detail: failed.then(|| "User: arn:aws:sts::111111111111:assumed-role/x is not authorized to perform: sts:AssumeRole".to_owned()),
         at: t0(),
@@ -361,7 +361,7 @@ pub fn large_fleet(accounts: usize) -> (Inventory, Evaluation) {
             let name_app = format!("stream-{:04}-{r}", i);
             let failures: Vec<usize> = if i % 7 == 0 { vec![10, 11, 150] } else { vec![] };
             let a = app(&id, region, &name_app, Some((true, 60_000, 5_000)), true, i % 3 == 0, Some(metrics(i as u64 * 2 + r as u64, &failures, 6_000.0, None)));
-            region_inv.push(RegionInventory { region: region.to_string(), applications: vec![a] });
+            region_inv.push(RegionInventory { region: (*region).into(), applications: vec![a] });
             for scope in ["flink", "cloudwatch"] {
                 coverage_rows.push(coverage(&id, &name, region, scope, if i % 997 == 5 { CoverageStatus::Throttled } else { CoverageStatus::Ok }));
             }

@@ -260,7 +260,7 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
         let record = AccessDecision {
             account_id: account.id.clone(),
             region: ctx.region().to_owned(),
-            application: app.name.clone(),
+            application: app.name.to_string(),
             application_arn: app.arn.clone(),
             principal: role_arn.to_owned(),
             action: need.action.clone(),
@@ -396,7 +396,7 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
             let record = AccessDecision {
                 account_id: account.id.clone(),
                 region: ctx.region().to_owned(),
-                application: app.name.clone(),
+                application: app.name.to_string(),
                 application_arn: app.arn.clone(),
                 principal: principal.to_owned(),
                 action: action.to_string(),

@@ -129,7 +129,7 @@ fn vpc_kinesis_and_config_requirements_are_checked() {
             a.stream_arns = vec!["arn:aws:kinesis:eu-west-1:111111111111:stream/in".into(), "arn:aws:kinesis:eu-west-1:111111111111:stream/out".into()];
             a.property_groups = vec![crate::inventory::PropertyGroup {
                 id: "FlinkApplicationProperties".into(),
-                properties: [("input.stream".to_owned(), "in".to_owned()), ("output.stream.arn".to_owned(), "arn:aws:kinesis:eu-west-1:111111111111:stream/out".to_owned())].into(),
+                properties: [("input.stream".into(), "in".into()), ("output.stream.arn".into(), "arn:aws:kinesis:eu-west-1:111111111111:stream/out".into())].into(),
             }];
         })
         .build();
