@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::checks::catalog::CheckId;
+use crate::inventory::InlineString;
 use crate::severity::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,12 +30,12 @@ impl FindingStatus {
 /// One labelled piece of evidence (e.g. `policy` = `DenyOutsideRegion`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
-    pub label: String,
-    pub value: String,
+    pub label: InlineString,
+    pub value: InlineString,
 }
 
 impl Evidence {
-    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn new(label: impl Into<InlineString>, value: impl Into<InlineString>) -> Self {
         Self { label: label.into(), value: value.into() }
     }
 }
@@ -48,18 +49,18 @@ pub struct AppliedSuppression {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable across runs: hash of check, account, region, resource, subject.
-    pub finding_id: String,
+    pub finding_id: InlineString,
     pub check: CheckId,
     pub severity: Severity,
     pub status: FindingStatus,
-    pub account_id: String,
-    pub account_name: String,
+    pub account_id: InlineString,
+    pub account_name: InlineString,
     pub ou_path: String,
-    pub region: String,
+    pub region: InlineString,
     pub resource_arn: String,
     /// What on the resource the finding is about (an action, a metric, a
     /// policy), so two findings of one check on one resource stay distinct.
-    pub subject: String,
+    pub subject: InlineString,
     pub title: String,
     pub detail: String,
     pub evidence: Vec<Evidence>,
@@ -156,7 +157,7 @@ impl AccessOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecidingStatement {
     /// `identity`, `boundary`, `scp`, `rcp`, `resource`, `session`, `endpoint`.
-    pub policy_kind: String,
+    pub policy_kind: InlineString,
     /// Policy name (managed policy name, inline name, SCP/RCP name, or
     /// `key policy` / `bucket policy` / `stream policy`).
     pub policy: String,
@@ -167,7 +168,7 @@ pub struct DecidingStatement {
     pub statement_index: Option<usize>,
     pub sid: Option<String>,
     /// `Allow` or `Deny`, or empty when the decision comes from a missing allow.
-    pub effect: String,
+    pub effect: InlineString,
     /// Why the engine counts it (e.g. "explicit deny matched", "no Allow at this level").
     pub why: String,
 }
@@ -196,20 +197,20 @@ impl DecidingStatement {
 /// (report: the app's access table; drift: compared between paired apps).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessDecision {
-    pub account_id: String,
-    pub region: String,
-    pub application: String,
+    pub account_id: InlineString,
+    pub region: InlineString,
+    pub application: InlineString,
     pub application_arn: String,
     /// The execution role ARN, or a service principal such as
     /// `kinesisanalytics.amazonaws.com` for customer managed key checks.
     pub principal: String,
-    pub action: String,
+    pub action: InlineString,
     pub resource: String,
     /// Where the requirement comes from (`flink: metrics`, `config: reason`, ...).
     pub source: String,
     pub outcome: AccessOutcome,
     /// Policy kinds that blocked it (`identity`, `boundary`, `scp`, `rcp`, `resource`, ...).
-    pub blocked_by: Vec<String>,
+    pub blocked_by: Vec<InlineString>,
     pub deciding: Vec<DecidingStatement>,
     /// Policies that could not be parsed and were needed for this decision.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -259,7 +259,7 @@ async fn integration_fleet_scan() {
     for entry in plan.scanned() {
         for region in &entry.regions {
             c.check(
-                inv.coverage.iter().any(|r| r.account_id == entry.account_id && &r.region == region && r.scope == "flink"),
+                inv.coverage.iter().any(|r| r.account_id == entry.account_id && r.region == region && r.scope == "flink"),
                 format!("flink coverage row for {} {region}", entry.account_id),
             );
         }

@@ -67,16 +67,16 @@ impl Sink {
     ) {
         let account = target.account;
         self.findings.push(Finding {
-            finding_id: Finding::id_for(check, &account.id, target.region, target.resource, subject),
+            finding_id: Finding::id_for(check, &account.id, target.region, target.resource, subject).into(),
             check,
             severity: check.default_severity(),
             status: FindingStatus::Open,
-            account_id: account.id.clone(),
-            account_name: account.name.clone(),
+            account_id: account.id.as_str().into(),
+            account_name: account.name.as_str().into(),
             ou_path: account.ou_path.clone(),
-            region: target.region.to_owned(),
+            region: target.region.into(),
             resource_arn: target.resource.to_owned(),
-            subject: subject.to_owned(),
+            subject: subject.into(),
             title: title.into(),
             detail: detail.into(),
             evidence,
@@ -217,7 +217,7 @@ fn matches(s: &Suppression, f: &Finding) -> bool {
         return false;
     }
     if let Some(account) = &s.account {
-        if account != &f.account_id && account != &f.account_name {
+        if account != f.account_id && account != f.account_name {
             return false;
         }
     }

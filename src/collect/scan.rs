@@ -184,9 +184,9 @@ impl Collector {
                 if let Some(app) = account
                     .regions
                     .iter_mut()
-                    .filter(|r| &r.region == region)
+                    .filter(|r| r.region == region)
                     .flat_map(|r| r.applications.iter_mut())
-                    .find(|a| &a.name == app_name)
+                    .find(|a| a.name == app_name)
                 {
                     app.encryption.key_arn = Some(key_arn.clone());
                 }

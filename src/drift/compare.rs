@@ -289,10 +289,10 @@ impl<'a, 'o> Pair<'a, 'o> {
         // access decisions
         let mut by_key: BTreeMap<(String, String, String), &AccessDecision> = BTreeMap::new();
         for d in access.iter().filter(|d| d.application_arn == t.app.arn) {
-            by_key.insert((nt.text(&d.principal), d.action.to_ascii_lowercase(), nt.text(&d.resource)), d);
+            by_key.insert((nt.text(&d.principal), d.action.as_str().to_ascii_lowercase(), nt.text(&d.resource)), d);
         }
         for db in access.iter().filter(|d| d.application_arn == b.app.arn) {
-            let key = (nb.text(&db.principal), db.action.to_ascii_lowercase(), nb.text(&db.resource));
+            let key = (nb.text(&db.principal), db.action.as_str().to_ascii_lowercase(), nb.text(&db.resource));
             let Some(dt) = by_key.get(&key) else { continue };
             if db.outcome == dt.outcome {
                 continue;

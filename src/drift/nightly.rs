@@ -15,22 +15,24 @@ use crate::inventory::{Account, FlinkApp, Inventory, PolicyDoc};
 
 /// Findings of this run compared with the previous run's findings.
 pub fn run_delta(previous_run_id: Option<String>, previous: &[Finding], current: &[Finding]) -> RunDelta {
-    let open = |fs: &[Finding]| -> BTreeSet<String> { fs.iter().filter(|f| f.status == FindingStatus::Open).map(|f| f.finding_id.clone()).collect() };
+    fn open(fs: &[Finding]) -> BTreeSet<&str> {
+        fs.iter().filter(|f| f.status == FindingStatus::Open).map(|f| f.finding_id.as_str()).collect()
+    }
     let all_now: BTreeSet<&str> = current.iter().map(|f| f.finding_id.as_str()).collect();
     let was_open = open(previous);
     let is_open = open(current);
     let mut delta = RunDelta { previous_run_id, ..Default::default() };
     for f in current.iter().filter(|f| f.status == FindingStatus::Open) {
-        if !was_open.contains(&f.finding_id) {
-            delta.new.push(f.finding_id.clone());
+        if !was_open.contains(f.finding_id.as_str()) {
+            delta.new.push(f.finding_id.to_string());
         }
     }
     delta.still_open = is_open.intersection(&was_open).count();
     for f in previous.iter().filter(|f| f.status == FindingStatus::Open) {
         if !all_now.contains(f.finding_id.as_str()) {
             delta.resolved.push(f.clone());
-        } else if !is_open.contains(&f.finding_id) {
-            delta.now_suppressed.push(f.finding_id.clone());
+        } else if !is_open.contains(f.finding_id.as_str()) {
+            delta.now_suppressed.push(f.finding_id.to_string());
         }
     }
     delta
@@ -85,8 +87,8 @@ pub struct SnapshotDiff {
 pub fn diff_snapshots(old: &Inventory, new: &Inventory, config: &Config) -> SnapshotDiff {
     let (eval_old, eval_new) = rayon::join(|| evaluate(old, config), || evaluate(new, config));
     let findings = run_delta(Some(old.run.run_id.clone()), &eval_old.findings, &eval_new.findings);
-    let new_ids: BTreeSet<&String> = findings.new.iter().collect();
-    let new_findings = eval_new.findings.iter().filter(|f| new_ids.contains(&f.finding_id)).cloned().collect();
+    let new_ids: BTreeSet<&str> = findings.new.iter().map(String::as_str).collect();
+    let new_findings = eval_new.findings.iter().filter(|f| new_ids.contains(f.finding_id.as_str())).cloned().collect();
     SnapshotDiff {
         old_run_id: old.run.run_id.clone(),
         new_run_id: new.run.run_id.clone(),

@@ -240,7 +240,7 @@ pub fn small_inventory() -> Inventory {
 #[allow(clippy::too_many_arguments)]
 pub fn finding(check: CheckId, severity: Severity, account_id: &str, account_name: &str, ou: &str, region: &str, resource: &str, subject: &str, title: &str, detail: &str, evidence: Vec<Evidence>) -> Finding {
     Finding {
-        finding_id: Finding::id_for(check, account_id, region, resource, subject),
+        finding_id: Finding::id_for(check, account_id, region, resource, subject).into(),
         check,
         severity,
         status: FindingStatus::Open,
@@ -329,7 +329,7 @@ pub fn small_evaluation() -> Evaluation {
         "Application is unhealthy", "Status ROLLED_BACK.", vec![]);
     let since_previous = RunDelta {
         previous_run_id: Some("20261124T193000Z".into()),
-        new: vec![findings[1].finding_id.clone(), findings[6].finding_id.clone()],
+        new: vec![findings[1].finding_id.to_string(), findings[6].finding_id.to_string()],
         resolved: vec![resolved],
         still_open: 6,
         now_suppressed: vec![],

@@ -28,7 +28,7 @@ use crate::checks::catalog::CheckId;
 use crate::checks::sink::{Sink, Target};
 use crate::checks::{Context, Index};
 use crate::findings::{AccessDecision, AccessOutcome, DecidingStatement, Evidence};
-use crate::inventory::{Account, Inventory, OrgPolicyKind, PolicyDoc, PolicyLevel, ResourceKind, Role};
+use crate::inventory::{Account, InlineString, Inventory, OrgPolicyKind, PolicyDoc, PolicyLevel, ResourceKind, Role};
 use crate::policy::{self, NamedPolicy, OrgLevel, PolicySet, Request};
 use requirements::{bucket_arn, Need};
 
@@ -150,13 +150,13 @@ fn in_org(ctx: &Context, account_id: &str) -> bool {
     ctx.inventory.organization.is_some() && ctx.index.account(account_id).is_some()
 }
 
-fn convert(decision: &policy::Decision, role_or_resource: &str, resource: &str) -> (AccessOutcome, Vec<String>, Vec<DecidingStatement>) {
+fn convert(decision: &policy::Decision, role_or_resource: &str, resource: &str) -> (AccessOutcome, Vec<InlineString>, Vec<DecidingStatement>) {
     let outcome = match decision.decision {
         policy::Outcome::Allowed => AccessOutcome::Allowed,
         policy::Outcome::ImplicitlyDenied => AccessOutcome::ImplicitlyDenied,
         policy::Outcome::ExplicitlyDenied => AccessOutcome::ExplicitlyDenied,
     };
-    let blocked_by = decision.blocked_by.iter().map(|k| k.as_str().to_owned()).collect();
+    let blocked_by = decision.blocked_by.iter().map(|k| k.as_str().into()).collect();
     let deciding = decision
         .explanation
         .iter()
@@ -169,12 +169,12 @@ fn convert(decision: &policy::Decision, role_or_resource: &str, resource: &str) 
                 (None, _) => String::new(),
             };
             DecidingStatement {
-                policy_kind: kind,
+                policy_kind: kind.into(),
                 policy: s.policy.as_deref().unwrap_or("").to_owned(),
                 attached_at,
                 statement_index: s.statement_index,
                 sid: s.sid.clone(),
-                effect: s.effect.map(|e| e.to_string()).unwrap_or_default(),
+                effect: s.effect.map(|e| e.to_string()).unwrap_or_default().into(),
                 why: s.why.clone(),
             }
         })
@@ -258,12 +258,12 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
             all_unparsed.extend(unparsed.iter().cloned());
         }
         let record = AccessDecision {
-            account_id: account.id.clone(),
-            region: ctx.region().to_owned(),
-            application: app.name.to_string(),
+            account_id: account.id.as_str().into(),
+            region: ctx.region().into(),
+            application: app.name.clone(),
             application_arn: app.arn.clone(),
             principal: role_arn.to_owned(),
-            action: need.action.clone(),
+            action: need.action.as_str().into(),
             resource: need.resource.clone(),
             source: need.source.clone(),
             outcome,
@@ -394,12 +394,12 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
                 outcome = AccessOutcome::Indeterminate;
             }
             let record = AccessDecision {
-                account_id: account.id.clone(),
-                region: ctx.region().to_owned(),
-                application: app.name.to_string(),
+                account_id: account.id.as_str().into(),
+                region: ctx.region().into(),
+                application: app.name.clone(),
                 application_arn: app.arn.clone(),
                 principal: principal.to_owned(),
-                action: action.to_string(),
+                action: (*action).into(),
                 resource: key_arn.to_owned(),
                 source: "flink: durable application state encrypted with a customer managed key".to_owned(),
                 outcome,
