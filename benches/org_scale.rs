@@ -103,7 +103,7 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     drop(runtime);
     let collect = t0.elapsed();
     // As `fleetscan scan` does between stages (src/cli/scan.rs).
-    fleetscan::memory::release_free_memory();
+    fleetscan::memory::before_evaluation();
     memory_after("collect");
     // Measuring clones each part: it would itself raise the peak, so only on request.
     if env_num::<u8>("BREAKDOWN") == Some(1) {

@@ -28,7 +28,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let run_id = report::new_run_id();
     let inventory = tokio_runtime()?.block_on(collect(&config, &run_id, args.max_duration, quiet))?;
-    crate::memory::release_free_memory();
+    crate::memory::before_evaluation();
     let (evaluation, output) = evaluate_and_write(&inventory, &config, &config.output.dir)?;
     let outcome = exit_outcome(&evaluation, config.checks.fail_on, inventory.is_complete());
     println!("{}", summary::paragraph(&inventory, &evaluation, &config, &output.dir, started.elapsed(), outcome));

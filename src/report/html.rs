@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use super::csv::AppFacts;
 use crate::checks::catalog::{CheckId, Family};
 use crate::findings::{DriftRow, Evaluation, Finding, FindingStatus};
-use crate::inventory::{
+use crate::inventory::{InlineString, 
     metric_names, Account, AppRef, CheckpointMetrics, CoverageRow, CoverageStatus, Inventory, PolicyLevel,
 };
 use crate::severity::Severity;
@@ -219,16 +219,40 @@ struct Chart {
 
 struct AppRow<'a> {
     a: AppRef<'a>,
-    interval: String,
-    min_pause: String,
-    latest_snapshot: String,
-    failed: String,
+    inventory: &'a Inventory,
+    interval: InlineString,
+    min_pause: InlineString,
+    latest_snapshot: InlineString,
+    failed: InlineString,
     failed_n: f64,
-    max_duration: String,
+    max_duration: InlineString,
     max_duration_n: f64,
     boundary: Option<String>,
     findings: usize,
-    chart: Option<Chart>,
+}
+
+impl AppRow<'_> {
+    /// Drawn when rendered, not kept: 10,000 apps' pictures would be held
+    /// twice over otherwise (markup rows and script data).
+    fn chart(&self) -> Option<Chart> {
+        let effective = self.a.app.checkpoint.effective;
+        let metrics = self.a.app.metrics.as_ref()?;
+        chart(metrics, effective.enabled.then_some(effective.interval_ms), self.inventory)
+    }
+}
+
+/// An app's chart for the script data, drawn as it is serialized:
+/// `[path, interval_y, "x,y,h …", label, window]` or `null`.
+struct ChartData<'a>(&'a AppRow<'a>);
+
+impl serde::Serialize for ChartData<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let data = self.0.chart().map(|c| {
+            let fails = c.fails.iter().map(|(x, y, h)| format!("{x},{y},{h}")).collect::<Vec<_>>().join(" ");
+            (c.duration_path, c.interval_y, fails, c.label, c.window)
+        });
+        data.serialize(serializer)
+    }
 }
 
 struct Chip<'a> {
@@ -345,7 +369,7 @@ struct FindingData<'a>(u8, usize, usize, usize, u8, u8, &'a str, &'a str, &'a st
 #[derive(serde::Serialize)]
 struct AppData<'a>(
     usize, usize, &'a str, &'a str, &'a str, &'a str, u8, &'a str, &'a str, &'a str, u8, &'a str, &'a str, f64, &'a str, f64,
-    Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>, usize, Option<(&'a str, Option<&'a str>, String, &'a str, &'a str)>,
+    Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>, usize, ChartData<'a>,
 );
 
 #[derive(Default)]
@@ -431,10 +455,7 @@ fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>]) -> Page
             &a.app.encryption.key_type,
             a.app.encryption.key_arn.as_deref(),
             r.findings,
-            r.chart.as_ref().map(|c| {
-                let fails = c.fails.iter().map(|(x, y, h)| format!("{x},{y},{h}")).collect::<Vec<_>>().join(" ");
-                (c.duration_path.as_str(), c.interval_y.as_deref(), fails, c.label.as_str(), c.window.as_str())
-            }),
+            ChartData(r),
         ));
     }
     data
@@ -698,23 +719,21 @@ fn app_rows<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation) -> Vec<App
             let facts = AppFacts::of(&a);
             let effective = a.app.checkpoint.effective;
             AppRow {
-                interval: if effective.enabled { ms_text(effective.interval_ms as f64) } else { "–".into() },
-                min_pause: if effective.enabled { ms_text(effective.min_pause_ms as f64) } else { "–".into() },
+                interval: if effective.enabled { ms_text(effective.interval_ms as f64).into() } else { "–".into() },
+                min_pause: if effective.enabled { ms_text(effective.min_pause_ms as f64).into() } else { "–".into() },
                 latest_snapshot: a
                     .app
                     .latest_ready_snapshot()
                     .and_then(|s| s.created_at)
-                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string().into())
                     .unwrap_or_default(),
-                failed: facts.failed_checkpoints.map(super::csv::number).unwrap_or_else(|| "–".into()),
+                failed: facts.failed_checkpoints.map(|n| super::csv::number(n).into()).unwrap_or_else(|| "–".into()),
                 failed_n: facts.failed_checkpoints.unwrap_or(-1.0),
-                max_duration: facts.max_checkpoint_duration_ms.map(ms_text).unwrap_or_else(|| "–".into()),
+                max_duration: facts.max_checkpoint_duration_ms.map(|ms| ms_text(ms).into()).unwrap_or_else(|| "–".into()),
                 max_duration_n: facts.max_checkpoint_duration_ms.unwrap_or(-1.0),
                 boundary: facts.permissions_boundary_arn,
                 findings: findings_per_resource.get(a.app.arn.as_str()).copied().unwrap_or(0),
-                chart: a.app.metrics.as_ref().and_then(|m| {
-                    chart(m, effective.enabled.then_some(effective.interval_ms), inventory)
-                }),
+                inventory,
                 a,
             }
         })
