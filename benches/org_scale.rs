@@ -111,7 +111,7 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     }
 
     let t1 = Instant::now();
-    let evaluation = fleetscan::evaluate::evaluate(&inventory, config);
+    let mut evaluation = fleetscan::evaluate::evaluate(&inventory, config);
     let evaluate = t1.elapsed();
     fleetscan::memory::release_free_memory();
     memory_after("evaluate");
@@ -119,12 +119,29 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
         evaluation_breakdown(&evaluation);
     }
 
+    // Then, as `fleetscan scan` does before writing, the comparison with
+    // last night: its findings.json read and compared. Last night is
+    // stood in for by this run's own findings, the same size.
+    let last_night = out.join("last-night");
+    fleetscan::report::write_into(&last_night, &inventory, &evaluation, &[]).expect("last night's findings.json");
+    let previous = fleetscan::report::output::read_run(&last_night, &evaluation.findings).expect("last night's findings.json reads back");
+    let delta = fleetscan::drift::nightly::since_previous(
+        fleetscan::drift::nightly::PreviousRun::Findings { run_id: Some(previous.run_id.clone()), findings: &previous.findings },
+        &evaluation.findings,
+        config,
+    );
+    assert_eq!(delta.new.len() + delta.resolved.len(), 0, "a run compared with itself changes nothing");
+    evaluation.since_previous = Some(delta);
+    drop(previous);
+    memory_after("nightly");
+
     // Every report: report.html, the CSVs, snapshot.json, findings.json.
     let t2 = Instant::now();
     let files = fleetscan::report::write_into(out, &inventory, &evaluation, &config.output.formats).expect("reports");
     let report_bytes = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let reports = t2.elapsed();
     memory_after("reports");
+
 
     Outcome {
         findings: evaluation.findings.len(),

@@ -118,10 +118,29 @@ fn findings_json_carries_findings_drift_and_delta() {
     assert_eq!(value["findings"][0]["check"], "checkpoint-failures");
 }
 
+/// Tonight's scan reads last night's findings keeping whole only those it
+/// no longer finds, and still reports them as resolved in full.
+#[test]
+fn last_nights_findings_resolved_tonight_come_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let evaluation = common::small_evaluation();
+    assert!(evaluation.findings.len() >= 2, "the small evaluation has findings to compare");
+    write_run(dir.path(), &common::small_inventory(), &evaluation, &[]).unwrap();
+    let tonight = &evaluation.findings[1..];
+    let previous = previous_run(dir.path(), tonight).unwrap();
+    assert_eq!(previous.findings.len(), evaluation.findings.len());
+    assert_eq!(previous.findings[0], evaluation.findings[0], "gone tonight: kept whole");
+    assert!(previous.findings[1..].iter().all(|f| f.title.is_empty() && f.evidence.is_empty()), "still found: id and status only");
+    let delta = fleetscan::drift::nightly::run_delta(Some(previous.run_id.clone()), &previous.findings, tonight);
+    assert_eq!(evaluation.findings[0].status, fleetscan::findings::FindingStatus::Open);
+    assert_eq!(delta.resolved, vec![evaluation.findings[0].clone()], "the resolved finding is reported in full");
+    assert!(delta.new.is_empty());
+}
+
 #[test]
 fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(previous_run(dir.path()).is_none(), "first run has no previous");
+    assert!(previous_run(dir.path(), &[]).is_none(), "first run has no previous");
     let inventory = common::small_inventory();
     let evaluation = common::small_evaluation();
     let first = write_run(dir.path(), &inventory, &evaluation, &ALL).unwrap();
@@ -132,7 +151,7 @@ fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
         .collect();
     assert_eq!(first.files, expected);
 
-    let previous = previous_run(dir.path()).unwrap();
+    let previous = previous_run(dir.path(), &[]).unwrap();
     assert_eq!(previous.run_id, first.run_id);
     assert_eq!(previous.findings, evaluation.findings);
 
@@ -145,7 +164,7 @@ fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
     #[cfg(unix)]
     assert_eq!(fs::read_link(dir.path().join("latest")).unwrap(), Path::new(&second.run_id));
     assert!(dir.path().join("latest/findings.json").is_file());
-    assert_eq!(previous_run(dir.path()).unwrap().run_id, second.run_id);
+    assert_eq!(previous_run(dir.path(), &[]).unwrap().run_id, second.run_id);
 
     // no temporary file anywhere
     for entry in walk(dir.path()) {

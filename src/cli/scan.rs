@@ -105,9 +105,11 @@ pub fn evaluate_and_write(
     config: &Config,
     out_dir: &Path,
 ) -> anyhow::Result<(Evaluation, report::RunOutput)> {
-    let previous = report::previous_run(out_dir);
     let mut evaluation = evaluate(inventory, config);
     crate::memory::release_free_memory();
+    // Read only now, so last night's findings and evaluation's temporaries
+    // are never in memory together.
+    let previous = report::previous_run(out_dir, &evaluation.findings);
     evaluation.since_previous = previous.map(|p| {
         since_previous(
             PreviousRun::Findings { run_id: Some(p.run_id), findings: &p.findings },

@@ -19,6 +19,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod output;
+pub mod previous;
 
 use std::path::{Path, PathBuf};
 

@@ -14,12 +14,11 @@
 //! sees a half-written file; a failed write removes its temporary file.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 
 use super::ReportError;
 use crate::findings::Finding;
@@ -178,13 +177,9 @@ pub fn update_latest(out_dir: &Path, run_id: &str) -> Result<(), ReportError> {
 pub struct PreviousRun {
     pub run_id: String,
     pub dir: PathBuf,
+    /// Whole, except those also in the current run's findings: id, check,
+    /// severity and status only (see [`super::previous`]).
     pub findings: Vec<Finding>,
-}
-
-#[derive(Deserialize)]
-struct FindingsFileIn {
-    run_id: String,
-    findings: Vec<Finding>,
 }
 
 /// Finds the previous run in `out_dir`, for "new / resolved since the
@@ -192,7 +187,8 @@ struct FindingsFileIn {
 /// else the newest run folder; the first of these whose `findings.json`
 /// reads. Call it before writing the new run. `None` when there is none
 /// (first run) — an unreadable `findings.json` is logged and skipped.
-pub fn previous_run(out_dir: &Path) -> Option<PreviousRun> {
+/// `current`: this run's findings (empty to keep every previous one whole).
+pub fn previous_run(out_dir: &Path, current: &[Finding]) -> Option<PreviousRun> {
     let mut candidates: Vec<String> = Vec::new();
     if let Ok(text) = fs::read_to_string(out_dir.join(LATEST_TXT)) {
         candidates.push(text.trim().to_owned());
@@ -219,18 +215,24 @@ pub fn previous_run(out_dir: &Path) -> Option<PreviousRun> {
             continue;
         }
         let dir = out_dir.join(&run_id);
-        let path = dir.join(super::FINDINGS_JSON);
-        let Ok(file) = File::open(&path) else { continue };
-        match serde_json::from_reader::<_, FindingsFileIn>(BufReader::new(file)) {
-            Ok(parsed) => {
-                return Some(PreviousRun { run_id: parsed.run_id, dir, findings: parsed.findings });
-            }
+        match read_run(&dir, current) {
+            Ok(run) => return Some(run),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => {
+                let path = dir.join(super::FINDINGS_JSON);
                 tracing::warn!(path = %path.display(), error = %err, "skipping unreadable previous findings.json");
             }
         }
     }
     None
+}
+
+/// The findings of the run written into `dir` (its `findings.json`), those
+/// also in `current` reduced to id and status.
+pub fn read_run(dir: &Path, current: &[Finding]) -> std::io::Result<PreviousRun> {
+    let now: std::collections::HashSet<&str> = current.iter().map(|f| f.finding_id.as_str()).collect();
+    let (run_id, findings) = super::previous::read_findings(dir, &|id| !now.contains(id))?;
+    Ok(PreviousRun { run_id, dir: dir.to_path_buf(), findings })
 }
 
 #[cfg(test)]
