@@ -576,18 +576,6 @@ pub struct MetricSeries {
 pub struct SeriesValues(Box<[f32]>);
 
 impl SeriesValues {
-    pub fn get(&self, index: usize) -> Option<f32> {
-        self.0.get(index).copied().filter(|v| !v.is_nan())
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = Option<f32>> + '_ {
         self.0.iter().map(|v| Some(*v).filter(|v| !v.is_nan()))
     }
@@ -840,8 +828,8 @@ mod tests {
         assert_eq!(json, "[1.0,2.0,3.0,null,null,7.5]");
         let back: SeriesValues = serde_json::from_str(&json).unwrap();
         assert_eq!(back, series.values);
-        assert_eq!(back.get(3), None);
-        assert_eq!(back.get(5), Some(7.5));
+        assert_eq!(back.iter().nth(3), Some(None));
+        assert_eq!(back.iter().nth(5), Some(Some(7.5)));
         assert_eq!(series.points(), vec![at(0, 1.0), at(5, 2.0), at(10, 3.0), at(25, 7.5)]);
         let json = serde_json::to_string(&series).unwrap();
         assert!(json.contains("[1.0,2.0,3.0,null,null,7.5]"), "{json}");

@@ -11,11 +11,7 @@
 /// threads, so memory freed by one is reused by the others instead of each
 /// keeping its own. (Collect waits on the network; the lock costs nothing.)
 pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets a tunable; called before other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
+    set_arena_max(1);
 }
 
 /// After collect: returns what collect freed, then lets evaluation's threads
@@ -24,14 +20,8 @@ pub fn tune_allocator() {
 /// saved no memory, since evaluation's temporaries are freed before reports.
 pub fn before_evaluation() {
     release_free_memory();
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        // SAFETY: mallopt only sets a tunable; existing arenas stay valid.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, i32::try_from(threads + 1).unwrap_or(i32::MAX));
-        }
-    }
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    set_arena_max(threads + 1);
 }
 
 /// Between stages: hands freed pages back to the operating system, so the
@@ -42,4 +32,15 @@ pub fn release_free_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// How many malloc arenas threads may spread over; existing ones stay valid.
+fn set_arena_max(arenas: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, i32::try_from(arenas).unwrap_or(i32::MAX));
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = arenas;
 }

@@ -1088,6 +1088,17 @@ impl SyntheticAws {
         }
     }
 
+    /// A page of the policies of `kind` (attached to `target`, when given).
+    fn policy_page(&self, kind: PolicyKind, target: Option<Target>, token: Option<&str>, size: usize) -> Value {
+        let attached = |p: &OrgPolicy| match (target, &p.targets) {
+            (Some(target), Some(targets)) => targets.contains(&target),
+            _ => true,
+        };
+        let matching: Vec<usize> = (0..self.policies.len()).filter(|&i| self.policies[i].kind == kind && attached(&self.policies[i])).collect();
+        let (items, next) = page(&matching, token, size);
+        with_token(json!({"Policies": items.iter().map(|&i| self.policy_summary(&self.policies[i])).collect::<Vec<_>>()}), next)
+    }
+
     fn target_of(&self, id: &str) -> Result<Target, Fault> {
         if let Some(a) = account_index(id).filter(|a| *a < self.spec.accounts) {
             return Ok(Target::Account(a));
@@ -1160,20 +1171,10 @@ impl SyntheticAws {
                 let (items, next) = page(&all, token, size);
                 with_token(json!({"Accounts": items.iter().map(|&a| self.account_json(a)).collect::<Vec<_>>()}), next)
             }
-            "ListPolicies" => {
-                let kind = policy_filter(&input)?;
-                let matching: Vec<usize> = (0..self.policies.len()).filter(|&i| self.policies[i].kind == kind).collect();
-                let (items, next) = page(&matching, token, size);
-                with_token(json!({"Policies": items.iter().map(|&i| self.policy_summary(&self.policies[i])).collect::<Vec<_>>()}), next)
-            }
+            "ListPolicies" => self.policy_page(policy_filter(&input)?, None, token, size),
             "ListPoliciesForTarget" => {
-                let kind = policy_filter(&input)?;
                 let target = self.target_of(input["TargetId"].as_str().unwrap_or_default())?;
-                let attached = |p: &OrgPolicy| p.targets.as_ref().is_none_or(|t| t.contains(&target));
-                let matching: Vec<usize> =
-                    (0..self.policies.len()).filter(|&i| self.policies[i].kind == kind && attached(&self.policies[i])).collect();
-                let (items, next) = page(&matching, token, size);
-                with_token(json!({"Policies": items.iter().map(|&i| self.policy_summary(&self.policies[i])).collect::<Vec<_>>()}), next)
+                self.policy_page(policy_filter(&input)?, Some(target), token, size)
             }
             "DescribePolicy" => {
                 let p = self.policy(input["PolicyId"].as_str())?;

@@ -216,6 +216,34 @@ impl Calls {
             mapped
         })
     }
+
+    /// Every page of a paginated list, each page one [`Calls::call`].
+    /// `send` sends the request for the page after `token` (`None`: the
+    /// first); `next` reads the token of the page after this one, if any.
+    pub async fn pages<T, E, F, Fut>(
+        &self,
+        pool: Pool,
+        loc: Loc<'_>,
+        operation: &'static str,
+        mut send: F,
+        next: fn(&T) -> Option<&str>,
+    ) -> Result<Vec<T>, AwsError>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut pages = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self.call(pool, loc, operation, send(token)).await?;
+            token = next(&page).map(str::to_owned);
+            pages.push(page);
+            if token.is_none() {
+                return Ok(pages);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -75,17 +75,17 @@ pub async fn scan_region(
 
 impl Reader<'_> {
     async fn list(&self) -> Result<Vec<String>, AwsError> {
-        let mut names = Vec::new();
-        let mut token = None;
-        loop {
-            let request = self.client.list_applications().limit(PAGE).set_next_token(token);
-            let page = self.calls.call(Pool::Main, self.loc, "kinesisanalytics:ListApplications", request.send()).await?;
-            names.extend(page.application_summaries().iter().map(|s| s.application_name().to_owned()));
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(names);
-            }
-        }
+        let pages = self
+            .calls
+            .pages(
+                Pool::Main,
+                self.loc,
+                "kinesisanalytics:ListApplications",
+                |token| self.client.list_applications().limit(PAGE).set_next_token(token).send(),
+                |page| page.next_token(),
+            )
+            .await?;
+        Ok(pages.iter().flat_map(|page| page.application_summaries()).map(|s| s.application_name().to_owned()).collect())
     }
 
     /// The app, its key id when customer managed, and non-fatal errors.
@@ -118,17 +118,17 @@ impl Reader<'_> {
     }
 
     async fn snapshots(&self, name: &str) -> Result<Vec<Snapshot>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let request = self.client.list_application_snapshots().application_name(name).limit(PAGE).set_next_token(token);
-            let page = self.calls.call(Pool::Main, self.loc, "kinesisanalytics:ListApplicationSnapshots", request.send()).await?;
-            out.extend(page.snapshot_summaries().iter().map(flink_detail::snapshot));
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
-        }
+        let pages = self
+            .calls
+            .pages(
+                Pool::Main,
+                self.loc,
+                "kinesisanalytics:ListApplicationSnapshots",
+                |token| self.client.list_application_snapshots().application_name(name).limit(PAGE).set_next_token(token).send(),
+                |page| page.next_token(),
+            )
+            .await?;
+        let mut out: Vec<Snapshot> = pages.iter().flat_map(|page| page.snapshot_summaries()).map(flink_detail::snapshot).collect();
         out.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(out)
     }

@@ -111,32 +111,34 @@ impl Reader<'_> {
     }
 
     async fn attached(&self, role_name: &str) -> Result<Vec<String>, AwsError> {
-        let mut arns = Vec::new();
-        let mut marker = None;
-        loop {
-            let request = self.client.list_attached_role_policies().role_name(role_name).set_marker(marker);
-            let page = self.calls.call(Pool::Main, self.loc, "iam:ListAttachedRolePolicies", request.send()).await?;
-            arns.extend(page.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)));
-            marker = page.marker().filter(|_| page.is_truncated()).map(str::to_owned);
-            if marker.is_none() {
-                arns.sort();
-                return Ok(arns);
-            }
-        }
+        let pages = self
+            .calls
+            .pages(
+                Pool::Main,
+                self.loc,
+                "iam:ListAttachedRolePolicies",
+                |marker| self.client.list_attached_role_policies().role_name(role_name).set_marker(marker).send(),
+                |page| page.marker().filter(|_| page.is_truncated()),
+            )
+            .await?;
+        let mut arns: Vec<String> =
+            pages.iter().flat_map(|page| page.attached_policies()).filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+        arns.sort();
+        Ok(arns)
     }
 
     async fn inline(&self, role_name: &str) -> Result<(Vec<InlinePolicy>, Vec<AwsError>), AwsError> {
-        let mut names = Vec::new();
-        let mut marker = None;
-        loop {
-            let request = self.client.list_role_policies().role_name(role_name).set_marker(marker);
-            let page = self.calls.call(Pool::Main, self.loc, "iam:ListRolePolicies", request.send()).await?;
-            names.extend(page.policy_names().iter().cloned());
-            marker = page.marker().filter(|_| page.is_truncated()).map(str::to_owned);
-            if marker.is_none() {
-                break;
-            }
-        }
+        let pages = self
+            .calls
+            .pages(
+                Pool::Main,
+                self.loc,
+                "iam:ListRolePolicies",
+                |marker| self.client.list_role_policies().role_name(role_name).set_marker(marker).send(),
+                |page| page.marker().filter(|_| page.is_truncated()),
+            )
+            .await?;
+        let mut names: Vec<String> = pages.iter().flat_map(|page| page.policy_names()).cloned().collect();
         names.sort();
         let fetched = join_all(names.iter().map(|policy| {
             let request = self.client.get_role_policy().role_name(role_name).policy_name(policy);

@@ -113,57 +113,53 @@ struct Children {
 
 impl Walker<'_> {
     async fn ous_of(&self, parent: &str) -> Result<Vec<(String, String)>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let request = self.client.list_organizational_units_for_parent().parent_id(parent).set_next_token(token);
-            let page = self
-                .calls
-                .call(Pool::Org, self.loc, "organizations:ListOrganizationalUnitsForParent", request.send())
-                .await?;
-            for ou in page.organizational_units() {
-                if let Some(id) = ou.id() {
-                    out.push((id.to_owned(), ou.name().unwrap_or(id).to_owned()));
-                }
-            }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+        let pages = self
+            .calls
+            .pages(
+                Pool::Org,
+                self.loc,
+                "organizations:ListOrganizationalUnitsForParent",
+                |token| self.client.list_organizational_units_for_parent().parent_id(parent).set_next_token(token).send(),
+                |page| page.next_token(),
+            )
+            .await?;
+        let ous = pages.iter().flat_map(|page| page.organizational_units());
+        Ok(ous.filter_map(|ou| ou.id().map(|id| (id.to_owned(), ou.name().unwrap_or(id).to_owned()))).collect())
     }
 
     async fn accounts_of(&self, parent: &Parent, management_id: &str) -> Result<Vec<Account>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
+        let pages = self
+            .calls
+            .pages(
+                Pool::Org,
+                self.loc,
+                "organizations:ListAccountsForParent",
+                |token| self.client.list_accounts_for_parent().parent_id(&parent.id).set_next_token(token).send(),
+                |page| page.next_token(),
+            )
+            .await?;
         let mut parent_ids = parent.ancestors.clone();
         parent_ids.push(parent.id.clone());
-        loop {
-            let request = self.client.list_accounts_for_parent().parent_id(&parent.id).set_next_token(token);
-            let page = self.calls.call(Pool::Org, self.loc, "organizations:ListAccountsForParent", request.send()).await?;
-            for account in page.accounts() {
-                let Some(id) = account.id() else { continue };
-                #[allow(deprecated)]
-                let status = account
-                    .status()
-                    .map(|s| s.as_str().to_owned())
-                    .or_else(|| account.state().map(|s| s.as_str().to_owned()))
-                    .unwrap_or_else(|| "UNKNOWN".to_owned());
-                out.push(skeleton(
-                    id,
-                    account.name().unwrap_or(id),
-                    account.email().map(str::to_owned),
-                    &status,
-                    &parent.path,
-                    parent_ids.clone(),
-                    id == management_id,
-                ));
-            }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(out);
-            }
+        let mut out = Vec::new();
+        for account in pages.iter().flat_map(|page| page.accounts()) {
+            let Some(id) = account.id() else { continue };
+            #[allow(deprecated)]
+            let status = account
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .or_else(|| account.state().map(|s| s.as_str().to_owned()))
+                .unwrap_or_else(|| "UNKNOWN".to_owned());
+            out.push(skeleton(
+                id,
+                account.name().unwrap_or(id),
+                account.email().map(str::to_owned),
+                &status,
+                &parent.path,
+                parent_ids.clone(),
+                id == management_id,
+            ));
         }
+        Ok(out)
     }
 
     async fn children(&self, parent: &Parent, management_id: &str) -> Children {
@@ -241,33 +237,32 @@ impl Walker<'_> {
     }
 
     async fn targets(&self, policy_id: &str) -> Result<Vec<String>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let request = self.client.list_targets_for_policy().policy_id(policy_id).set_next_token(token);
-            let page = self.calls.call(Pool::Org, self.loc, "organizations:ListTargetsForPolicy", request.send()).await?;
-            out.extend(page.targets().iter().filter_map(|t| t.target_id().map(str::to_owned)));
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+        let pages = self
+            .calls
+            .pages(
+                Pool::Org,
+                self.loc,
+                "organizations:ListTargetsForPolicy",
+                |token| self.client.list_targets_for_policy().policy_id(policy_id).set_next_token(token).send(),
+                |page| page.next_token(),
+            )
+            .await?;
+        Ok(pages.iter().flat_map(|page| page.targets()).filter_map(|t| t.target_id().map(str::to_owned)).collect())
     }
 
     /// Ids of the policies of `kind` attached directly to `target`.
     async fn policies_for_target(&self, target: &str, kind: OrgPolicyKind) -> Result<Vec<String>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let request =
-                self.client.list_policies_for_target().target_id(target).filter(policy_type(kind)).set_next_token(token);
-            let page = self.calls.call(Pool::Org, self.loc, "organizations:ListPoliciesForTarget", request.send()).await?;
-            out.extend(page.policies().iter().filter_map(|p| p.id().map(str::to_owned)));
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+        let pages = self
+            .calls
+            .pages(
+                Pool::Org,
+                self.loc,
+                "organizations:ListPoliciesForTarget",
+                |token| self.client.list_policies_for_target().target_id(target).filter(policy_type(kind)).set_next_token(token).send(),
+                |page| page.next_token(),
+            )
+            .await?;
+        Ok(pages.iter().flat_map(|page| page.policies()).filter_map(|p| p.id().map(str::to_owned)).collect())
     }
 
     /// Asks each of `ask` whether the default policy is attached there;
@@ -312,32 +307,31 @@ impl Walker<'_> {
     }
 
     async fn policies(&self, kind: OrgPolicyKind, known: &[String]) -> FetchedPolicies {
-        let mut summaries = Vec::new();
-        let mut token = None;
-        loop {
-            let request = self.client.list_policies().filter(policy_type(kind)).set_next_token(token);
-            match self.calls.call(Pool::Org, self.loc, "organizations:ListPolicies", request.send()).await {
-                Ok(page) => {
-                    for p in page.policies() {
-                        if let Some(id) = p.id() {
-                            summaries.push(PolicySummary { id: id.to_owned(), name: p.name().unwrap_or(id).to_owned(), aws_managed: p.aws_managed() });
-                        }
-                    }
-                    token = page.next_token().map(str::to_owned);
-                    if token.is_none() {
-                        break;
-                    }
-                }
-                Err(err) => return FetchedPolicies { policies: Vec::new(), errors: vec![err], notes: Vec::new() },
-            }
-        }
+        let listed = self
+            .calls
+            .pages(
+                Pool::Org,
+                self.loc,
+                "organizations:ListPolicies",
+                |token| self.client.list_policies().filter(policy_type(kind)).set_next_token(token).send(),
+                |page| page.next_token(),
+            )
+            .await;
+        let pages = match listed {
+            Ok(pages) => pages,
+            Err(err) => return FetchedPolicies { errors: vec![err], ..Default::default() },
+        };
+        let summaries = pages.iter().flat_map(|page| page.policies()).filter_map(|p| {
+            let id = p.id()?;
+            Some(PolicySummary { id: id.to_owned(), name: p.name().unwrap_or(id).to_owned(), aws_managed: p.aws_managed() })
+        });
         let (defaults, others): (Vec<_>, Vec<_>) =
-            summaries.into_iter().partition(|s| default_policy::is_default(kind, &s.name, s.aws_managed));
+            summaries.partition(|s| default_policy::is_default(kind, &s.name, s.aws_managed));
         let (defaults, others) = futures::join!(
             join_all(defaults.into_iter().map(|s| self.policy(s, kind, false))),
             join_all(others.into_iter().map(|s| self.policy(s, kind, true))),
         );
-        let mut fetched = FetchedPolicies { policies: Vec::new(), errors: Vec::new(), notes: Vec::new() };
+        let mut fetched = FetchedPolicies::default();
         let mut others_complete = true;
         for (policy, errors, targets_complete) in others {
             others_complete &= targets_complete;
@@ -383,6 +377,7 @@ pub async fn discover(session: &AccountSession, calls: &Calls, caller: CallerIde
 /// SCPs and RCPs of the enabled policy types, each fetched once, with the
 /// calls' failures. Independent of the account scan, so a scan runs it
 /// alongside (see [`attach_policies`]).
+#[derive(Default)]
 pub struct FetchedPolicies {
     pub policies: Vec<OrgPolicy>,
     pub errors: Vec<AwsError>,
@@ -391,7 +386,7 @@ pub struct FetchedPolicies {
 }
 
 pub async fn fetch_policies(session: &AccountSession, calls: &Calls, view: &OrgView) -> FetchedPolicies {
-    let mut fetched = FetchedPolicies { policies: Vec::new(), errors: Vec::new(), notes: Vec::new() };
+    let mut fetched = FetchedPolicies::default();
     let Some(org) = view.organization.as_ref() else {
         return fetched;
     };
@@ -524,17 +519,14 @@ pub async fn discover_tree(session: &AccountSession, calls: &Calls, caller: Call
 pub async fn account_tags(session: &AccountSession, calls: &Calls, account_id: &str) -> Result<BTreeMap<String, String>, AwsError> {
     let client = session.organizations();
     let loc = Loc { account: account_id, region: GLOBAL_REGION };
-    let mut tags = BTreeMap::new();
-    let mut token = None;
-    loop {
-        let request = client.list_tags_for_resource().resource_id(account_id).set_next_token(token);
-        let page = calls.call(Pool::Org, loc, "organizations:ListTagsForResource", request.send()).await?;
-        for tag in page.tags() {
-            tags.insert(tag.key().to_owned(), tag.value().to_owned());
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(tags);
-        }
-    }
+    let pages = calls
+        .pages(
+            Pool::Org,
+            loc,
+            "organizations:ListTagsForResource",
+            |token| client.list_tags_for_resource().resource_id(account_id).set_next_token(token).send(),
+            |page| page.next_token(),
+        )
+        .await?;
+    Ok(pages.iter().flat_map(|page| page.tags()).map(|tag| (tag.key().to_owned(), tag.value().to_owned())).collect())
 }
