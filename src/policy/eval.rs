@@ -262,6 +262,28 @@ struct Layer {
     deny: bool,
 }
 
+/// SCPs or RCPs root → account: denied where any level denies, allowed only
+/// where every level allows; with the levels that allowed nothing.
+fn org_layer<'a>(
+    kind: PolicyKind,
+    levels: &'a [OrgLevel],
+    p: &Prepared,
+    mode: PrincipalMode,
+    hits: &mut Vec<Hit<'a>>,
+) -> (Option<Layer>, Vec<&'a Arc<str>>) {
+    let mut total = Layer { allow: true, deny: false };
+    let mut failed_levels = Vec::new();
+    for lv in levels {
+        let l = scan(kind, Some(&lv.target), &lv.policies, p, mode, hits);
+        total.deny |= l.deny;
+        if !l.allow {
+            total.allow = false;
+            failed_levels.push(&lv.target);
+        }
+    }
+    (Some(total), failed_levels)
+}
+
 fn scan<'a>(
     kind: PolicyKind,
     level: Option<&'a Arc<str>>,
@@ -406,57 +428,13 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
     };
     // SCPs apply to IAM principals of member accounts, not to anonymous
     // callers or service principals.
-    let mut scp_failed_levels: Vec<&Arc<str>> = Vec::new();
-    let scp = match (&set.scps, iam) {
-        (Some(levels), true) => {
-            let mut total = Layer {
-                allow: true,
-                deny: false,
-            };
-            for lv in levels {
-                let l = scan(
-                    PolicyKind::Scp,
-                    Some(&lv.target),
-                    &lv.policies,
-                    p,
-                    PrincipalMode::Ignore,
-                    &mut hits,
-                );
-                total.deny |= l.deny;
-                if !l.allow {
-                    total.allow = false;
-                    scp_failed_levels.push(&lv.target);
-                }
-            }
-            Some(total)
-        }
-        _ => None,
+    let (scp, scp_failed_levels) = match (&set.scps, iam) {
+        (Some(levels), true) => org_layer(PolicyKind::Scp, levels, p, PrincipalMode::Ignore, &mut hits),
+        _ => (None, Vec::new()),
     };
-    let mut rcp_failed_levels: Vec<&Arc<str>> = Vec::new();
-    let rcp = match &set.rcps {
-        Some(levels) => {
-            let mut total = Layer {
-                allow: true,
-                deny: false,
-            };
-            for lv in levels {
-                let l = scan(
-                    PolicyKind::Rcp,
-                    Some(&lv.target),
-                    &lv.policies,
-                    p,
-                    PrincipalMode::Optional,
-                    &mut hits,
-                );
-                total.deny |= l.deny;
-                if !l.allow {
-                    total.allow = false;
-                    rcp_failed_levels.push(&lv.target);
-                }
-            }
-            Some(total)
-        }
-        None => None,
+    let (rcp, rcp_failed_levels) = match &set.rcps {
+        Some(levels) => org_layer(PolicyKind::Rcp, levels, p, PrincipalMode::Optional, &mut hits),
+        None => (None, Vec::new()),
     };
     let has_boundary = boundary.is_some();
     let resource_start = hits.len();
