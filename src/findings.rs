@@ -127,15 +127,17 @@ pub struct RunDelta {
     pub now_suppressed: Vec<String>,
 }
 
-/// The outcome of one IAM decision, as the policy engine reports it, plus
-/// `Indeterminate` when a policy that takes part could not be parsed (the
-/// tool never guesses allow or deny for a document it cannot read).
+/// The outcome of one IAM decision, as the policy engine reports it:
+/// `Unknown` when an input could not be read (or parsed) and the answer
+/// depends on it — the tool never guesses allow or deny for a policy it
+/// cannot read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum AccessOutcome {
     Allowed,
     ImplicitlyDenied,
     ExplicitlyDenied,
-    Indeterminate,
+    #[serde(alias = "Indeterminate")]
+    Unknown,
 }
 
 impl AccessOutcome {
@@ -144,7 +146,7 @@ impl AccessOutcome {
             Self::Allowed => "Allowed",
             Self::ImplicitlyDenied => "ImplicitlyDenied",
             Self::ExplicitlyDenied => "ExplicitlyDenied",
-            Self::Indeterminate => "Indeterminate",
+            Self::Unknown => "Unknown",
         }
     }
 
@@ -212,9 +214,37 @@ pub struct AccessDecision {
     /// Policy kinds that blocked it (`identity`, `boundary`, `scp`, `rcp`, `resource`, ...).
     pub blocked_by: Vec<InlineString>,
     pub deciding: Vec<DecidingStatement>,
-    /// Policies that could not be parsed and were needed for this decision.
+    /// For an `Unknown` decision: each input that could not be read and
+    /// that the answer depends on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unparsed: Vec<String>,
+    pub missing: Vec<MissingInput>,
+}
+
+/// An input of an access decision that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MissingInput {
+    /// What: `targets of SCP DenyKinesis (p-123)`, `bucket policy of arn:…`.
+    pub what: String,
+    /// The account whose policy it is (or whose credentials read it).
+    pub account_id: String,
+    /// AWS's error code, or fleetscan's (`MalformedPolicyDocument`,
+    /// `NotCollected`, `OutsideOrganization`, `OwnerNotScanned`, ...).
+    pub error_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The audit permission that reads it (`organizations:ListTargetsForPolicy`).
+    pub permission: String,
+}
+
+impl MissingInput {
+    /// One line for people.
+    pub fn describe(&self) -> String {
+        let mut line = format!("{} (account {}): {}", self.what, self.account_id, self.error_code);
+        if let Some(id) = &self.request_id {
+            line.push_str(&format!(", request id {id}"));
+        }
+        line
+    }
 }
 
 /// What became of one `[[suppress]]` entry in this run.

@@ -118,6 +118,26 @@ pub struct Organization {
     pub organizational_units: Vec<OrgUnit>,
     /// Every SCP and RCP, each document fetched once.
     pub policies: Vec<OrgPolicy>,
+    /// Policy kinds whose policies could not be listed (`ListPolicies`
+    /// failed): any policy of that kind may be attached anywhere.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policies_unread: BTreeMap<OrgPolicyKind, Unread>,
+}
+
+/// An input of access decisions that collect tried to read and could not:
+/// the call that failed, in which account, and AWS's answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Unread {
+    /// The call (and so the permission) that reads it, e.g.
+    /// `organizations:ListTargetsForPolicy`.
+    pub operation: String,
+    /// The account whose credentials made (or would make) the call.
+    pub account_id: String,
+    /// AWS's error code (`AccessDeniedException`, `Throttling`, ...) or a
+    /// fleetscan code such as `OutsideOrganization`.
+    pub error_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -154,6 +174,10 @@ pub struct OrgPolicy {
     pub document: PolicyDoc,
     /// Root, OU and account ids the policy is attached to.
     pub targets: Vec<String>,
+    /// Set when the targets could not be listed (nor inferred): the policy
+    /// may be attached anywhere, and `targets` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets_unread: Option<Unread>,
 }
 
 /// A string kept inline when it fits in 24 bytes: ids, names, regions,
@@ -254,6 +278,21 @@ pub struct PolicyLevel {
     /// `Root`, the OU name, or the account name.
     pub target_name: InlineString,
     pub policy_ids: Vec<InlineString>,
+    /// Policies whose targets could not be read: each may or may not be
+    /// attached at this level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maybe_policy_ids: Vec<InlineString>,
+    /// The policies of this kind could not be listed at all: unknown
+    /// policies may be attached here.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlisted: bool,
+}
+
+impl PolicyLevel {
+    /// True when exactly which policies are attached here is known.
+    pub fn is_complete(&self) -> bool {
+        self.maybe_policy_ids.is_empty() && !self.unlisted
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -368,6 +407,10 @@ pub struct ResourcePolicy {
     /// KMS only: `CUSTOMER` or `AWS`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_manager: Option<String>,
+    /// Set when the policy could not be read (then `policy` is `None` and
+    /// says nothing): decisions that need it are `Unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<Unread>,
 }
 
 // ---------------------------------------------------------------------------

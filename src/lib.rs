@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod findings;
 pub mod report;
 pub mod inventory;
+pub mod labels;
 pub mod memory;
 pub mod plan;
 pub mod policy;

@@ -47,6 +47,7 @@ checks! {
     OperationFailed => "operation-failed", Medium, Application, "An application operation failed";
     CmkServiceAccessDenied => "cmk-service-access-denied", High, Access, "Customer managed key does not let Managed Flink use it";
     ExecutionRoleAccessDenied => "execution-role-access-denied", High, Access, "Execution role cannot perform a required action";
+    AccessUndetermined => "access-undetermined", Low, Access, "An access decision could not be made: an input could not be read";
     DriftAccessDecision => "drift-access-decision", High, Drift, "Access decision differs between baseline and target";
     DriftScp => "drift-scp", Medium, Drift, "Effective SCPs differ";
     DriftRcp => "drift-rcp", Medium, Drift, "Effective RCPs differ";
@@ -116,6 +117,7 @@ mod tests {
             ("operation-failed", Severity::Medium),
             ("cmk-service-access-denied", Severity::High),
             ("execution-role-access-denied", Severity::High),
+            ("access-undetermined", Severity::Low),
             ("drift-access-decision", Severity::High),
             ("drift-scp", Severity::Medium),
             ("drift-rcp", Severity::Medium),
@@ -131,6 +133,6 @@ mod tests {
             assert_eq!(check.default_severity(), severity, "{id}");
             assert_eq!(check.as_str(), id);
         }
-        assert_eq!(CheckId::ALL.len(), 21);
+        assert_eq!(CheckId::ALL.len(), 22);
     }
 }

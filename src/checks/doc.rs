@@ -44,6 +44,7 @@ impl CheckId {
             OperationFailed => &application::DOC_OPERATION_FAILED,
             CmkServiceAccessDenied => &access::DOC_CMK_SERVICE_ACCESS_DENIED,
             ExecutionRoleAccessDenied => &access::DOC_EXECUTION_ROLE_ACCESS_DENIED,
+            AccessUndetermined => &access::DOC_ACCESS_UNDETERMINED,
             DriftAccessDecision => &drift::docs::DOC_ACCESS_DECISION,
             DriftScp => &drift::docs::DOC_SCP,
             DriftRcp => &drift::docs::DOC_RCP,

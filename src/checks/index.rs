@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::inventory::{Account, Inventory, OrgPolicy, PolicyDoc, ResourcePolicy, Role};
-use crate::policy::Policy;
+use crate::inventory::{Account, Inventory, OrgPolicy, OrgPolicyKind, PolicyDoc, ResourcePolicy, Role, Unread};
+use crate::policy::{Effect, Policy};
 
 pub struct Index<'a> {
     accounts: HashMap<&'a str, &'a Account>,
@@ -20,6 +20,11 @@ pub struct Index<'a> {
     /// serve one app or account and are compiled where they are used, so the
     /// cache does not grow with the fleet.
     compiled: Mutex<HashMap<usize, Result<Arc<Policy>, String>>>,
+    /// The Allow-only and Deny-only halves of org policies whose attachment
+    /// is unknown (see [`Index::compile_half`]).
+    halves: Mutex<HashMap<(usize, Effect), Arc<Policy>>>,
+    /// Policy kinds whose policies could not be listed.
+    unlisted: HashMap<OrgPolicyKind, &'a Unread>,
     shared_documents: std::collections::HashSet<usize>,
 }
 
@@ -44,7 +49,8 @@ impl<'a> Index<'a> {
             .iter()
             .flat_map(|org| org.policies.iter().map(|p| &p.document as *const PolicyDoc as usize))
             .collect();
-        Self { accounts, roles, resources, ou_paths, org_policies, compiled: Mutex::new(HashMap::new()), shared_documents }
+        let unlisted = inventory.organization.iter().flat_map(|org| org.policies_unread.iter().map(|(k, u)| (*k, u))).collect();
+        Self { accounts, roles, resources, ou_paths, org_policies, compiled: Mutex::new(HashMap::new()), halves: Mutex::new(HashMap::new()), unlisted, shared_documents }
     }
 
     pub fn account(&self, id: &str) -> Option<&'a Account> {
@@ -68,6 +74,11 @@ impl<'a> Index<'a> {
         self.org_policies.get(id).copied()
     }
 
+    /// Why the policies of `kind` could not be listed, when they could not.
+    pub fn unlisted(&self, kind: OrgPolicyKind) -> Option<&'a Unread> {
+        self.unlisted.get(&kind).copied()
+    }
+
     /// The compiled document (SCPs and RCPs once per evaluation); the error
     /// says why it does not parse.
     pub fn compile(&self, doc: &'a PolicyDoc) -> Result<Arc<Policy>, String> {
@@ -83,6 +94,28 @@ impl<'a> Index<'a> {
             cache.insert(key, result.clone());
         }
         result
+    }
+}
+
+impl<'a> Index<'a> {
+    /// `doc` with only its statements of `effect`: what a policy whose
+    /// attachment is unknown adds to a decision at most (Allow) and at
+    /// least (Deny). Cached: the same few org policies serve every app.
+    pub fn compile_half(&self, doc: &'a PolicyDoc, effect: Effect) -> Result<Arc<Policy>, String> {
+        let key = (doc as *const PolicyDoc as usize, effect);
+        if let Some(found) = self.halves.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
+            return Ok(found);
+        }
+        let whole = self.compile(doc)?;
+        let half = Arc::new(Policy {
+            version: whole.version.clone(),
+            id: whole.id.clone(),
+            statements: whole.statements.iter().filter(|s| s.effect == effect).cloned().collect(),
+        });
+        if let Ok(mut cache) = self.halves.lock() {
+            cache.insert(key, half.clone());
+        }
+        Ok(half)
     }
 }
 

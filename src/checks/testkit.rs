@@ -142,6 +142,7 @@ impl Fleet {
                         aws_managed: true,
                         document: PolicyDoc::from_json(allow_all()),
                         targets: vec!["r-root".to_owned()],
+                        targets_unread: None,
                     },
                     OrgPolicy {
                         id: "p-RCPFullAWSAccess".to_owned(),
@@ -150,8 +151,10 @@ impl Fleet {
                         aws_managed: true,
                         document: PolicyDoc::from_json(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})),
                         targets: vec!["r-root".to_owned()],
+                        targets_unread: None,
                     },
                 ],
+                policies_unread: Default::default(),
             }),
             accounts: Vec::new(),
             coverage: Vec::new(),
@@ -196,6 +199,7 @@ impl Fleet {
             aws_managed: false,
             document: PolicyDoc::from_json(doc),
             targets: targets.iter().map(|t| t.to_string()).collect(),
+            targets_unread: None,
         });
         self
     }
@@ -295,6 +299,7 @@ impl Fleet {
             region: region.map(str::to_owned),
             policy: policy.map(PolicyDoc::from_json),
             key_manager: (kind == ResourceKind::KmsKey).then(|| "CUSTOMER".to_owned()),
+            unread: None,
         });
         self
     }
@@ -305,7 +310,40 @@ impl Fleet {
     }
 
     /// Fills OU paths, parent ids and SCP/RCP chains from the declarations.
+    /// Code buckets and streams the apps name that no `resource` call
+    /// added are recorded as collect records them when they have no policy:
+    /// read, in the app's account (or the stream ARN's), without a policy.
+    fn record_unlisted_resources(&mut self) {
+        let mut wanted = Vec::new();
+        for account in &self.inv.accounts {
+            for app in account.regions.iter().flat_map(|r| &r.applications) {
+                if let Some(code) = &app.code {
+                    wanted.push((account.id.clone(), ResourceKind::S3Bucket, code.bucket_arn.clone()));
+                }
+                for stream in &app.stream_arns {
+                    let owner = stream.split(':').nth(4).filter(|a| self.inv.account(a).is_some()).unwrap_or(&account.id).to_owned();
+                    wanted.push((owner, ResourceKind::KinesisStream, stream.clone()));
+                }
+            }
+        }
+        for (owner, kind, arn) in wanted {
+            let known = self.inv.accounts.iter().any(|a| a.resources.iter().any(|r| r.arn == arn));
+            if !known {
+                self.account_mut(&owner).resources.push(ResourcePolicy {
+                    arn,
+                    kind,
+                    account_id: owner.clone(),
+                    region: None,
+                    policy: None,
+                    key_manager: None,
+                    unread: None,
+                });
+            }
+        }
+    }
+
     pub fn build(mut self) -> Inventory {
+        self.record_unlisted_resources();
         let org = self.inv.organization.clone().expect("org");
         for account in &mut self.inv.accounts {
             let parent = self.parents.get(&account.id).cloned().unwrap_or_else(|| "r-root".to_owned());
@@ -333,6 +371,8 @@ impl Fleet {
                     org.organizational_units.iter().find(|o| o.id == target).map(|o| o.name.as_str()).unwrap_or_default().into()
                 },
                 policy_ids: org.policies.iter().filter(|p| p.kind == kind && p.targets.iter().any(|t| t == target)).map(|p| p.id.as_str().into()).collect(),
+                maybe_policy_ids: Vec::new(),
+                unlisted: false,
             };
             let mut targets = chain_ids.clone();
             targets.push(account.id.clone());

@@ -4,10 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::inventory::{Account, OrgPolicy, OrgPolicyKind, OrgUnit, PolicyLevel};
+use crate::inventory::{Account, InlineString, OrgPolicy, OrgPolicyKind, OrgUnit, PolicyLevel};
 
 /// Fills `scp_chain` / `rcp_chain` of every account. A kind not in
-/// `enabled` leaves that chain empty (no policy of that kind applies).
+/// `enabled` leaves that chain empty (no policy of that kind applies). A
+/// policy whose targets are unknown may be attached at every level; a kind
+/// in `unlisted` (its policies could not be listed) may have unknown
+/// policies at every level.
 pub fn derive(
     accounts: &mut [Account],
     root_id: &str,
@@ -15,6 +18,7 @@ pub fn derive(
     ous: &[OrgUnit],
     policies: &[OrgPolicy],
     enabled: &[OrgPolicyKind],
+    unlisted: &[OrgPolicyKind],
 ) {
     let names: HashMap<&str, &str> = ous
         .iter()
@@ -23,8 +27,12 @@ pub fn derive(
         .collect();
     for kind in [OrgPolicyKind::ServiceControlPolicy, OrgPolicyKind::ResourceControlPolicy] {
         let attached = attachments(policies, kind);
+        let unknown = Unknown {
+            maybe: policies.iter().filter(|p| p.kind == kind && p.targets_unread.is_some()).map(|p| p.id.as_str().into()).collect(),
+            unlisted: unlisted.contains(&kind),
+        };
         for account in accounts.iter_mut() {
-            let chain = if enabled.contains(&kind) { chain_for(account, &names, &attached) } else { Vec::new() };
+            let chain = if enabled.contains(&kind) { chain_for(account, &names, &attached, &unknown) } else { Vec::new() };
             match kind {
                 OrgPolicyKind::ServiceControlPolicy => account.scp_chain = chain,
                 OrgPolicyKind::ResourceControlPolicy => account.rcp_chain = chain,
@@ -48,7 +56,13 @@ fn attachments(policies: &[OrgPolicy], kind: OrgPolicyKind) -> BTreeMap<&str, Ve
     map
 }
 
-fn chain_for(account: &Account, names: &HashMap<&str, &str>, attached: &BTreeMap<&str, Vec<String>>) -> Vec<PolicyLevel> {
+/// What is not known about every level of one kind.
+struct Unknown {
+    maybe: Vec<InlineString>,
+    unlisted: bool,
+}
+
+fn chain_for(account: &Account, names: &HashMap<&str, &str>, attached: &BTreeMap<&str, Vec<String>>, unknown: &Unknown) -> Vec<PolicyLevel> {
     account
         .parent_ids
         .iter()
@@ -58,6 +72,8 @@ fn chain_for(account: &Account, names: &HashMap<&str, &str>, attached: &BTreeMap
             target_id: id.into(),
             target_name: name.into(),
             policy_ids: attached.get(id).map(|ids| ids.iter().map(|i| i.as_str().into()).collect()).unwrap_or_default(),
+            maybe_policy_ids: unknown.maybe.clone(),
+            unlisted: unknown.unlisted,
         })
         .collect()
 }
@@ -95,6 +111,7 @@ mod tests {
             aws_managed: false,
             document: PolicyDoc::default(),
             targets: targets.iter().map(|t| t.to_string()).collect(),
+            targets_unread: None,
         }
     }
 
@@ -110,7 +127,7 @@ mod tests {
             policy("p-RCPFullAWSAccess", OrgPolicyKind::ResourceControlPolicy, &["r-1", "ou-a", "ou-b", "111"]),
         ];
         let mut accounts = vec![account("111", "prod", &["r-1", "ou-a", "ou-b"])];
-        derive(&mut accounts, "r-1", "Root", &ous, &policies, &[OrgPolicyKind::ServiceControlPolicy, OrgPolicyKind::ResourceControlPolicy]);
+        derive(&mut accounts, "r-1", "Root", &ous, &policies, &[OrgPolicyKind::ServiceControlPolicy, OrgPolicyKind::ResourceControlPolicy], &[]);
         let scp = &accounts[0].scp_chain;
         assert_eq!(scp.iter().map(|l| l.target_id.as_str()).collect::<Vec<_>>(), ["r-1", "ou-a", "ou-b", "111"]);
         assert_eq!(scp.iter().map(|l| l.target_name.as_str()).collect::<Vec<_>>(), ["Root", "Workloads", "Prod", "prod"]);
@@ -119,10 +136,28 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_with_unknown_targets_may_be_anywhere_and_an_unlisted_kind_is_flagged() {
+        let mut unknown = policy("p-deny", OrgPolicyKind::ServiceControlPolicy, &[]);
+        unknown.targets_unread = Some(crate::inventory::Unread {
+            operation: "organizations:ListTargetsForPolicy".into(),
+            account_id: "000".into(),
+            error_code: "AccessDeniedException".into(),
+            request_id: None,
+        });
+        let policies = vec![policy("p-full", OrgPolicyKind::ServiceControlPolicy, &["r-1", "333"]), unknown];
+        let mut accounts = vec![account("333", "x", &["r-1"])];
+        let both = [OrgPolicyKind::ServiceControlPolicy, OrgPolicyKind::ResourceControlPolicy];
+        derive(&mut accounts, "r-1", "Root", &[], &policies, &both, &[OrgPolicyKind::ResourceControlPolicy]);
+        let scp = &accounts[0].scp_chain;
+        assert!(scp.iter().all(|l| l.policy_ids == ["p-full"] && l.maybe_policy_ids == ["p-deny"] && !l.unlisted && !l.is_complete()));
+        assert!(accounts[0].rcp_chain.iter().all(|l| l.unlisted && l.policy_ids.is_empty() && !l.is_complete()));
+    }
+
+    #[test]
     fn disabled_kind_leaves_chain_empty_and_unattached_level_is_empty() {
         let policies = vec![policy("p-1", OrgPolicyKind::ServiceControlPolicy, &["r-1"])];
         let mut accounts = vec![account("222", "dev", &["r-1"])];
-        derive(&mut accounts, "r-1", "Root", &[], &policies, &[OrgPolicyKind::ServiceControlPolicy]);
+        derive(&mut accounts, "r-1", "Root", &[], &policies, &[OrgPolicyKind::ServiceControlPolicy], &[]);
         assert!(accounts[0].rcp_chain.is_empty());
         assert_eq!(accounts[0].scp_chain.len(), 2);
         assert!(accounts[0].scp_chain[1].policy_ids.is_empty());

@@ -76,6 +76,7 @@ mod tests {
             aws_managed: false,
             document: PolicyDoc::default(),
             targets: targets.iter().map(|t| t.to_string()).collect(),
+            targets_unread: None,
         }
     }
 

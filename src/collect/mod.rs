@@ -27,9 +27,11 @@ pub mod flink_detail;
 pub mod iam;
 pub mod metrics;
 pub mod org;
+pub mod ownership;
 pub mod resources;
 mod scan;
 pub mod session;
+pub mod unread;
 
 use std::collections::BTreeMap;
 

@@ -17,8 +17,9 @@ use super::coverage;
 use super::default_policy;
 use super::error::AwsError;
 use super::session::AccountSession;
+use super::unread;
 use crate::inventory::{
-    Account, CoverageRow, OrgPolicy, OrgPolicyKind, OrgUnit, Organization, PolicyDoc, GLOBAL_REGION,
+    Account, CoverageRow, OrgPolicy, OrgPolicyKind, OrgUnit, Organization, PolicyDoc, Unread, GLOBAL_REGION,
 };
 
 /// Who is running the scan (STS GetCallerIdentity).
@@ -228,11 +229,15 @@ impl Walker<'_> {
         let ((document, describe_error), targets) = futures::join!(self.describe(&summary.id), targets);
         let mut errors: Vec<AwsError> = describe_error.into_iter().collect();
         let targets_complete = targets.is_ok();
-        let targets = targets.unwrap_or_else(|err| {
-            errors.push(err);
-            Vec::new()
-        });
-        let policy = OrgPolicy { id: summary.id, name: summary.name, kind, aws_managed: summary.aws_managed, document, targets };
+        let (targets, targets_unread) = match targets {
+            Ok(targets) => (targets, None),
+            Err(err) => {
+                let missing = unread::from_error(&err, self.loc.account);
+                errors.push(err);
+                (Vec::new(), Some(missing))
+            }
+        };
+        let policy = OrgPolicy { id: summary.id, name: summary.name, kind, aws_managed: summary.aws_managed, document, targets, targets_unread };
         (policy, errors, targets_complete)
     }
 
@@ -302,7 +307,10 @@ impl Walker<'_> {
                 policy.targets = targets;
                 (Vec::new(), format!("{} targets listed", policy.name))
             }
-            Err(err) => (vec![err], format!("{} targets unknown", policy.name)),
+            Err(err) => {
+                policy.targets_unread = Some(unread::from_error(&err, self.loc.account));
+                (vec![err], format!("{} targets unknown", policy.name))
+            }
         }
     }
 
@@ -319,7 +327,10 @@ impl Walker<'_> {
             .await;
         let pages = match listed {
             Ok(pages) => pages,
-            Err(err) => return FetchedPolicies { errors: vec![err], ..Default::default() },
+            Err(err) => {
+                let unlisted = [(kind, unread::from_error(&err, self.loc.account))].into();
+                return FetchedPolicies { errors: vec![err], unlisted, ..Default::default() };
+            }
         };
         let summaries = pages.iter().flat_map(|page| page.policies()).filter_map(|p| {
             let id = p.id()?;
@@ -383,6 +394,8 @@ pub struct FetchedPolicies {
     pub errors: Vec<AwsError>,
     /// How the default policies' targets were learned, for the coverage row.
     pub notes: Vec<String>,
+    /// Kinds whose policies could not be listed at all.
+    pub unlisted: BTreeMap<OrgPolicyKind, Unread>,
 }
 
 pub async fn fetch_policies(session: &AccountSession, calls: &Calls, view: &OrgView) -> FetchedPolicies {
@@ -401,6 +414,7 @@ pub async fn fetch_policies(session: &AccountSession, calls: &Calls, view: &OrgV
         fetched.policies.append(&mut of_kind.policies);
         fetched.errors.append(&mut of_kind.errors);
         fetched.notes.append(&mut of_kind.notes);
+        fetched.unlisted.append(&mut of_kind.unlisted);
     }
     fetched
 }
@@ -422,7 +436,8 @@ pub fn attach_policies(
         .and_then(|ou| ou.path.split('/').next())
         .unwrap_or("Root")
         .to_owned();
-    chains::derive(accounts, &org.root_id, &root_name, &org.organizational_units, &fetched.policies, enabled);
+    let unlisted: Vec<OrgPolicyKind> = fetched.unlisted.keys().copied().collect();
+    chains::derive(accounts, &org.root_id, &root_name, &org.organizational_units, &fetched.policies, enabled, &unlisted);
     let kinds = enabled.iter().map(|k| k.short()).collect::<Vec<_>>().join("+");
     let detail = if kinds.is_empty() {
         "no SCP/RCP policy type enabled".to_owned()
@@ -437,6 +452,7 @@ pub fn attach_policies(
     let management_name = accounts.iter().find(|a| a.id == org.management_account_id).map(|a| a.name.clone()).unwrap_or_default();
     coverage.push(coverage::row(&org.management_account_id, &management_name, GLOBAL_REGION, "organizations", &fetched.errors, Some(detail)));
     org.policies = fetched.policies;
+    org.policies_unread = fetched.unlisted;
 }
 
 /// The OU tree and every account with its OU path and parent ids; no
@@ -505,6 +521,7 @@ pub async fn discover_tree(session: &AccountSession, calls: &Calls, caller: Call
             root_id,
             organizational_units: ous,
             policies: Vec::new(),
+            policies_unread: Default::default(),
         }),
         accounts,
         caller,

@@ -2,7 +2,20 @@
 //! customer managed KMS keys (DescribeKey for ARN and KeyManager, GetKeyPolicy
 //! `default`), code buckets (GetBucketPolicy; `NoSuchBucketPolicy` = no
 //! policy), Kinesis streams named in property groups (GetResourcePolicy, in
-//! the stream's region). Reads use the app account's credentials.
+//! the stream's region).
+//!
+//! Every policy is read with the credentials of the account that owns the
+//! resource: AWS answers GetKeyPolicy, GetBucketPolicy and GetResourcePolicy
+//! only to the owner ("Cross-account use: No",
+//! <https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html>;
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicy.html>:
+//! the caller "must ... belong to the bucket owner's account"). Here, the
+//! app account's own resources: keys and streams whose ARN names it (or no
+//! account), buckets its one `ListBuckets` lists. The others are handed to
+//! [`super::ownership`], which reads them with the owner's session after
+//! every account is scanned. A read that fails is kept as a resource with
+//! `unread` set, so access analysis knows the policy is unknown rather
+//! than absent.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -13,7 +26,8 @@ use super::arn;
 use super::calls::{Calls, Loc, Pool};
 use super::error::AwsError;
 use super::session::AccountSession;
-use crate::inventory::{PolicyDoc, ResourceKind, ResourcePolicy};
+use super::unread;
+use crate::inventory::{PolicyDoc, ResourceKind, ResourcePolicy, GLOBAL_REGION};
 
 /// What to read, collected from the account's apps.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -26,6 +40,19 @@ pub struct Wanted {
     pub streams: BTreeSet<String>,
 }
 
+/// A resource the account's apps name that it does not own, or whose
+/// owner is not known yet (a bucket its `ListBuckets` did not list).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Foreign {
+    pub kind: ResourceKind,
+    /// The app's region (buckets), the key's or the stream's.
+    pub region: String,
+    /// Key ARN, bucket ARN or stream ARN.
+    pub arn: String,
+    /// The owning account when the ARN names it.
+    pub owner: Option<String>,
+}
+
 /// Results with the errors grouped by (region, scope) for coverage.
 #[derive(Debug, Default)]
 pub struct ResourceData {
@@ -34,20 +61,57 @@ pub struct ResourceData {
     pub key_arns: HashMap<(String, String), String>,
     /// Every (region, scope) tried, with its errors.
     pub scopes: BTreeMap<(String, &'static str), Vec<AwsError>>,
+    /// What other accounts own (see [`super::ownership`]).
+    pub foreign: Vec<Foreign>,
+    /// Names of the buckets this account owns, when it listed them.
+    pub listed_buckets: Option<BTreeSet<String>>,
 }
 
 /// A resource policy read, and the error saying its document does not parse.
-type Read = Result<(ResourcePolicy, Option<AwsError>), AwsError>;
+pub type Read = Result<(ResourcePolicy, Option<AwsError>), AwsError>;
 
-fn record(region: &str, scope: &'static str, outcome: Read, data: &mut ResourceData) {
+/// Records one read: the resource, or (when the read failed) a resource
+/// marked unread, and the errors for coverage.
+pub fn record(region: &str, kind: ResourceKind, arn: &str, account_id: &str, outcome: Read, data: &mut ResourceData) {
+    let scope = scope_of(kind);
     let errors = data.scopes.entry((region.to_owned(), scope)).or_default();
     match outcome {
         Ok((resource, malformed)) => {
             errors.extend(malformed);
             data.resources.push(resource);
         }
-        Err(err) => errors.push(err),
+        Err(err) => {
+            data.resources.push(unread_resource(kind, arn, account_id, Some(region), unread::from_error(&err, account_id)));
+            errors.push(err);
+        }
     }
+}
+
+/// The coverage scope of a resource kind.
+pub fn scope_of(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::KmsKey => "kms",
+        ResourceKind::S3Bucket => "s3",
+        ResourceKind::KinesisStream => "kinesis",
+    }
+}
+
+/// A resource whose policy could not be read.
+pub fn unread_resource(kind: ResourceKind, arn: &str, owner: &str, region: Option<&str>, why: crate::inventory::Unread) -> ResourcePolicy {
+    ResourcePolicy {
+        arn: arn.to_owned(),
+        kind,
+        account_id: owner.to_owned(),
+        region: region.map(str::to_owned),
+        policy: None,
+        key_manager: None,
+        unread: Some(why),
+    }
+}
+
+/// The account an ARN names, when it names one.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn::parse(arn).map(|a| a.account).filter(|a| !a.is_empty())
 }
 
 /// The error for `resource`'s policy when its document does not parse.
@@ -71,24 +135,57 @@ pub fn key_region(app_region: &str, key_id: &str) -> String {
 
 pub async fn collect(session: &AccountSession, calls: &Calls, wanted: &Wanted) -> ResourceData {
     let account = session.account_id.as_str();
-    let keys = join_all(wanted.keys.iter().map(|(region, key)| kms_key(session, calls, region, key)));
-    let buckets = join_all(wanted.buckets.iter().map(|(region, bucket)| bucket_policy(session, calls, region, bucket)));
-    let streams = join_all(wanted.streams.iter().map(|stream| stream_policy(session, calls, stream)));
+    let mut data = ResourceData::default();
+    let owned_here = |arn: &str| arn_account(arn).is_none_or(|owner| owner == account);
+    let (own_keys, other_keys): (Vec<_>, Vec<_>) = wanted.keys.iter().partition(|(_, key)| owned_here(key));
+    let (own_streams, other_streams): (Vec<_>, Vec<_>) = wanted.streams.iter().partition(|stream| owned_here(stream));
+    for (region, key) in other_keys {
+        data.foreign.push(Foreign { kind: ResourceKind::KmsKey, region: key_region(region, key), arn: key.clone(), owner: arn_account(key).map(str::to_owned) });
+    }
+    for stream in other_streams {
+        let region = arn::parse(stream).map(|a| a.region.to_owned()).unwrap_or_default();
+        data.foreign.push(Foreign { kind: ResourceKind::KinesisStream, region, arn: stream.clone(), owner: arn_account(stream).map(str::to_owned) });
+    }
+    // S3 ARNs name no account: the account's own bucket list tells (one
+    // call, whatever the number of apps). When it cannot be read, every
+    // bucket is tried as the account's own, and a foreign one's policy read
+    // fails and is recorded as unread.
+    let own_buckets: Vec<&(String, String)> = if wanted.buckets.is_empty() {
+        Vec::new()
+    } else {
+        match list_buckets(session, calls).await {
+            Ok(names) => {
+                let (own, other): (Vec<_>, Vec<_>) = wanted.buckets.iter().partition(|(_, bucket)| arn::bucket_name(bucket).is_some_and(|b| names.contains(b)));
+                for (region, bucket) in other {
+                    data.foreign.push(Foreign { kind: ResourceKind::S3Bucket, region: region.clone(), arn: bucket.clone(), owner: None });
+                }
+                data.listed_buckets = Some(names);
+                own
+            }
+            Err(err) => {
+                data.scopes.entry((GLOBAL_REGION.to_owned(), "s3")).or_default().push(err);
+                wanted.buckets.iter().collect()
+            }
+        }
+    };
+
+    let keys = join_all(own_keys.iter().map(|(region, key)| kms_key(session, calls, region, key)));
+    let buckets = join_all(own_buckets.iter().map(|(region, bucket)| bucket_policy(session, calls, region, bucket)));
+    let streams = join_all(own_streams.iter().map(|stream| stream_policy(session, calls, stream)));
     let (keys, buckets, streams) = futures::join!(keys, buckets, streams);
 
-    let mut data = ResourceData::default();
-    for ((region, key_id), outcome) in wanted.keys.iter().zip(keys) {
+    for ((region, key_id), outcome) in own_keys.iter().zip(keys) {
         if let Ok((resource, _)) = &outcome {
             data.key_arns.insert((region.clone(), key_id.clone()), resource.arn.clone());
         }
-        record(region, "kms", outcome, &mut data);
+        record(&key_region(region, key_id), ResourceKind::KmsKey, key_id, account, outcome, &mut data);
     }
-    for ((region, _), outcome) in wanted.buckets.iter().zip(buckets) {
-        record(region, "s3", outcome, &mut data);
+    for ((region, bucket), outcome) in own_buckets.iter().zip(buckets) {
+        record(region, ResourceKind::S3Bucket, bucket, account, outcome, &mut data);
     }
-    for (stream, outcome) in wanted.streams.iter().zip(streams) {
+    for (stream, outcome) in own_streams.iter().zip(streams) {
         let region = arn::parse(stream).map(|a| a.region.to_owned()).unwrap_or_default();
-        record(&region, "kinesis", outcome, &mut data);
+        record(&region, ResourceKind::KinesisStream, stream, account, outcome, &mut data);
     }
     // A key referenced from two regions' apps by the same ARN is read once per
     // (region, id) pair; keep one entry per ARN.
@@ -99,7 +196,23 @@ pub async fn collect(session: &AccountSession, calls: &Calls, wanted: &Wanted) -
     data
 }
 
-async fn kms_key(session: &AccountSession, calls: &Calls, app_region: &str, key_id: &str) -> Read {
+/// Names of the buckets `session`'s account owns (`ListBuckets`, paged).
+pub async fn list_buckets(session: &AccountSession, calls: &Calls) -> Result<BTreeSet<String>, AwsError> {
+    let client = session.s3(GLOBAL_REGION);
+    let loc = Loc { account: &session.account_id, region: GLOBAL_REGION };
+    let pages = calls
+        .pages(
+            Pool::Main,
+            loc,
+            "s3:ListBuckets",
+            |token| client.list_buckets().set_continuation_token(token).send(),
+            |page| page.continuation_token(),
+        )
+        .await?;
+    Ok(pages.iter().flat_map(|page| page.buckets()).filter_map(|b| b.name().map(str::to_owned)).collect())
+}
+
+pub async fn kms_key(session: &AccountSession, calls: &Calls, app_region: &str, key_id: &str) -> Read {
     let region = key_region(app_region, key_id);
     let client = session.kms(&region);
     let loc = Loc { account: &session.account_id, region: &region };
@@ -119,11 +232,12 @@ async fn kms_key(session: &AccountSession, calls: &Calls, app_region: &str, key_
         key_manager,
         kind: ResourceKind::KmsKey,
         arn: key_arn,
+        unread: None,
     };
     Ok(malformed("kms:GetKeyPolicy", resource, policy.request_id()))
 }
 
-async fn bucket_policy(session: &AccountSession, calls: &Calls, region: &str, bucket_arn: &str) -> Read {
+pub async fn bucket_policy(session: &AccountSession, calls: &Calls, region: &str, bucket_arn: &str) -> Read {
     let bucket = arn::bucket_name(bucket_arn)
         .ok_or_else(|| AwsError::local("s3:GetBucketPolicy", "BadBucketArn", format!("`{bucket_arn}` is not a bucket ARN")))?;
     let client = session.s3(region);
@@ -136,16 +250,17 @@ async fn bucket_policy(session: &AccountSession, calls: &Calls, region: &str, bu
     let resource = ResourcePolicy {
         arn: format!("arn:{}:s3:::{bucket}", arn::partition_of(bucket_arn)),
         kind: ResourceKind::S3Bucket,
-        // S3 ARNs carry no account; the code bucket is assumed to be the app's.
+        // Read with the owner's session (see the module documentation).
         account_id: session.account_id.clone(),
         region: Some(region.to_owned()),
         policy,
         key_manager: None,
+        unread: None,
     };
     Ok(malformed("s3:GetBucketPolicy", resource, request_id.as_deref()))
 }
 
-async fn stream_policy(session: &AccountSession, calls: &Calls, stream_arn: &str) -> Read {
+pub async fn stream_policy(session: &AccountSession, calls: &Calls, stream_arn: &str) -> Read {
     let parsed = arn::parse(stream_arn)
         .ok_or_else(|| AwsError::local("kinesis:GetResourcePolicy", "BadStreamArn", format!("`{stream_arn}` is not an ARN")))?;
     let region = parsed.region.to_owned();
@@ -160,6 +275,7 @@ async fn stream_policy(session: &AccountSession, calls: &Calls, stream_arn: &str
         region: Some(region),
         policy: policy_text(Some(out.policy())),
         key_manager: None,
+        unread: None,
     };
     Ok(malformed("kinesis:GetResourcePolicy", resource, out.request_id()))
 }

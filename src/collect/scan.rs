@@ -6,7 +6,7 @@
 //! policies for what the apps reference. Failures become coverage rows; the
 //! scan itself never fails.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
 use futures::future::join_all;
@@ -14,6 +14,7 @@ use futures::stream::{self, StreamExt};
 
 use super::coverage::CoverageLog;
 use super::metrics::{self, Window};
+use super::ownership::{self, Scanned};
 use super::resources::{self, Wanted};
 use super::session::{self, AccountSession};
 use super::{flink, iam, org, Collector};
@@ -49,7 +50,7 @@ impl Collector {
         let scans = stream::iter(plan.entries.iter().enumerate())
             .map(|(index, entry)| async move { (index, self.account(plan, entry, window, progress).await) })
             .buffer_unordered(accounts_in_flight)
-            .collect::<Vec<(usize, (Account, Vec<CoverageRow>))>>();
+            .collect::<Vec<(usize, AccountScan)>>();
         let policies = async {
             if plan.org.policies_pending {
                 let session = self.base_session(&plan.org.caller.account);
@@ -61,14 +62,33 @@ impl Collector {
         let (mut results, policies) = futures::join!(scans, policies);
         results.sort_by_key(|(index, _)| *index);
 
-        let rows: usize = results.iter().map(|(_, (_, rows))| rows.len()).sum();
+        let rows: usize = results.iter().map(|(_, scan)| scan.rows.len()).sum();
         let mut coverage = Vec::with_capacity(plan.org.coverage.len() + rows + 1);
         coverage.extend(plan.org.coverage.iter().cloned());
         let mut accounts = Vec::with_capacity(plan.entries.len());
-        for (_, (account, rows)) in results {
-            accounts.push(account);
-            coverage.extend(rows);
+        let mut scanned = HashMap::new();
+        for (_, scan) in results {
+            if let Some(state) = scan.scanned {
+                scanned.insert(scan.account.id.clone(), state);
+            }
+            accounts.push(scan.account);
+            coverage.extend(scan.rows);
         }
+        // Resources owned by another account than the app's, read with the
+        // owner's session once every account is in.
+        let org_accounts: HashMap<String, String> = plan.org.accounts.iter().map(|a| (a.id.clone(), a.name.clone())).collect();
+        let resolution = ownership::resolve(&self.calls, &scanned, &org_accounts).await;
+        drop(scanned);
+        let positions: HashMap<String, usize> = accounts.iter().enumerate().map(|(i, a)| (a.id.clone(), i)).collect();
+        for (holder, resource) in resolution.resources {
+            if let Some(&i) = positions.get(&holder) {
+                let held = &mut accounts[i].resources;
+                if !held.iter().any(|r| r.kind == resource.kind && r.arn == resource.arn) {
+                    held.push(resource);
+                }
+            }
+        }
+        coverage.extend(resolution.rows);
         let mut organization = plan.org.organization.clone();
         if let Some(fetched) = policies {
             org::attach_policies(&mut organization, &mut accounts, &mut coverage, &plan.org.enabled_policy_types, fetched);
@@ -94,7 +114,7 @@ impl Collector {
         }
     }
 
-    async fn account<F>(&self, plan: &Plan, entry: &PlanEntry, window: Window, progress: &F) -> (Account, Vec<CoverageRow>)
+    async fn account<F>(&self, plan: &Plan, entry: &PlanEntry, window: Window, progress: &F) -> AccountScan
     where
         F: Fn(ProgressEvent) + Sync,
     {
@@ -103,7 +123,7 @@ impl Collector {
         });
         account.scan = entry.decision.clone();
         if !entry.is_scanned() {
-            return (account, Vec::new());
+            return AccountScan { account, rows: Vec::new(), scanned: None };
         }
         let mut log = CoverageLog::new(&account.id, &account.name);
         let session = match &entry.decision {
@@ -122,7 +142,7 @@ impl Collector {
                             apps: 0,
                             ok: false,
                         });
-                        return (account, log.into_rows());
+                        return AccountScan { account, rows: log.into_rows(), scanned: None };
                     }
                 }
             }
@@ -193,6 +213,7 @@ impl Collector {
             }
         }
         account.resources = resource_data.resources;
+        let scanned = Scanned { session, name: account.name.clone(), foreign: resource_data.foreign, listed_buckets: resource_data.listed_buckets };
 
         let rows = log.into_rows();
         let apps = account.regions.iter().map(|r| r.applications.len()).sum();
@@ -205,7 +226,7 @@ impl Collector {
         // Built from pages and pushes, the account holds about a third of its
         // memory as spare capacity; kept until the run ends, across thousands
         // of accounts. A clone is the same data at exact sizes.
-        let compact = (account.clone(), rows.clone());
+        let compact = AccountScan { account: account.clone(), rows: rows.clone(), scanned: Some(scanned) };
         drop((account, rows));
         compact
     }
@@ -257,6 +278,14 @@ impl Collector {
         });
         (inventory, log, key_ids)
     }
+}
+
+/// One account's scan: its data, its coverage, and (when it was entered)
+/// what the ownership pass needs of it.
+struct AccountScan {
+    account: Account,
+    rows: Vec<CoverageRow>,
+    scanned: Option<Scanned>,
 }
 
 /// Keys, code buckets and streams referenced by the account's apps.

@@ -9,7 +9,7 @@ use crate::checks::sink::{Sink, Target};
 use crate::config::Comparison;
 use crate::drift::normalize::Normalizer;
 use crate::drift::policy_diff::{diff_docs, PolicyDelta};
-use crate::findings::{AccessDecision, DriftRow, Evidence};
+use crate::findings::{AccessDecision, AccessOutcome, DriftRow, Evidence};
 use crate::inventory::{Account, AppRef, Inventory, OrgPolicyKind, PolicyDoc, PolicyLevel, Role, GLOBAL_REGION};
 
 /// What one comparison produced.
@@ -120,7 +120,7 @@ impl<'a, 'o> Pair<'a, 'o> {
     // -- SCP / RCP chains ------------------------------------------------------
 
     fn level_label(&self, account: &Account, level: &PolicyLevel) -> String {
-        crate::checks::access::level_label(self.inv, account, level)
+        crate::labels::level_label(self.inv, account, level)
     }
 
     fn org_chain(&mut self, kind: OrgPolicyKind, nb: &Normalizer, nt: &Normalizer) {
@@ -140,6 +140,16 @@ impl<'a, 'o> Pair<'a, 'o> {
             }
         };
         let mut group = Group { check, rows: Vec::new() };
+        let unknown = |c: Option<&[PolicyLevel]>| c.is_some_and(|levels| levels.iter().any(|l| !l.is_complete()));
+        if unknown(chain(self.base)) || unknown(chain(self.target)) {
+            // Which policies are attached where is not known on one side:
+            // say so, and compare nothing (a row, not a finding).
+            let state = |c: Option<&[PolicyLevel]>| if unknown(c) { "unknown (attachments could not be read)" } else { "known" };
+            let (b, t) = (state(chain(self.base)), state(chain(self.target)));
+            let why = "the policies attached on one side could not be read (see coverage and access-undetermined): no difference is reported";
+            self.row_only("", dimension, "all levels", b, t, why);
+            return;
+        }
         match (chain(self.base), chain(self.target)) {
             (Some(b), Some(t)) => {
                 for (label, lb, lt) in align_levels(b, t) {
@@ -294,7 +304,9 @@ impl<'a, 'o> Pair<'a, 'o> {
         for db in access.iter().filter(|d| d.application_arn == b.app.arn) {
             let key = (nb.text(&db.principal), db.action.as_str().to_ascii_lowercase(), nb.text(&db.resource));
             let Some(dt) = by_key.get(&key) else { continue };
-            if db.outcome == dt.outcome {
+            // No drift rests on a decision that could not be made: an
+            // Unknown side is reported by access-undetermined instead.
+            if db.outcome == dt.outcome || db.outcome == AccessOutcome::Unknown || dt.outcome == AccessOutcome::Unknown {
                 continue;
             }
             let side = |d: &AccessDecision| {

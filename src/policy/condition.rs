@@ -331,6 +331,13 @@ impl Condition {
         };
         let vals = cv.values();
         let per_value = |v: &str| -> bool {
+            // ARN operators compare ARNs: a request value that is not an ARN
+            // never matches, in the negated forms (ArnNotLike, ArnNotEquals)
+            // too, unlike the string operators' negation.
+            // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+            if family == Family::Arn && split_arn(v).is_none() {
+                return false;
+            }
             let hit = self
                 .compiled
                 .iter()

@@ -11,6 +11,7 @@ use super::explain::{DecidingStatement, Decision, Outcome, PolicyKind};
 use super::matcher::{split_arn, ArnPattern, Glob};
 use super::principal::{block_match, PrincipalMatch, RequestPrincipal};
 use super::request::Request;
+use super::scope;
 
 /// A compiled policy with the display name or id explanations use.
 #[derive(Debug, Clone)]
@@ -427,13 +428,27 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
         _ => None,
     };
     // SCPs apply to IAM principals of member accounts, not to anonymous
-    // callers or service principals.
+    // callers, service principals or service-linked roles; RCPs only to the
+    // services AWS lists (see [`scope`]).
+    let mut scope_notes: Vec<(PolicyKind, String)> = Vec::new();
     let (scp, scp_failed_levels) = match (&set.scps, iam) {
-        (Some(levels), true) => org_layer(PolicyKind::Scp, levels, p, PrincipalMode::Ignore, &mut hits),
+        (Some(levels), true) => match scope::scp_exemption(&req.principal) {
+            None => org_layer(PolicyKind::Scp, levels, p, PrincipalMode::Ignore, &mut hits),
+            Some(note) => {
+                scope_notes.push((PolicyKind::Scp, note));
+                (None, Vec::new())
+            }
+        },
         _ => (None, Vec::new()),
     };
     let (rcp, rcp_failed_levels) = match &set.rcps {
-        Some(levels) => org_layer(PolicyKind::Rcp, levels, p, PrincipalMode::Optional, &mut hits),
+        Some(levels) => match scope::rcp_exemption(&service, &req.principal) {
+            None => org_layer(PolicyKind::Rcp, levels, p, PrincipalMode::Optional, &mut hits),
+            Some(note) => {
+                scope_notes.push((PolicyKind::Rcp, note));
+                (None, Vec::new())
+            }
+        },
         None => (None, Vec::new()),
     };
     let has_boundary = boundary.is_some();
@@ -473,9 +488,18 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
     let principal_account = req.principal.account();
     let same_account = principal_account.is_some() && principal_account == req.resource_account();
 
+    // A resource-based policy that names the role *session* grants what
+    // the session policy does not: "Permissions in resource-based policies
+    // that specify the ARN of the session are not limited by the session
+    // policy" (within one account; across accounts the identity side, which
+    // the session policy limits, must allow too).
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+    let session_named = same_account
+        && matches!(req.principal, RequestPrincipal::AssumedRole { .. } | RequestPrincipal::FederatedUser { .. })
+        && res_allow == PrincipalMatch::Exact;
     // Core grant: identity-based and resource-based policies.
     let mut core_blockers: Vec<PolicyKind> = Vec::new();
-    let core_ok = if session.is_some_and(|s| !s.allow || s.deny) {
+    let core_ok = if session.is_some_and(|s| (!s.allow && !session_named) || s.deny) {
         core_blockers.push(PolicyKind::Session);
         false
     } else {
@@ -626,7 +650,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
                 explanation.push(DecidingStatement::from_hit(h, req));
             }
         }
-        Outcome::ImplicitlyDenied => {}
+        Outcome::ImplicitlyDenied | Outcome::Unknown => {}
     }
     if decision != Outcome::Allowed {
         let deny_kinds: Vec<PolicyKind> = hits
@@ -702,9 +726,48 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
             }
         }
     }
+    for (kind, note) in scope_notes {
+        explanation.push(DecidingStatement::rule(kind, &note));
+    }
     Decision {
         decision,
         blocked_by,
         explanation,
     }
+}
+
+/// Decides a request whose inputs are only partly known, from its two
+/// extreme completions: `restrictive` (every missing input taken as the
+/// policy that allows the least: an unreadable document denies everything,
+/// a policy whose attachment is unknown contributes only its `Deny`
+/// statements) and `permissive` (the opposite). IAM evaluation is monotone
+/// in each policy — an added `Allow` never denies, an added `Deny` never
+/// allows — so every real completion decides between the two: when they
+/// agree, that is the decision; otherwise it is [`Outcome::Unknown`].
+pub fn evaluate_bounds(restrictive: &PolicySet, permissive: &PolicySet, req: &Request) -> Decision {
+    let low = evaluate(restrictive, req);
+    let high = evaluate(permissive, req);
+    match (low.decision, high.decision) {
+        // The permissive completion names only real denials (no invented
+        // Deny); the restrictive one only real grants (no invented Allow).
+        (a, b) if a == b && a == Outcome::Allowed => low,
+        (a, b) if a == b => high,
+        _ => Decision {
+            decision: Outcome::Unknown,
+            blocked_by: Vec::new(),
+            explanation: low
+                .explanation
+                .into_iter()
+                .filter(|s| s.effect == Some(Effect::Deny) && !s.policy.as_deref().is_some_and(is_completion))
+                .collect(),
+        },
+    }
+}
+
+/// Name prefix of the policies that stand in for missing inputs in the
+/// completions of [`evaluate_bounds`] (so explanations can leave them out).
+pub const COMPLETION_PREFIX: &str = "(unread) ";
+
+fn is_completion(name: &str) -> bool {
+    name.starts_with(COMPLETION_PREFIX)
 }

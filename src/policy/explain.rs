@@ -19,6 +19,9 @@ pub enum Outcome {
     ImplicitlyDenied,
     /// Denied by a matching `Deny` statement.
     ExplicitlyDenied,
+    /// Not decidable: an input of the decision could not be read, and the
+    /// answer depends on it (only from [`super::eval::evaluate_bounds`]).
+    Unknown,
 }
 
 impl Outcome {
@@ -28,6 +31,7 @@ impl Outcome {
             Outcome::Allowed => "Allowed",
             Outcome::ImplicitlyDenied => "ImplicitlyDenied",
             Outcome::ExplicitlyDenied => "ExplicitlyDenied",
+            Outcome::Unknown => "Unknown",
         }
     }
 }

@@ -538,3 +538,90 @@ fn policy_is_send_sync_and_hostile_input_does_not_panic() {
         }
     }
 }
+
+// AWS: permissions a resource-based policy grants to the session ARN are
+// not limited by an implicit deny in the session policy (within one account).
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+#[test]
+fn resource_policy_naming_the_session_is_not_limited_by_the_session_policy() {
+    let bucket = |principal: &str| {
+        pol("bucket", json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}))
+    };
+    let session_policy = Some(pol("session", allow("s3:ListBucket", "*")));
+    let set = PolicySet { session: session_policy.clone(), resource: Some(bucket(SESSION)), ..Default::default() };
+    assert_eq!(evaluate(&set, &req(SESSION, "s3:GetObject", "arn:aws:s3:::b/k")).decision, Outcome::Allowed);
+    // Naming the role (not the session): the session policy limits it.
+    let set = PolicySet { session: session_policy.clone(), resource: Some(bucket(ROLE)), ..Default::default() };
+    let d = evaluate(&set, &req(SESSION, "s3:GetObject", "arn:aws:s3:::b/k"));
+    assert_eq!((d.decision, d.blocked_by), (Outcome::ImplicitlyDenied, vec![PolicyKind::Session]));
+    // An explicit Deny in the session policy still wins.
+    let set = PolicySet { session: Some(pol("session", deny("s3:GetObject", "*"))), resource: Some(bucket(SESSION)), ..Default::default() };
+    assert_eq!(evaluate(&set, &req(SESSION, "s3:GetObject", "arn:aws:s3:::b/k")).decision, Outcome::ExplicitlyDenied);
+}
+
+// AWS: ARN condition operators compare ARNs; a value that is not an ARN
+// does not match, for ArnNotLike too.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+#[test]
+fn arn_operators_never_match_a_value_that_is_not_an_arn() {
+    let guarded = |op: &str| {
+        pol("deny", json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {op: {"aws:SourceArn": "arn:aws:s3:::trusted"}}}]}))
+    };
+    let request = |value: &str| req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k").with_context("aws:SourceArn", value);
+    let set = PolicySet { identity: vec![guarded("ArnNotLike")], ..Default::default() };
+    assert_eq!(evaluate(&set, &request("not-an-arn")).decision, Outcome::Allowed);
+    assert_eq!(evaluate(&set, &request("arn:aws:s3:::other")).decision, Outcome::ExplicitlyDenied);
+    let set = PolicySet { identity: vec![guarded("ArnNotEquals")], ..Default::default() };
+    assert_eq!(evaluate(&set, &request("not-an-arn")).decision, Outcome::Allowed);
+}
+
+// RCPs govern only the services AWS lists, never service-linked roles; SCPs
+// do not affect service-linked roles either. See `scope`.
+#[test]
+fn organizations_policies_apply_only_within_their_scope() {
+    let deny_everything = pol("Perimeter", json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "All", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}));
+    let set = PolicySet {
+        identity: vec![pol("allow", allow("*", "*"))],
+        rcps: Some(vec![level("r-root", vec![deny_everything.clone()])]),
+        ..Default::default()
+    };
+    let d = evaluate(&set, &req(ROLE, "kinesis:PutRecord", "arn:aws:kinesis:eu-west-1:111111111111:stream/s"));
+    assert_eq!(d.decision, Outcome::Allowed);
+    assert!(d.explanation.iter().any(|s| s.policy_type == PolicyKind::Rcp && s.why.starts_with("RCPs do not apply to kinesis")), "{:?}", d.explanation);
+    let d = evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k"));
+    assert_eq!((d.decision, d.blocked_by), (Outcome::ExplicitlyDenied, vec![PolicyKind::Rcp]));
+
+    let slr = "arn:aws:iam::111111111111:role/aws-service-role/kinesisanalytics.amazonaws.com/AWSServiceRoleForKinesisAnalytics";
+    let set = PolicySet {
+        identity: vec![pol("allow", allow("*", "*"))],
+        scps: Some(vec![level("r-root", vec![pol("DenyAll", deny("*", "*"))])]),
+        rcps: Some(vec![level("r-root", vec![deny_everything])]),
+        ..Default::default()
+    };
+    assert_eq!(evaluate(&set, &req(slr, "s3:GetObject", "arn:aws:s3:::b/k")).decision, Outcome::Allowed);
+    assert_eq!(evaluate(&set, &req(ROLE, "ec2:DescribeVpcs", "*")).decision, Outcome::ExplicitlyDenied);
+}
+
+// Missing inputs: decided when both extreme completions agree, else Unknown.
+#[test]
+fn bounds_decide_when_the_completions_agree_and_say_unknown_otherwise() {
+    let allow_all = pol("(unread) x", allow("*", "*"));
+    let deny_all = pol("(unread) x", deny("*", "*"));
+    let known = pol("allow-s3", allow("s3:GetObject", "*"));
+    let low = PolicySet { identity: vec![known.clone(), deny_all], ..Default::default() };
+    let high = PolicySet { identity: vec![known.clone(), allow_all], ..Default::default() };
+    let d = evaluate_bounds(&low, &high, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k"));
+    assert_eq!(d.decision, Outcome::Unknown);
+    assert!(d.explanation.iter().all(|s| !s.policy.as_deref().unwrap_or("").starts_with(COMPLETION_PREFIX)));
+    // A missing SCP level's policy that only allows: a known identity gap
+    // decides whatever it says.
+    let scp_low = PolicySet { identity: vec![known.clone()], scps: Some(vec![level("r-root", vec![])]), ..Default::default() };
+    let scp_high = PolicySet { identity: vec![known], scps: Some(vec![level("r-root", vec![pol("(unread) full", allow("*", "*"))])]), ..Default::default() };
+    let d = evaluate_bounds(&scp_low, &scp_high, &req(ROLE, "kinesis:PutRecord", "arn:aws:kinesis:eu-west-1:111111111111:stream/s"));
+    assert_eq!((d.decision, d.blocked_by.clone()), (Outcome::ImplicitlyDenied, vec![PolicyKind::Identity]));
+    assert!(d.explanation.iter().all(|s| s.policy_type != PolicyKind::Scp), "only the real blocker is named: {:?}", d.explanation);
+}

@@ -19,7 +19,7 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 fn policy_level(id: &str, name: &str, policies: &[&str]) -> PolicyLevel {
-    PolicyLevel { target_id: id.into(), target_name: name.into(), policy_ids: policies.iter().map(|s| (*s).into()).collect() }
+    PolicyLevel { target_id: id.into(), target_name: name.into(), policy_ids: policies.iter().map(|s| (*s).into()).collect(), maybe_policy_ids: Vec::new(), unlisted: false }
 }
 
 /// Metric series over a 24 h window at 5-minute points.
@@ -147,7 +147,7 @@ fn run_info(regions: &[&str]) -> RunInfo {
 }
 
 fn org_policy(id: &str, name: &str, kind: OrgPolicyKind, doc: serde_json::Value, targets: &[&str]) -> OrgPolicy {
-    OrgPolicy { id: id.into(), name: name.into(), kind, aws_managed: id.ends_with("full"), document: PolicyDoc::from_json(doc), targets: targets.iter().map(|s| s.to_string()).collect() }
+    OrgPolicy { id: id.into(), name: name.into(), kind, aws_managed: id.ends_with("full"), document: PolicyDoc::from_json(doc), targets: targets.iter().map(|s| s.to_string()).collect(), targets_unread: None }
 }
 
 /// A small fleet: dev and prod twins, an analytics account, an account with a
@@ -172,6 +172,7 @@ pub fn small_inventory() -> Inventory {
             org_policy("p-denykms", "DenyKmsGrants", OrgPolicyKind::ServiceControlPolicy, deny_kms, &["222222222222"]),
             org_policy("p-rcpfull", "RCPFullAWSAccess", OrgPolicyKind::ResourceControlPolicy, allow_all, &["r-ab12"]),
         ],
+        policies_unread: Default::default(),
     };
     let chain = |leaf_ou: (&str, &str), account: (&str, &str), extra: &[&str], account_extra: &[&str]| {
         let mut ou = vec!["p-FullAWSAccess"];

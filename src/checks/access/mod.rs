@@ -7,30 +7,37 @@
 //!   policies attached at each level; none for the management account
 //!   ("SCPs don't affect users or roles in the management account",
 //!   <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html>).
-//! * RCPs: the resource account's chain; none for resources in the
-//!   management account ("RCPs don't affect resources in the management
-//!   account", <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html>)
-//!   or outside the organization.
+//! * RCPs: the chain of the account that owns the resource; none for
+//!   resources in the management account ("RCPs don't affect resources in
+//!   the management account",
+//!   <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html>),
+//!   for AWS managed KMS keys (KeyManager `AWS`: "RCPs don't apply to AWS
+//!   managed keys", same page), or outside the organization; the engine
+//!   skips services RCPs do not govern ([`crate::policy::scope`]).
 //! * identity: attached managed and inline policies; boundary; resource
-//!   policy: the bucket, stream or key policy of the resource.
+//!   policy: the bucket, stream or key policy, as read by its owner.
 //!
-//! A document that does not parse is never read as allow or deny: the
-//! decisions that need it are `Indeterminate` and a finding names it.
+//! An input that could not be read (a policy document, the targets of an
+//! SCP, a bucket policy in an account the run could not enter) is never
+//! taken as allow or deny: the decision is made at both extremes
+//! ([`inputs`]) and is `Unknown` when they differ, reported by
+//! `access-undetermined` with the missing input and the permission that
+//! reads it, never as a denial.
 
 pub mod docs;
+pub mod inputs;
 pub mod requirements;
 
-pub use docs::{DOC_CMK_SERVICE_ACCESS_DENIED, DOC_EXECUTION_ROLE_ACCESS_DENIED};
-
-use std::sync::Arc;
+pub use docs::{DOC_ACCESS_UNDETERMINED, DOC_CMK_SERVICE_ACCESS_DENIED, DOC_EXECUTION_ROLE_ACCESS_DENIED};
 
 use crate::checks::catalog::CheckId;
 use crate::checks::sink::{Sink, Target};
-use crate::checks::{Context, Index};
-use crate::findings::{AccessDecision, AccessOutcome, DecidingStatement, Evidence};
-use crate::inventory::{Account, InlineString, Inventory, OrgPolicyKind, PolicyDoc, PolicyLevel, ResourceKind, Role};
-use crate::policy::{self, NamedPolicy, OrgLevel, PolicySet, Request};
-use requirements::{bucket_arn, Need};
+use crate::checks::Context;
+use crate::findings::{AccessDecision, AccessOutcome, DecidingStatement, Evidence, MissingInput};
+use crate::inventory::{InlineString, OrgPolicyKind};
+use crate::policy::{self, Request};
+use inputs::Bounds;
+use requirements::Need;
 
 /// Service principals that use a customer managed key for durable state,
 /// with the actions each needs (SPEC §7).
@@ -39,115 +46,18 @@ pub const CMK_NEEDS: [(&str, &[&str]); 2] = [
     ("infrastructure.kinesisanalytics.amazonaws.com", &["kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"]),
 ];
 
-/// Policies collected for one decision, plus the names of those that did not parse.
-#[derive(Default)]
-struct Assembled {
-    set: PolicySet,
-    unparsed: Vec<String>,
-}
-
-fn compile<'a>(index: &Index<'a>, doc: &'a PolicyDoc, name: &str, unparsed: &mut Vec<String>) -> Option<NamedPolicy> {
-    match index.compile(doc) {
-        Ok(p) => Some(NamedPolicy::new(name.to_owned(), p)),
-        Err(err) => {
-            unparsed.push(format!("{name}: {err}"));
-            None
-        }
-    }
-}
-
-/// Where a level is, for people: `Root`, `Root/Workloads/Prod (ou-…)`, `account 1111… (name)`.
-pub fn level_label(inv: &Inventory, account: &Account, level: &PolicyLevel) -> String {
-    let ou_path = inv
-        .organization
-        .as_ref()
-        .and_then(|o| o.organizational_units.iter().find(|u| u.id == level.target_id))
-        .map(|u| u.path.as_str());
-    describe_level(account, level, ou_path)
-}
-
-/// [`level_label`] with the OU looked up in the index (the hot path).
-fn level_label_indexed(index: &Index<'_>, account: &Account, level: &PolicyLevel) -> String {
-    describe_level(account, level, index.ou_path(&level.target_id))
-}
-
-fn describe_level(account: &Account, level: &PolicyLevel, ou_path: Option<&str>) -> String {
-    if level.target_id == account.id {
-        format!("account {} ({})", account.id, account.name)
-    } else if level.target_id.starts_with("r-") {
-        format!("Root ({})", level.target_id)
-    } else {
-        format!("{} ({})", ou_path.unwrap_or(&level.target_name), level.target_id)
-    }
-}
-
-/// The SCP or RCP levels that apply to `account_id`, or `None` when none do.
-fn org_levels<'a>(inv: &'a Inventory, index: &Index<'a>, account_id: &str, kind: OrgPolicyKind, unparsed: &mut Vec<String>) -> Option<Vec<OrgLevel>> {
-    inv.organization.as_ref()?;
-    let account = index.account(account_id)?;
-    if account.is_management {
-        return None;
-    }
-    let chain = match kind {
-        OrgPolicyKind::ServiceControlPolicy => &account.scp_chain,
-        OrgPolicyKind::ResourceControlPolicy => &account.rcp_chain,
-    };
-    if chain.is_empty() {
-        return None;
-    }
-    Some(
-        chain
-            .iter()
-            .map(|level| OrgLevel {
-                target: Arc::from(level_label_indexed(index, account, level)),
-                policies: level
-                    .policy_ids
-                    .iter()
-                    .filter_map(|id| match index.org_policy(id) {
-                        Some(p) => compile(index, &p.document, &p.name, unparsed),
-                        None => {
-                            unparsed.push(format!("{} {id}: attached but its document is not in the inventory", kind.short()));
-                            None
-                        }
-                    })
-                    .collect(),
-            })
-            .collect(),
-    )
-}
-
-fn identity_and_boundary<'a>(index: &Index<'a>, account: &'a Account, role: &'a Role, out: &mut Assembled) {
-    for arn in &role.attached_policy_arns {
-        match account.managed_policy(arn) {
-            Some(p) => out.set.identity.extend(compile(index, &p.document, &p.name, &mut out.unparsed)),
-            None => out.unparsed.push(format!("{arn}: attached but its document is not in the inventory")),
-        }
-    }
-    for inline in &role.inline_policies {
-        out.set.identity.extend(compile(index, &inline.document, &format!("inline:{}", inline.name), &mut out.unparsed));
-    }
-    if let Some(arn) = &role.permissions_boundary_arn {
-        match account.managed_policy(arn) {
-            Some(p) => out.set.boundaries.extend(compile(index, &p.document, &p.name, &mut out.unparsed)),
-            None => out.unparsed.push(format!("boundary {arn}: document is not in the inventory")),
-        }
-    }
-}
-
-/// The resource policy governing `resource` (bucket policy for objects).
-fn resource_policy<'a>(index: &Index<'a>, resource: &str, unparsed: &mut Vec<String>) -> Option<NamedPolicy> {
-    let candidates = [resource, bucket_arn(resource), resource.split("/consumer/").next().unwrap_or(resource)];
-    let found = candidates.iter().find_map(|arn| index.resource(arn))?;
-    let name = match found.kind {
-        ResourceKind::KmsKey => "key policy",
-        ResourceKind::S3Bucket => "bucket policy",
-        ResourceKind::KinesisStream => "stream policy",
-    };
-    compile(index, found.policy.as_ref()?, name, unparsed)
-}
-
 fn in_org(ctx: &Context, account_id: &str) -> bool {
     ctx.inventory.organization.is_some() && ctx.index.account(account_id).is_some()
+}
+
+/// Decides `req` from `bounds`: once when every input was read, else from
+/// both completions.
+fn decide(bounds: &Bounds, req: &Request) -> policy::Decision {
+    if bounds.is_complete() {
+        policy::evaluate(&bounds.low, req)
+    } else {
+        policy::evaluate_bounds(&bounds.low, &bounds.high, req)
+    }
 }
 
 fn convert(decision: &policy::Decision, role_or_resource: &str, resource: &str) -> (AccessOutcome, Vec<InlineString>, Vec<DecidingStatement>) {
@@ -155,6 +65,7 @@ fn convert(decision: &policy::Decision, role_or_resource: &str, resource: &str) 
         policy::Outcome::Allowed => AccessOutcome::Allowed,
         policy::Outcome::ImplicitlyDenied => AccessOutcome::ImplicitlyDenied,
         policy::Outcome::ExplicitlyDenied => AccessOutcome::ExplicitlyDenied,
+        policy::Outcome::Unknown => AccessOutcome::Unknown,
     };
     let blocked_by = decision.blocked_by.iter().map(|k| k.as_str().into()).collect();
     let deciding = decision
@@ -209,28 +120,30 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
     let target = Target { account, region: ctx.region(), resource: &app.arn };
     let Some(role_arn) = app.execution_role_arn.as_deref() else { return };
     let Some((role_account, role)) = ctx.index.role(role_arn) else {
-        sink.emit_titled(
-            CheckId::ExecutionRoleAccessDenied,
-            target,
-            "execution-role",
-            "Execution role not in the inventory: access not analysed",
-            format!("{} uses {role_arn}, which the scan did not collect (see coverage); its access could not be decided.", app.name),
-            vec![Evidence::new("execution role", role_arn)],
-        );
+        // Nothing about this role was read: every need is undetermined.
+        let missing = MissingInput {
+            what: format!("execution role {role_arn}"),
+            account_id: account.id.clone(),
+            error_code: "NotCollected".to_owned(),
+            request_id: None,
+            permission: "iam:GetRole".to_owned(),
+        };
+        for need in requirements::for_app(ctx) {
+            let record = undetermined_record(ctx, role_arn, &need, vec![missing.clone()]);
+            emit_undetermined(sink, target, &record, &format!("execution role {role_arn}"));
+            sink.record_access(record);
+        }
         return;
     };
 
-    let mut base = Assembled::default();
-    identity_and_boundary(ctx.index, role_account, role, &mut base);
-    let scps = org_levels(inv, ctx.index, &role_account.id, OrgPolicyKind::ServiceControlPolicy, &mut base.unparsed);
-    let principal_unparsed = base.unparsed.clone();
-    let mut all_unparsed: Vec<String> = principal_unparsed.clone();
+    let mut principal = Bounds::default();
+    inputs::principal(ctx.index, role_account, role, &mut principal);
+    inputs::org_levels(inv, ctx.index, &role_account.id, OrgPolicyKind::ServiceControlPolicy, &mut principal);
 
     for need in requirements::for_app(ctx) {
-        let mut unparsed = principal_unparsed.clone();
-        let rcps = org_levels(inv, ctx.index, &need.resource_account, OrgPolicyKind::ResourceControlPolicy, &mut unparsed);
-        let resource = resource_policy(ctx.index, &need.resource, &mut unparsed);
-        let set = PolicySet { identity: base.set.identity.clone(), boundaries: base.set.boundaries.clone(), scps: scps.clone(), rcps, resource, ..Default::default() };
+        let mut bounds = principal.clone();
+        inputs::org_levels(inv, ctx.index, &need.resource_account, OrgPolicyKind::ResourceControlPolicy, &mut bounds);
+        inputs::resource(ctx.index, &need.resource, &need.resource_account, &mut bounds);
         let mut req = Request::new(Some(role_arn), &need.action, &need.resource)
             .with_wildcard_only_action(need.wildcard_only)
             .with_context("aws:PrincipalArn", role_arn)
@@ -249,14 +162,9 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
             req = req.with_context(&format!("aws:PrincipalTag/{key}"), value.as_str());
         }
         let req = base_context(req, ctx, &need.resource_account);
-        let decision = policy::evaluate(&set, &req);
-        let (mut outcome, blocked_by, deciding) = convert(&decision, role_arn, &need.resource);
-        unparsed.sort();
-        unparsed.dedup();
-        if !unparsed.is_empty() {
-            outcome = AccessOutcome::Indeterminate;
-            all_unparsed.extend(unparsed.iter().cloned());
-        }
+        let decision = decide(&bounds, &req);
+        let (outcome, blocked_by, deciding) = convert(&decision, role_arn, &need.resource);
+        let missing = if outcome == AccessOutcome::Unknown { bounds.missing } else { Vec::new() };
         let record = AccessDecision {
             account_id: account.id.as_str().into(),
             region: ctx.region().into(),
@@ -269,14 +177,77 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
             outcome,
             blocked_by,
             deciding,
-            unparsed,
+            missing,
         };
-        if matches!(record.outcome, AccessOutcome::ImplicitlyDenied | AccessOutcome::ExplicitlyDenied) {
-            emit_denied(sink, target, &record, &need, &format!("execution role {}", role.name), CheckId::ExecutionRoleAccessDenied);
+        let who = format!("execution role {}", role.name);
+        match record.outcome {
+            AccessOutcome::ImplicitlyDenied | AccessOutcome::ExplicitlyDenied => {
+                emit_denied(sink, target, &record, &need, &who, CheckId::ExecutionRoleAccessDenied)
+            }
+            AccessOutcome::Unknown => emit_undetermined(sink, target, &record, &who),
+            AccessOutcome::Allowed => {}
         }
         sink.record_access(record);
     }
-    report_unparsed(sink, target, all_unparsed, CheckId::ExecutionRoleAccessDenied);
+}
+
+/// The record of a need nothing could be decided for.
+fn undetermined_record(ctx: &Context, principal: &str, need: &Need, missing: Vec<MissingInput>) -> AccessDecision {
+    let app = ctx.flink();
+    AccessDecision {
+        account_id: ctx.account().id.as_str().into(),
+        region: ctx.region().into(),
+        application: app.name.clone(),
+        application_arn: app.arn.clone(),
+        principal: principal.to_owned(),
+        action: need.action.as_str().into(),
+        resource: need.resource.clone(),
+        source: need.source.clone(),
+        outcome: AccessOutcome::Unknown,
+        blocked_by: Vec::new(),
+        deciding: Vec::new(),
+        missing,
+    }
+}
+
+/// `access-undetermined`: which input is missing and how to grant its read.
+fn emit_undetermined(sink: &mut Sink, target: Target<'_>, d: &AccessDecision, who: &str) {
+    let subject = format!("{} {} {}", d.principal, d.action, d.resource);
+    let short_resource = d.resource.rsplit(':').next().unwrap_or(&d.resource);
+    let first = d.missing.first().map(|m| format!(" — {} could not be read", m.what)).unwrap_or_default();
+    let inputs: Vec<String> = d.missing.iter().map(MissingInput::describe).collect();
+    let mut permissions: Vec<&str> = d.missing.iter().map(|m| m.permission.as_str()).collect();
+    permissions.sort_unstable();
+    permissions.dedup();
+    let mut evidence = vec![
+        Evidence::new("principal", d.principal.clone()),
+        Evidence::new("action", d.action.clone()),
+        Evidence::new("resource", d.resource.clone()),
+        Evidence::new("decision", d.outcome.as_str()),
+        Evidence::new("needed for", d.source.clone()),
+    ];
+    for m in &d.missing {
+        evidence.push(Evidence::new("missing input", m.describe()));
+        evidence.push(Evidence::new("read with", m.permission.clone()));
+    }
+    for s in d.deciding.iter().filter(|s| s.effect == "Deny") {
+        evidence.push(Evidence::new("deny that may apply", s.describe()));
+    }
+    sink.emit_titled(
+        CheckId::AccessUndetermined,
+        target,
+        &subject,
+        format!("Cannot tell whether {who} may {} on {short_resource}{first}", d.action),
+        format!(
+            "Whether {who} may {} on {} depends on input(s) the scan could not read: {}. Grant the audit role {} (the \
+             statements in config/iam/) and scan again; until then no allow or deny is reported for it.",
+            d.action,
+            d.resource,
+            inputs.join("; "),
+            permissions.join(", "),
+        ),
+        evidence,
+    );
 }
 
 fn emit_denied(sink: &mut Sink, target: Target<'_>, d: &AccessDecision, need: &Need, who: &str, check: CheckId) {
@@ -331,22 +302,6 @@ fn emit_denied(sink: &mut Sink, target: Target<'_>, d: &AccessDecision, need: &N
     );
 }
 
-fn report_unparsed(sink: &mut Sink, target: Target<'_>, mut unparsed: Vec<String>, check: CheckId) {
-    unparsed.sort();
-    unparsed.dedup();
-    for problem in unparsed {
-        let name = problem.split(": ").next().unwrap_or(&problem).to_owned();
-        sink.emit_titled(
-            check,
-            target,
-            &format!("unparsed:{name}"),
-            "A policy could not be read: access decisions that need it are indeterminate",
-            format!("Policy {problem}. Decisions that depend on it are reported as Indeterminate, never as allowed or denied."),
-            vec![Evidence::new("policy", problem.clone())],
-        );
-    }
-}
-
 fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
     let inv = ctx.inventory;
     let app = ctx.flink();
@@ -355,31 +310,40 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
     }
     let account = ctx.account();
     let target = Target { account, region: ctx.region(), resource: &app.arn };
-    let Some(key_arn) = app.encryption.key_arn.as_deref() else {
-        sink.emit_titled(
-            CheckId::CmkServiceAccessDenied,
-            target,
-            "key",
-            "Customer managed key not identified: key policy not analysed",
-            format!("{} is encrypted with a customer managed key whose ARN the scan could not resolve.", app.name),
-            vec![],
-        );
-        return;
-    };
+    let key_arn = app.encryption.key_arn.as_deref().unwrap_or("");
     let key_account = requirements::owner_of(ctx.index, key_arn, &account.id);
-    let mut unparsed = Vec::new();
+    let mut bounds = Bounds::default();
     let key = ctx.index.resource(key_arn);
-    let key_policy = match key.and_then(|k| k.policy.as_ref()) {
-        Some(doc) => compile(ctx.index, doc, "key policy", &mut unparsed),
-        None => {
-            unparsed.push(format!("key policy of {key_arn}: not in the inventory (see coverage)"));
-            None
-        }
-    };
-    let rcps = org_levels(inv, ctx.index, &key_account, OrgPolicyKind::ResourceControlPolicy, &mut unparsed);
-    let set = PolicySet { rcps, resource: key_policy, ..Default::default() };
+    if key_arn.is_empty() || key.is_none() {
+        bounds.missing.push(MissingInput {
+            what: format!("key policy of {}", if key_arn.is_empty() { "the application's customer managed key (its ARN was not resolved)" } else { key_arn }),
+            account_id: key_account.clone(),
+            error_code: "NotCollected".to_owned(),
+            request_id: None,
+            permission: "kms:DescribeKey, kms:GetKeyPolicy".to_owned(),
+        });
+    } else {
+        inputs::resource(ctx.index, key_arn, &key_account, &mut bounds);
+    }
+    // RCPs do not apply to AWS managed keys (module documentation).
+    if key.and_then(|k| k.key_manager.as_deref()) != Some("AWS") {
+        inputs::org_levels(inv, ctx.index, &key_account, OrgPolicyKind::ResourceControlPolicy, &mut bounds);
+    }
     for (principal, actions) in CMK_NEEDS {
         for action in actions {
+            let need = Need {
+                action: action.to_string(),
+                resource: key_arn.to_owned(),
+                resource_account: key_account.clone(),
+                wildcard_only: false,
+                source: "flink: durable application state encrypted with a customer managed key".to_owned(),
+            };
+            if key.is_none() {
+                let record = undetermined_record(ctx, principal, &need, bounds.missing.clone());
+                emit_undetermined(sink, target, &record, principal);
+                sink.record_access(record);
+                continue;
+            }
             let req = Request::new(Some(principal), action, key_arn)
                 .with_context("aws:PrincipalIsAWSService", "true")
                 .with_context("aws:PrincipalServiceName", principal)
@@ -388,11 +352,8 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
                 .with_context("kms:EncryptionContext:aws:kinesisanalytics:arn", app.arn.as_str())
                 .with_context("kms:CallerAccount", account.id.as_str());
             let req = base_context(req, ctx, &key_account);
-            let decision = policy::evaluate(&set, &req);
-            let (mut outcome, blocked_by, deciding) = convert(&decision, principal, key_arn);
-            if !unparsed.is_empty() {
-                outcome = AccessOutcome::Indeterminate;
-            }
+            let decision = decide(&bounds, &req);
+            let (outcome, blocked_by, deciding) = convert(&decision, principal, key_arn);
             let record = AccessDecision {
                 account_id: account.id.as_str().into(),
                 region: ctx.region().into(),
@@ -401,20 +362,22 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
                 principal: principal.to_owned(),
                 action: (*action).into(),
                 resource: key_arn.to_owned(),
-                source: "flink: durable application state encrypted with a customer managed key".to_owned(),
+                source: need.source.clone(),
                 outcome,
                 blocked_by,
                 deciding,
-                unparsed: unparsed.clone(),
+                missing: if outcome == AccessOutcome::Unknown { bounds.missing.clone() } else { Vec::new() },
             };
-            if matches!(record.outcome, AccessOutcome::ImplicitlyDenied | AccessOutcome::ExplicitlyDenied) {
-                let need = Need { action: action.to_string(), resource: key_arn.to_owned(), resource_account: key_account.clone(), wildcard_only: false, source: record.source.clone() };
-                emit_denied(sink, target, &record, &need, principal, CheckId::CmkServiceAccessDenied);
+            match record.outcome {
+                AccessOutcome::ImplicitlyDenied | AccessOutcome::ExplicitlyDenied => {
+                    emit_denied(sink, target, &record, &need, principal, CheckId::CmkServiceAccessDenied)
+                }
+                AccessOutcome::Unknown => emit_undetermined(sink, target, &record, principal),
+                AccessOutcome::Allowed => {}
             }
             sink.record_access(record);
         }
     }
-    report_unparsed(sink, target, unparsed, CheckId::CmkServiceAccessDenied);
 }
 
 #[cfg(test)]

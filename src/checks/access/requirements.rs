@@ -38,8 +38,10 @@ pub fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
-/// Which account owns `arn`: its account field, else the account whose
-/// inventory lists the resource (S3 buckets), else `fallback`.
+/// Which account owns `arn`: its account field, else the account collect
+/// found owning it (S3 buckets, see `collect::ownership`), else `fallback`
+/// (an owner nobody could find: its policy is then missing, so decisions on
+/// it are `Unknown` whatever account they are judged in).
 pub fn owner_of(index: &Index<'_>, arn: &str, fallback: &str) -> String {
     if let Some(account) = arn_account(arn) {
         return account.to_owned();
@@ -48,6 +50,7 @@ pub fn owner_of(index: &Index<'_>, arn: &str, fallback: &str) -> String {
         .resource(arn)
         .or_else(|| index.resource(bucket_arn(arn)))
         .map(|r| r.account_id.clone())
+        .filter(|owner| !owner.is_empty())
         .unwrap_or_else(|| fallback.to_owned())
 }
 

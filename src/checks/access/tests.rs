@@ -4,7 +4,7 @@ use super::*;
 use crate::checks::testkit::{allow_all, config_from, Fleet, MGMT};
 use crate::config::Config;
 use crate::findings::Finding;
-use crate::inventory::{Inventory, VpcConfig};
+use crate::inventory::{Inventory, OrgPolicyKind, ResourceKind, VpcConfig};
 
 fn run(inv: &Inventory, config: &Config) -> (Vec<Finding>, Vec<AccessDecision>) {
     let mut sink = Sink::new();
@@ -106,19 +106,163 @@ fn narrower_boundary_denies_and_is_named() {
 }
 
 #[test]
-fn unparsable_policy_is_indeterminate_and_reported_never_allow_or_deny() {
+fn unparsable_policy_makes_decisions_unknown_and_undetermined_never_allow_or_deny() {
     let inv = prod_fleet()
         .app("111111111111", "eu-west-1", "orders", |_| {})
         .role("111111111111", "orders-role", |r| {
-            r.inline_policies.push(crate::inventory::InlinePolicy { name: "broken".into(), document: PolicyDoc::from_aws_text("{\"Statement\": [") });
+            r.inline_policies.push(crate::inventory::InlinePolicy { name: "broken".into(), document: crate::inventory::PolicyDoc::from_aws_text("{\"Statement\": [") });
         })
         .build();
     let (findings, access) = run(&inv, &Config::default());
-    assert!(access.iter().all(|d| d.outcome == AccessOutcome::Indeterminate), "{access:#?}");
-    assert!(access[0].unparsed[0].contains("inline:broken"));
-    let reported = denied(&findings, CheckId::ExecutionRoleAccessDenied);
-    assert_eq!(reported.len(), 1, "one finding naming the document, not one per action: {reported:#?}");
-    assert_eq!(reported[0].subject, "unparsed:inline:broken");
+    assert!(access.iter().all(|d| d.outcome == AccessOutcome::Unknown), "{access:#?}");
+    assert!(access[0].missing[0].what.contains("inline policy broken"), "{:?}", access[0].missing);
+    assert_eq!(access[0].missing[0].error_code, "MalformedPolicyDocument");
+    assert_eq!(access[0].missing[0].permission, "iam:GetRolePolicy");
+    assert!(denied(&findings, CheckId::ExecutionRoleAccessDenied).is_empty(), "no denial rests on an unread policy: {findings:#?}");
+    let undetermined = denied(&findings, CheckId::AccessUndetermined);
+    assert_eq!(undetermined.len(), access.len(), "one finding per app and undetermined action");
+    assert!(undetermined[0].detail.contains("iam:GetRolePolicy"), "{}", undetermined[0].detail);
+}
+
+fn unread(operation: &str) -> crate::inventory::Unread {
+    crate::inventory::Unread { operation: operation.into(), account_id: MGMT.into(), error_code: "AccessDeniedException".into(), request_id: Some("req-1".into()) }
+}
+
+/// Marks the targets of `policy_id` unknown, as collect does when
+/// ListTargetsForPolicy is denied: may be attached at every level.
+fn targets_unknown(inv: &mut Inventory, policy_id: &str) {
+    let org = inv.organization.as_mut().unwrap();
+    let policy = org.policies.iter_mut().find(|p| p.id == policy_id).unwrap();
+    policy.targets.clear();
+    policy.targets_unread = Some(unread("organizations:ListTargetsForPolicy"));
+    let kind = policy.kind;
+    for account in &mut inv.accounts {
+        let chain = match kind {
+            OrgPolicyKind::ServiceControlPolicy => &mut account.scp_chain,
+            OrgPolicyKind::ResourceControlPolicy => &mut account.rcp_chain,
+        };
+        for level in chain {
+            level.policy_ids.retain(|id| id != policy_id);
+            level.maybe_policy_ids.push(policy_id.into());
+        }
+    }
+}
+
+#[test]
+fn a_deny_scp_whose_targets_are_unknown_makes_only_what_it_could_deny_unknown() {
+    let deny_kinesis = json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoKinesisWrites", "Effect": "Deny", "Action": "kinesis:Put*", "Resource": "*"}]});
+    let mut inv = prod_fleet()
+        .scp("p-nokinesis", "DenyKinesisWrites", deny_kinesis, &["ou-prod"])
+        .app("111111111111", "eu-west-1", "orders", |a| a.stream_arns = vec!["arn:aws:kinesis:eu-west-1:111111111111:stream/out".into()])
+        .build();
+    // Complete: the Deny applies.
+    let (findings, _) = run(&inv, &Config::default());
+    assert!(denied(&findings, CheckId::ExecutionRoleAccessDenied).iter().any(|f| f.subject.starts_with("kinesis:PutRecord ")));
+
+    targets_unknown(&mut inv, "p-nokinesis");
+    let (findings, access) = run(&inv, &Config::default());
+    let put = access.iter().find(|d| d.action == "kinesis:PutRecord").unwrap();
+    assert_eq!(put.outcome, AccessOutcome::Unknown, "{put:#?}");
+    assert!(put.missing.iter().any(|m| m.what == "targets of SCP DenyKinesisWrites (p-nokinesis)" && m.request_id.as_deref() == Some("req-1")), "{:?}", put.missing);
+    // A Deny that cannot match the action leaves it decided.
+    assert!(access.iter().find(|d| d.action == "kinesis:GetRecords").unwrap().outcome.is_allowed());
+    assert!(denied(&findings, CheckId::ExecutionRoleAccessDenied).is_empty(), "{findings:#?}");
+    assert!(denied(&findings, CheckId::AccessUndetermined).iter().any(|f| f.subject.contains("kinesis:PutRecord ")));
+}
+
+#[test]
+fn an_allow_all_scp_whose_targets_are_unknown_is_not_a_denial() {
+    // FullAWSAccess's targets unknown (inference impossible): no level is
+    // known to allow, but nothing is known to deny either.
+    let mut inv = prod_fleet().app("111111111111", "eu-west-1", "orders", |_| {}).build();
+    targets_unknown(&mut inv, "p-FullAWSAccess");
+    let (findings, access) = run(&inv, &Config::default());
+    assert!(access.iter().all(|d| d.outcome == AccessOutcome::Unknown), "{access:#?}");
+    assert!(denied(&findings, CheckId::ExecutionRoleAccessDenied).is_empty());
+}
+
+fn deny_outside_org_rcp() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Sid": "OnlyFromTheLab", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalTag/lab": "yes"}}}]})
+}
+
+#[test]
+fn rcps_apply_only_to_the_services_they_govern() {
+    let inv = prod_fleet()
+        .rcp("p-lab", "LabPerimeter", deny_outside_org_rcp(), &["ou-prod"])
+        .app("111111111111", "eu-west-1", "orders", |a| a.stream_arns = vec!["arn:aws:kinesis:eu-west-1:111111111111:stream/in".into()])
+        .build();
+    let (findings, access) = run(&inv, &Config::default());
+    let denied_actions: Vec<&str> = access.iter().filter(|d| !d.outcome.is_allowed()).map(|d| d.action.as_str()).collect();
+    assert_eq!(denied_actions, ["s3:GetObject", "s3:GetObjectVersion"], "{access:#?}");
+    let s3 = denied(&findings, CheckId::ExecutionRoleAccessDenied);
+    assert!(s3.iter().all(|f| f.title.contains("RCP LabPerimeter")), "{s3:#?}");
+    let metrics = access.iter().find(|d| d.action == "cloudwatch:PutMetricData").unwrap();
+    assert!(metrics.deciding.iter().any(|s| s.policy_kind == "rcp" && s.why.starts_with("RCPs do not apply to cloudwatch")), "{metrics:#?}");
+}
+
+#[test]
+fn rcps_do_not_apply_to_resources_of_the_management_account_or_aws_managed_keys() {
+    let inv = prod_fleet()
+        .account(MGMT, "management", "r-root")
+        .rcp("p-lab", "LabPerimeter", deny_outside_org_rcp(), &["r-root"])
+        .app("111111111111", "eu-west-1", "orders", |a| {
+            a.code = Some(crate::inventory::CodeLocation { bucket_arn: "arn:aws:s3:::central-code".into(), file_key: "orders.jar".into(), object_version: None });
+        })
+        .resource(MGMT, ResourceKind::S3Bucket, "arn:aws:s3:::central-code", Some("eu-west-1"), Some(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "s3:GetObject*", "Resource": "arn:aws:s3:::central-code/*"}]})))
+        .build();
+    let (_, access) = run(&inv, &Config::default());
+    let s3 = access.iter().find(|d| d.action == "s3:GetObject").unwrap();
+    assert_eq!(s3.outcome, AccessOutcome::Allowed, "{s3:#?}");
+}
+
+#[test]
+fn a_bucket_of_another_member_is_judged_there_with_the_cross_account_rules() {
+    let grant = |who: &str| json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": who}, "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": "arn:aws:s3:::artifacts/*"}]});
+    let fleet = |policy: Value| {
+        prod_fleet()
+            .account("333333333333", "artifacts", "r-root")
+            .app("111111111111", "eu-west-1", "orders", |a| {
+                a.code = Some(crate::inventory::CodeLocation { bucket_arn: "arn:aws:s3:::artifacts".into(), file_key: "orders.jar".into(), object_version: None });
+            })
+            .resource("333333333333", ResourceKind::S3Bucket, "arn:aws:s3:::artifacts", Some("eu-west-1"), Some(policy))
+            .build()
+    };
+    let (_, access) = run(&fleet(grant("arn:aws:iam::111111111111:role/orders-role")), &Config::default());
+    let s3 = access.iter().find(|d| d.action == "s3:GetObject").unwrap();
+    assert_eq!(s3.outcome, AccessOutcome::Allowed, "{s3:#?}");
+    // The bucket policy grants someone else: cross-account needs both sides.
+    let (findings, access) = run(&fleet(grant("arn:aws:iam::444444444444:root")), &Config::default());
+    let s3 = access.iter().find(|d| d.action == "s3:GetObject").unwrap();
+    assert_eq!((s3.outcome, s3.blocked_by.clone()), (AccessOutcome::ImplicitlyDenied, vec!["resource".into()]), "{s3:#?}");
+    assert!(denied(&findings, CheckId::ExecutionRoleAccessDenied).iter().any(|f| f.subject.starts_with("s3:GetObject ")));
+}
+
+#[test]
+fn a_bucket_whose_policy_could_not_be_read_makes_the_read_unknown() {
+    let inv = prod_fleet()
+        .app("111111111111", "eu-west-1", "orders", |a| {
+            a.code = Some(crate::inventory::CodeLocation { bucket_arn: "arn:aws:s3:::elsewhere".into(), file_key: "orders.jar".into(), object_version: None });
+        })
+        .edit(|inv| {
+            inv.accounts[0].resources.push(crate::inventory::ResourcePolicy {
+                arn: "arn:aws:s3:::elsewhere".into(),
+                kind: ResourceKind::S3Bucket,
+                account_id: "999999999999".into(),
+                region: None,
+                policy: None,
+                key_manager: None,
+                unread: Some(crate::inventory::Unread { operation: "s3:GetBucketPolicy".into(), account_id: "999999999999".into(), error_code: "OutsideOrganization".into(), request_id: None }),
+            });
+        })
+        .build();
+    let (findings, access) = run(&inv, &Config::default());
+    let s3 = access.iter().find(|d| d.action == "s3:GetObject").unwrap();
+    assert_eq!(s3.outcome, AccessOutcome::Unknown, "{s3:#?}");
+    assert_eq!(s3.missing[0].error_code, "OutsideOrganization");
+    assert!(denied(&findings, CheckId::ExecutionRoleAccessDenied).is_empty(), "{findings:#?}");
 }
 
 #[test]
