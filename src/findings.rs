@@ -234,6 +234,10 @@ pub struct MissingInput {
     pub request_id: Option<String>,
     /// The audit permission that reads it (`organizations:ListTargetsForPolicy`).
     pub permission: String,
+    /// For an org policy whose attachment is unknown: its name, so only
+    /// the policies that can change the answer are named.
+    #[serde(skip)]
+    pub policy: Option<String>,
 }
 
 impl MissingInput {

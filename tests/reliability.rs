@@ -417,7 +417,9 @@ fn single_call_failures_are_isolated() {
     c.eq(resources(&iam_denied), 3, "GetRole denied: key, bucket and stream policies kept");
     c.check(apps[&format!("{cw_denied}/us-east-1/orders-03")]["metrics"]["series"].as_object().map(|s| s.is_empty()).unwrap_or(true), "GetMetricData denied: no metrics");
     c.eq(roles(&cw_denied), 1, "GetMetricData denied: role kept");
-    c.eq(resources(&kms_denied), 2, "GetKeyPolicy denied: bucket and stream kept");
+    c.eq(resources(&kms_denied), 3, "GetKeyPolicy denied: bucket and stream kept, the key kept as unread");
+    let key_unread = accounts[&kms_denied]["resources"].as_array().into_iter().flatten().find(|r| r["kind"] == "kms-key").map(|r| r["unread"]["error_code"].clone());
+    c.eq(key_unread, Some(serde_json::json!("AccessDeniedException")), "GetKeyPolicy denied: the key's policy is recorded as unread, not absent");
     c.eq(roles(&kms_denied), 1, "GetKeyPolicy denied: role kept");
     let inline = &accounts[&malformed]["roles"][0]["inline_policies"][0]["document"];
     c.check(inline["raw"].as_str().is_some_and(|r| r.contains("</script>")) && inline["error"].is_string(), format!("malformed policy: raw text kept and flagged: {inline}"));

@@ -752,15 +752,17 @@ pub fn evaluate_bounds(restrictive: &PolicySet, permissive: &PolicySet, req: &Re
         // Deny); the restrictive one only real grants (no invented Allow).
         (a, b) if a == b && a == Outcome::Allowed => low,
         (a, b) if a == b => high,
-        _ => Decision {
-            decision: Outcome::Unknown,
-            blocked_by: Vec::new(),
-            explanation: low
-                .explanation
-                .into_iter()
-                .filter(|s| s.effect == Some(Effect::Deny) && !s.policy.as_deref().is_some_and(is_completion))
-                .collect(),
-        },
+        // Unknown: the real statements that may decide it — Denies that
+        // apply at the restrictive end, Allows that grant at the permissive.
+        (_, high_decision) => {
+            let real = |s: &DecidingStatement| s.policy.is_some() && !s.policy.as_deref().is_some_and(is_completion);
+            let mut explanation: Vec<DecidingStatement> =
+                low.explanation.into_iter().filter(|s| s.effect == Some(Effect::Deny) && real(s)).collect();
+            if high_decision == Outcome::Allowed {
+                explanation.extend(high.explanation.into_iter().filter(|s| s.effect == Some(Effect::Allow) && real(s)));
+            }
+            Decision { decision: Outcome::Unknown, blocked_by: Vec::new(), explanation }
+        }
     }
 }
 

@@ -255,6 +255,8 @@ class FleetMiddleware:
                                   f"fleetscan emulator serves only GetMetricData over rpc-v2-cbor, not {info.operation}", 400)
         if info.service == "sts" and info.operation == "AssumeRole":
             return self.assume_role_checks(info)
+        if info.service == "s3" and info.operation == "GetBucketPolicy":
+            return self.bucket_owner_check(info, environ)
         if info.service == "iam" and info.operation == "GetRolePolicy":
             key = (info.account, info.params.get("RoleName", ""), info.params.get("PolicyName", ""))
             text = self.faults.malformed.get(key)
@@ -262,6 +264,19 @@ class FleetMiddleware:
                 entry["injected_fault"] = "malformed_policy"
                 return _get_role_policy_response(info, key[1], key[2], text)
         return None
+
+    def bucket_owner_check(self, info: RequestInfo, environ: dict[str, Any]) -> Response | None:
+        """AWS answers GetBucketPolicy only to the bucket owner's account
+        ("the calling identity must ... belong to the bucket owner's account",
+        https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicy.html);
+        moto finds a bucket of any account and answers anyone."""
+        from moto.s3.models import s3_backends
+
+        bucket = next((p for p in environ.get("PATH_INFO", "").split("/") if p), "")
+        owner = s3_backends.bucket_accounts.get(bucket)
+        if owner is None or owner[1] == info.account:
+            return None
+        return error_response(info, "AccessDenied", "Access Denied", 403)
 
     def assume_role_checks(self, info: RequestInfo) -> Response | None:
         """AWS refuses AssumeRole into a role that does not exist (moto does not

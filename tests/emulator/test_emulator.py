@@ -209,6 +209,20 @@ def test_iam_kms_s3_kinesis(emu):
     assert sp["Statement"][0]["Sid"] == "AllowFlinkRead"
 
 
+def test_bucket_policy_is_answered_only_to_the_owner(emu):
+    # AWS: GetBucketPolicy needs the caller to belong to the bucket owner's account.
+    path = botocore.config.Config(s3={"addressing_style": "path"})
+    bucket = "payments-prod-code-111111111111"
+    assert emu.client("s3", emu.member(PROD), config=path).get_bucket_policy(Bucket=bucket)["Policy"]
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        emu.client("s3", emu.member(DEV), config=path).get_bucket_policy(Bucket=bucket)
+    assert ei.value.response["Error"]["Code"] == "AccessDenied"
+    assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # Each account lists only the buckets it owns.
+    names = {b["Name"] for b in emu.client("s3", emu.member(DEV), config=path).list_buckets()["Buckets"]}
+    assert bucket not in names
+
+
 # ------------------------------------------------------------ kinesisanalyticsv2
 
 

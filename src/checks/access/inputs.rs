@@ -64,6 +64,7 @@ fn from_unread(what: String, unread: &Unread) -> MissingInput {
         error_code: unread.error_code.clone(),
         request_id: unread.request_id.clone(),
         permission: unread.operation.clone(),
+        policy: None,
     }
 }
 
@@ -73,7 +74,7 @@ fn not_usable(what: String, account_id: &str, doc: Option<&PolicyDoc>, permissio
         Some(_) => "PolicyNotRead",
         None => "NotCollected",
     };
-    MissingInput { what, account_id: account_id.to_owned(), error_code: error_code.to_owned(), request_id: None, permission: permission.to_owned() }
+    MissingInput { what, account_id: account_id.to_owned(), error_code: error_code.to_owned(), request_id: None, permission: permission.to_owned(), policy: None }
 }
 
 /// One identity-side policy (identity or boundary) into both completions.
@@ -189,10 +190,12 @@ fn level_policies(index: &Index<'_>, kind: OrgPolicyKind, level: &PolicyLevel, t
     for id in &level.maybe_policy_ids {
         let Some(p) = index.org_policy(id) else { continue };
         let what = format!("targets of {short} {} ({id})", p.name);
-        match p.targets_unread.as_ref() {
-            Some(unread) => out.miss(from_unread(what, unread)),
-            None => out.miss(not_usable(what, management, None, "organizations:ListTargetsForPolicy")),
-        }
+        let mut input = match p.targets_unread.as_ref() {
+            Some(unread) => from_unread(what, unread),
+            None => not_usable(what, management, None, "organizations:ListTargetsForPolicy"),
+        };
+        input.policy = Some(p.name.clone());
+        out.miss(input);
         match (index.compile_half(&p.document, Effect::Deny), index.compile_half(&p.document, Effect::Allow)) {
             (Ok(deny), Ok(allow)) => {
                 low.push(NamedPolicy::new(p.name.clone(), deny));
@@ -231,7 +234,7 @@ pub fn resource(index: &Index<'_>, resource: &str, owner: &str, out: &mut Bounds
     let Some(found) = found else {
         if let Some(kind) = collected_kind(resource) {
             let what = format!("{} of {}", policy_name(kind), candidates[if kind == ResourceKind::S3Bucket { 1 } else { 0 }]);
-            out.miss(MissingInput { what, account_id: owner.to_owned(), error_code: "NotCollected".to_owned(), request_id: None, permission: read_permission(kind).to_owned() });
+            out.miss(MissingInput { what, account_id: owner.to_owned(), error_code: "NotCollected".to_owned(), request_id: None, permission: read_permission(kind).to_owned(), policy: None });
             let (lo, hi) = unread_pair(policy_name(kind), true);
             out.low.resource = Some(lo);
             out.high.resource = Some(hi);

@@ -127,6 +127,7 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
             error_code: "NotCollected".to_owned(),
             request_id: None,
             permission: "iam:GetRole".to_owned(),
+            policy: None,
         };
         for need in requirements::for_app(ctx) {
             let record = undetermined_record(ctx, role_arn, &need, vec![missing.clone()]);
@@ -164,7 +165,7 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
         let req = base_context(req, ctx, &need.resource_account);
         let decision = decide(&bounds, &req);
         let (outcome, blocked_by, deciding) = convert(&decision, role_arn, &need.resource);
-        let missing = if outcome == AccessOutcome::Unknown { bounds.missing } else { Vec::new() };
+        let missing = if outcome == AccessOutcome::Unknown { relevant(bounds.missing, &deciding) } else { Vec::new() };
         let record = AccessDecision {
             account_id: account.id.as_str().into(),
             region: ctx.region().into(),
@@ -188,6 +189,19 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
             AccessOutcome::Allowed => {}
         }
         sink.record_access(record);
+    }
+}
+
+/// The missing inputs an Unknown decision depends on: every unread
+/// document, and of the policies whose attachment is unknown those with a
+/// statement that may decide it (in the explanation of the Unknown).
+fn relevant(missing: Vec<MissingInput>, deciding: &[DecidingStatement]) -> Vec<MissingInput> {
+    let named: Vec<MissingInput> =
+        missing.iter().filter(|m| m.policy.as_deref().is_none_or(|p| deciding.iter().any(|s| s.policy == p))).cloned().collect();
+    if named.is_empty() {
+        missing
+    } else {
+        named
     }
 }
 
@@ -321,6 +335,7 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
             error_code: "NotCollected".to_owned(),
             request_id: None,
             permission: "kms:DescribeKey, kms:GetKeyPolicy".to_owned(),
+            policy: None,
         });
     } else {
         inputs::resource(ctx.index, key_arn, &key_account, &mut bounds);
@@ -354,6 +369,7 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
             let req = base_context(req, ctx, &key_account);
             let decision = decide(&bounds, &req);
             let (outcome, blocked_by, deciding) = convert(&decision, principal, key_arn);
+            let missing = if outcome == AccessOutcome::Unknown { relevant(bounds.missing.clone(), &deciding) } else { Vec::new() };
             let record = AccessDecision {
                 account_id: account.id.as_str().into(),
                 region: ctx.region().into(),
@@ -366,7 +382,7 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
                 outcome,
                 blocked_by,
                 deciding,
-                missing: if outcome == AccessOutcome::Unknown { bounds.missing.clone() } else { Vec::new() },
+                missing,
             };
             match record.outcome {
                 AccessOutcome::ImplicitlyDenied | AccessOutcome::ExplicitlyDenied => {
