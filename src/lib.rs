@@ -4,6 +4,8 @@
 //! One pipeline: plan → collect (async, the only AWS code) → [`inventory`]
 //! (the snapshot) → evaluate (checks, policy engine, drift) → report.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)] // errors, not panics, on data from AWS or a user (see Cargo.toml [lints])
+
 pub mod checks;
 pub mod collect;
 pub mod config;

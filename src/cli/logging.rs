@@ -34,6 +34,7 @@ const MASK: &str = "** redacted **";
 fn patterns() -> &'static [(Regex, &'static str)] {
     static PATTERNS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
     PATTERNS.get_or_init(|| {
+        #[expect(clippy::expect_used, reason = "the patterns are constants, and this module's tests run every one")]
         let compile = |re: &str| Regex::new(re).expect("redaction pattern compiles");
         vec![
             // Named fields in Debug output, headers and query strings.

@@ -321,7 +321,6 @@ impl<'a, 'o> Pair<'a, 'o> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn roles(&mut self, label: &str, region: &str, resource: &str, subject: &str, (ab, rb): (&'a Account, &'a Role), (at, rt): (&'a Account, &'a Role), nb: &Normalizer, nt: &Normalizer) {
         // trust policy
         let delta = normalized_diff(nb, nt, &rb.trust_policy, &rt.trust_policy);

@@ -49,7 +49,6 @@ pub fn metrics(seed: u64, failures_at: &[usize], duration_base: f64, spike: Opti
     metrics
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn app(account: &str, region: &str, name: &str, custom: Option<(bool, i64, i64)>, snapshots: bool, cmk: bool, metrics: Option<CheckpointMetrics>) -> FlinkApp {
     let checkpoint = match custom {
         Some((enabled, interval, pause)) => CheckpointConfig::from_api("CUSTOM", Some(enabled), Some(interval), Some(pause)),
@@ -238,7 +237,6 @@ pub fn small_inventory() -> Inventory {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn finding(check: CheckId, severity: Severity, account_id: &str, account_name: &str, ou: &str, region: &str, resource: &str, subject: &str, title: &str, detail: &str, evidence: Vec<Evidence>) -> Finding {
     Finding {
         finding_id: Finding::id_for(check, account_id, region, resource, subject).into(),
