@@ -285,6 +285,14 @@ async fn member_account_reads_parse() {
                     }
                 }
 
+                // The account's bucket list names the code bucket (how
+                // collect finds which account owns a bucket).
+                for path_style in [true, false] {
+                    let s3conf = aws_sdk_s3::config::Builder::from(&rconf).force_path_style(path_style).build();
+                    let listed = aws_sdk_s3::Client::from_conf(s3conf).list_buckets().send().await.unwrap();
+                    assert!(listed.buckets().iter().any(|b| b.name() == Some(bucket.as_str())), "{bucket} not in {listed:?}");
+                }
+
                 // Streams from the property groups.
                 let kinesis = aws_sdk_kinesis::Client::new(&rconf);
                 let out = kinesis.get_resource_policy().resource_arn(&input_stream).send().await.unwrap();

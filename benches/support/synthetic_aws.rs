@@ -735,6 +735,8 @@ impl Req {
         } else if service == "s3" {
             if query.split('&').any(|p| p == "policy" || p.starts_with("policy=")) {
                 "GetBucketPolicy".to_owned()
+            } else if path.trim_matches('/').is_empty() && request.method().eq_ignore_ascii_case("GET") && !host.starts_with("flink-code-") {
+                "ListBuckets".to_owned()
             } else {
                 format!("{}Object", capitalise(&request.method().to_ascii_lowercase()))
             }
@@ -1786,6 +1788,9 @@ impl SyntheticAws {
     }
 
     fn s3(&self, req: &Req) -> Result<Resp, Fault> {
+        if req.operation == "ListBuckets" {
+            return Ok(self.list_buckets(req));
+        }
         if req.operation != "GetBucketPolicy" {
             return Err(Fault::new(400, "NotImplemented", format!("s3:{} is not synthesised", req.operation)));
         }
@@ -1819,6 +1824,30 @@ impl SyntheticAws {
             ],
             body: policy.to_string().into_bytes(),
         })
+    }
+
+    /// The caller's code buckets, one per region where it has apps (one
+    /// page: an account holds far fewer than ListBuckets' 10,000 a page).
+    fn list_buckets(&self, req: &Req) -> Resp {
+        let a = req.account().unwrap_or(0);
+        let mut buckets = String::new();
+        for region in &self.spec.regions {
+            if !self.apps_in(a, region).is_empty() {
+                buckets.push_str(&format!(
+                    "<Bucket><Name>{}</Name><CreationDate>2024-01-01T00:00:00.000Z</CreationDate><BucketRegion>{region}</BucketRegion></Bucket>",
+                    self.code_bucket(a, region)
+                ));
+            }
+        }
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>{}</ID></Owner><Buckets>{buckets}</Buckets></ListAllMyBucketsResult>",
+            account_id(a)
+        );
+        Resp {
+            status: 200,
+            headers: vec![("content-type", "application/xml".into()), ("x-amz-request-id", req.request_id.clone()), ("x-amz-id-2", "synthetic".into())],
+            body: body.into_bytes(),
+        }
     }
 
     fn kinesis(&self, req: &Req) -> Result<Resp, Fault> {

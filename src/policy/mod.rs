@@ -54,10 +54,6 @@
 //!    session policy does not
 //!    (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session>;
 //!    the conformance corpus disagrees, see `tests/conformance-known-failures.md`).
-//! 3a. Scope: SCPs skip service-linked roles; RCPs skip services they do not
-//!    govern and service-linked roles ([`scope`]); the explanation says so.
-//! 9. Missing inputs: [`evaluate_bounds`] decides from the two extreme
-//!    completions and answers `Unknown` when they disagree.
 //! 6. The permissions boundary must allow, except that within one account a
 //!    resource policy naming the IAM user, the role *session*, or `*` is
 //!    not limited by a boundary's implicit deny
@@ -71,6 +67,12 @@
 //!    (AWS managed policies, `/aws-reserved/` roles, `alias/aws/*` KMS
 //!    aliases): write actions on them are implicitly denied, reported as
 //!    `resource`.
+//!
+//! Scope: SCPs skip service-linked roles; RCPs skip the services they do
+//! not govern and service-linked roles ([`scope`]); the explanation says so.
+//!
+//! Missing inputs: [`evaluate_bounds`] decides from the two extreme
+//! completions and answers `Unknown` when they disagree.
 //!
 //! `blocked_by` lists every layer that denies — explicitly, or by not
 //! allowing — in the order `identity, boundary, session, scp, rcp,
