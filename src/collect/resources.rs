@@ -147,32 +147,36 @@ pub async fn collect(session: &AccountSession, calls: &Calls, wanted: &Wanted) -
         data.foreign.push(Foreign { kind: ResourceKind::KinesisStream, region, arn: stream.clone(), owner: arn_account(stream).map(str::to_owned) });
     }
     // S3 ARNs name no account: the account's own bucket list tells (one
-    // call, whatever the number of apps). When it cannot be read, every
-    // bucket is tried as the account's own, and a foreign one's policy read
-    // fails and is recorded as unread.
-    let own_buckets: Vec<&(String, String)> = if wanted.buckets.is_empty() {
-        Vec::new()
-    } else {
-        match list_buckets(session, calls).await {
-            Ok(names) => {
-                let (own, other): (Vec<_>, Vec<_>) = wanted.buckets.iter().partition(|(_, bucket)| arn::bucket_name(bucket).is_some_and(|b| names.contains(b)));
-                for (region, bucket) in other {
-                    data.foreign.push(Foreign { kind: ResourceKind::S3Bucket, region: region.clone(), arn: bucket.clone(), owner: None });
-                }
-                data.listed_buckets = Some(names);
-                own
-            }
-            Err(err) => {
-                data.scopes.entry((GLOBAL_REGION.to_owned(), "s3")).or_default().push(err);
-                wanted.buckets.iter().collect()
-            }
+    // call, whatever the number of apps), read alongside the keys and
+    // streams. When it cannot be read, every bucket is tried as the
+    // account's own, and a foreign one's policy read fails and is recorded
+    // as unread.
+    let listing = async {
+        if wanted.buckets.is_empty() {
+            None
+        } else {
+            Some(list_buckets(session, calls).await)
         }
     };
-
     let keys = join_all(own_keys.iter().map(|(region, key)| kms_key(session, calls, region, key)));
-    let buckets = join_all(own_buckets.iter().map(|(region, bucket)| bucket_policy(session, calls, region, bucket)));
     let streams = join_all(own_streams.iter().map(|stream| stream_policy(session, calls, stream)));
-    let (keys, buckets, streams) = futures::join!(keys, buckets, streams);
+    let (listing, keys, streams) = futures::join!(listing, keys, streams);
+    let own_buckets: Vec<&(String, String)> = match listing {
+        None => Vec::new(),
+        Some(Ok(names)) => {
+            let (own, other): (Vec<_>, Vec<_>) = wanted.buckets.iter().partition(|(_, bucket)| arn::bucket_name(bucket).is_some_and(|b| names.contains(b)));
+            for (region, bucket) in other {
+                data.foreign.push(Foreign { kind: ResourceKind::S3Bucket, region: region.clone(), arn: bucket.clone(), owner: None });
+            }
+            data.listed_buckets = Some(names);
+            own
+        }
+        Some(Err(err)) => {
+            data.scopes.entry((GLOBAL_REGION.to_owned(), "s3")).or_default().push(err);
+            wanted.buckets.iter().collect()
+        }
+    };
+    let buckets = join_all(own_buckets.iter().map(|(region, bucket)| bucket_policy(session, calls, region, bucket))).await;
 
     for ((region, key_id), outcome) in own_keys.iter().zip(keys) {
         if let Ok((resource, _)) = &outcome {
