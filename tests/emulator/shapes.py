@@ -168,7 +168,8 @@ def _integer(shape: Shape, value: Any, path: str, protocol: str, errors: list[st
             return
         value = int(value)
     elif isinstance(value, bool) or not isinstance(value, int):
-        errors.append(f"{path}: expected an {shape.type_name} ({shape.name}), got {_kind(value)} {value!r}")
+        article = "an" if shape.type_name == "integer" else "a"
+        errors.append(f"{path}: expected {article} {shape.type_name} ({shape.name}), got {_kind(value)} {value!r}")
         return
     _bounds(shape, value, path, "value", errors)
 

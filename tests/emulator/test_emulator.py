@@ -308,15 +308,15 @@ def _mdq(app, metric, qid, stat="Maximum", period=300):
             "Dimensions": [{"Name": "Application", "Value": app}]}, "Period": period, "Stat": stat}}
 
 
-def cbor_call(emu, session, params, region="us-east-1", raw=False):
-    """GetMetricData over rpc-v2-cbor exactly as the Rust SDK sends it (botocore
-    1.44 prefers awsJson for CloudWatch, so the request is built by hand and
-    signed with botocore's SigV4)."""
+def cbor_call(emu, session, params, region="us-east-1", raw=False, operation="GetMetricData"):
+    """A CloudWatch operation (GetMetricData by default) over rpc-v2-cbor exactly
+    as the Rust SDK sends it (botocore 1.44 prefers awsJson for CloudWatch, so
+    the request is built by hand and signed with botocore's SigV4)."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
 
     body = cbor2.dumps(params, datetime_as_timestamp=True, timezone=dt.timezone.utc)
-    url = emu.endpoint + "/service/GraniteServiceVersion20100801/operation/GetMetricData"
+    url = emu.endpoint + f"/service/GraniteServiceVersion20100801/operation/{operation}"
     req = AWSRequest(method="POST", url=url, data=body, headers={
         "smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", "Accept": "application/cbor"})
     SigV4Auth(session.get_credentials().get_frozen_credentials(), "monitoring", region).add_auth(req)

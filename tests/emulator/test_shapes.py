@@ -69,19 +69,21 @@ def sdk_bodies(emu: Emu, service: str, operation: str, params: dict[str, Any],
     raise AssertionError(f"{operation}: more than {MAX_PAGES} pages")
 
 
-def cbor_bodies(emu: Emu, session: Any, params: dict[str, Any]) -> list[tuple[bytes, str]]:
-    """GetMetricData over rpc-v2-cbor as the Rust SDK sends it, every page."""
+def cbor_bodies(emu: Emu, session: Any, params: dict[str, Any], operation: str = "GetMetricData",
+                region: str = "us-east-1") -> list[tuple[bytes, str]]:
+    """A CloudWatch operation over rpc-v2-cbor as the Rust SDK sends it, every page."""
     import cbor2
 
     out, token = [], None
     for _ in range(MAX_PAGES):
-        status, _headers, body = cbor_call(emu, session, dict(params, **({"NextToken": token} if token else {})), raw=True)
+        status, _headers, body = cbor_call(emu, session, dict(params, **({"NextToken": token} if token else {})),
+                                           region=region, raw=True, operation=operation)
         assert status == 200, cbor2.loads(body)
         out.append((body, "cbor"))
         token = cbor2.loads(body).get("NextToken")
         if not token:
             return out
-    raise AssertionError(f"GetMetricData: more than {MAX_PAGES} pages")
+    raise AssertionError(f"{operation}: more than {MAX_PAGES} pages")
 
 
 def _protocol(content_type: str, body: bytes) -> str:
@@ -105,7 +107,7 @@ class Case:
     account: str | None = PROD  # None: the management account's own keys
     region: str = "us-east-1"
     faults: dict[str, Any] | None = None
-    wire: str = "sdk"  # "sdk": boto3's protocol for the service; "cbor": rpc-v2-cbor by hand
+    wire: str = "sdk"  # "sdk": boto3's protocol for the service; "cbor": CloudWatch over rpc-v2-cbor by hand
     label: str = ""
 
     def __str__(self) -> str:
@@ -117,7 +119,7 @@ class Case:
         session = emu.member(self.account, self.region) if self.account else emu.session(region=self.region)
         params = self.params(emu, session) if callable(self.params) else self.params
         if self.wire == "cbor":
-            return cbor_bodies(emu, session, params)
+            return cbor_bodies(emu, session, params, self.operation, self.region)
         return sdk_bodies(emu, self.service, self.operation, params, session)
 
 
@@ -294,7 +296,7 @@ def test_validator_catches_types_enums_timestamps_and_unknown_members(emu):
         "['DELETING', 'STARTING', 'STOPPING', 'READY', 'RUNNING', 'UPDATING', 'AUTOSCALING', 'FORCE_STOPPING', "
         "'ROLLING_BACK', 'MAINTENANCE', 'ROLLED_BACK']"]
     assert errors_after(lambda d: d["ApplicationDetail"].update(ApplicationVersionId="4")) == [
-        "DescribeApplication.ApplicationDetail.ApplicationVersionId: expected an long (ApplicationVersionId), got str '4'"]
+        "DescribeApplication.ApplicationDetail.ApplicationVersionId: expected a long (ApplicationVersionId), got str '4'"]
     # awsJson timestamps are epoch numbers, not ISO text
     errors = errors_after(lambda d: d["ApplicationDetail"].update(CreateTimestamp="2026-12-01T00:00:00Z"))
     assert errors == ["DescribeApplication.ApplicationDetail.CreateTimestamp: expected epoch seconds (a number), got str '2026-12-01T00:00:00Z'"]
