@@ -277,6 +277,13 @@ async fn integration_fleet_scan() {
         .map(str::to_owned)
         .collect();
     c.check(writes.is_empty(), format!("non-read operations sent: {writes:?}"));
+    // The emulator pages GetMetricData (100 datapoints a page): the payments-prod
+    // series checked above were read from several pages through NextToken.
+    let metric_pages = requests
+        .iter()
+        .filter(|r| r["operation"] == "GetMetricData" && r["account"] == PROD && r["region"] == "us-east-1")
+        .count();
+    c.check(metric_pages > 2, format!("GetMetricData for {PROD}/us-east-1 followed NextToken over several pages: {metric_pages}"));
     let logged: u64 = requests.len() as u64;
     let counted: u64 = inv.run.api_calls.values().sum();
     c.eq(counted, logged, "api_calls total equals the emulator's request count");

@@ -15,7 +15,7 @@ import json
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 MANAGEMENT_ACCOUNT_ID = "123456789012"
 DEFAULT_AUDIT_ROLE = "OrganizationAccountAccessRole"
@@ -188,6 +188,7 @@ class SeedResult:
         self.account_status: dict[str, str] = {}
         self.anchor = time.time()
         self.page_size = 50
+        self.metric_page_points = 100  # see metrics.DEFAULT_PAGE_POINTS
         self.org_id = DEFAULT_ORG_ID
 
 
@@ -251,8 +252,10 @@ def reset_moto() -> None:
     organizations_backends.master_accounts.clear()
 
 
-def seed(fleet_raw: dict[str, Any], page_size: int | None = None) -> SeedResult:
+def seed(fleet_raw: dict[str, Any], page_size: int | None = None,
+         metric_page_points: int | None = None) -> SeedResult:
     """Reset moto and seed it with the fleet.  Returns the Flink store."""
+    import metrics
     from moto.moto_api._internal import mock_random
 
     fleet = normalise(fleet_raw)
@@ -260,6 +263,9 @@ def seed(fleet_raw: dict[str, Any], page_size: int | None = None) -> SeedResult:
     mock_random.seed(int(fleet["settings"].get("seed", 1)))
     res = SeedResult()
     res.page_size = int(page_size or fleet["settings"].get("page_size", 50))
+    res.metric_page_points = int(metric_page_points or fleet["settings"].get("metric_page_points", metrics.DEFAULT_PAGE_POINTS))
+    if res.page_size < 1 or res.metric_page_points < 1:
+        raise FleetError("settings: page_size and metric_page_points must be at least 1")
     res.org_id = fleet["organization"]["id"]
     _seed_org(fleet, res)
     for acct in fleet["accounts"]:
@@ -289,6 +295,10 @@ def _seed_org(fleet: dict[str, Any], res: SeedResult) -> None:
     root.organization_id = org["id"]
     for p in be.policies:
         p.organization_id = org["id"]
+        if p.aws_managed:
+            # AWS managed policies live outside the org: PolicyArn's pattern in the
+            # Organizations model is arn:aws:organizations::aws:policy/<type>/p-<id>.
+            p._arn_format = "arn:{0}:organizations::aws:policy/" + p.type.lower() + "/{3}"
     for a in be.accounts:
         a.organization_id = org["id"]
         if a.parent_id == old_root:
@@ -372,7 +382,8 @@ def _seed_org(fleet: dict[str, Any], res: SeedResult) -> None:
             Tags=[{"Key": k, "Value": v} for k, v in spec.get("tags", {}).items()],
         )
         pol = be.policies[-1]
-        pol.id = spec.get("id") or f"p-{_short_id(ptype + spec['name'], 8)}"
+        # 10 characters: the model's PolicyArn pattern wants p-[0-9a-z]{10,32}.
+        pol.id = spec.get("id") or f"p-{_short_id(ptype + spec['name'], 10)}"
         pol.organization_id = org["id"]
         del out
         for t in spec.get("targets", []):
@@ -508,6 +519,19 @@ def _minutes(spec: dict[str, Any], base: str, default: float | None = None) -> f
     return default
 
 
+def unordered(items: list[Any], ident: Callable[[Any], str], when: Callable[[Any], float]) -> list[Any]:
+    """A deterministic order (by a hash of each id) that is never newest first
+    nor, from three items on, oldest first: AWS documents no order for
+    ListApplicationSnapshots or ListApplicationOperations, so the code under
+    test must not rely on one.
+    https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_ListApplicationOperations.html"""
+    out = sorted(items, key=lambda x: hashlib.sha256(str(ident(x)).encode()).hexdigest())
+    times = [when(x) for x in out]
+    if len(out) >= 2 and (times == sorted(times, reverse=True) or (len(out) >= 3 and times == sorted(times))):
+        out[0], out[1] = out[1], out[0]  # with distinct times, now neither
+    return out
+
+
 def _seed_app(aid: str, spec: dict[str, Any], key_arns: dict[tuple[str, str], str], res: SeedResult) -> None:
     from moto.logs.models import logs_backends
 
@@ -527,7 +551,8 @@ def _seed_app(aid: str, spec: dict[str, Any], key_arns: dict[tuple[str, str], st
         cfg["ApplicationCodeConfigurationDescription"] = {
             "CodeContentType": code.get("content_type", "ZIPFILE"),
             "CodeContentDescription": {
-                "CodeMD5": hashlib.md5(f"{code['bucket']}/{code['key']}".encode()).hexdigest(),
+                # The model fixes CodeMD5's length at 128 characters (despite the name).
+                "CodeMD5": hashlib.sha512(f"{code['bucket']}/{code['key']}".encode()).hexdigest(),
                 "CodeSize": int(code.get("size", 52428800)),
                 "S3ApplicationCodeLocationDescription": {
                     k: v for k, v in {
@@ -652,7 +677,7 @@ def _seed_app(aid: str, spec: dict[str, Any], key_arns: dict[tuple[str, str], st
             "RuntimeEnvironment": s.get("runtime", runtime),
             "ApplicationEncryptionConfigurationDescription": dict(encd),
         })
-    snapshots.sort(key=lambda x: -x["SnapshotCreationTimestamp"])
+    snapshots = unordered(snapshots, lambda x: x["SnapshotName"], lambda x: x["SnapshotCreationTimestamp"])
 
     operations = []
     for i, o in enumerate(spec.get("operations", [])):
@@ -667,7 +692,8 @@ def _seed_app(aid: str, spec: dict[str, Any], key_arns: dict[tuple[str, str], st
         }
         if op["OperationStatus"] != "IN_PROGRESS":
             op["EndTime"] = round(st + 60 * dur, 3)
-        details = dict(op)
+        # ApplicationOperationInfoDetails has no OperationId; its EndTime is required.
+        details = {k: v for k, v in op.items() if k != "OperationId"}
         details.setdefault("EndTime", round(st + 60 * dur, 3))
         if o.get("version_from") is not None or op["Operation"] in ("UpdateApplication", "RollbackApplication"):
             vf = int(o.get("version_from", max(version - 1, 1)))
@@ -680,7 +706,7 @@ def _seed_app(aid: str, spec: dict[str, Any], key_arns: dict[tuple[str, str], st
             if o.get("rollback_operation_id"):
                 details["OperationFailureDetails"]["RollbackOperationId"] = o["rollback_operation_id"]
         operations.append({"summary": op, "details": details})
-    operations.sort(key=lambda x: -x["summary"]["StartTime"])
+    operations = unordered(operations, lambda o: o["summary"]["OperationId"], lambda o: o["summary"]["StartTime"])
 
     res.apps.setdefault((aid, region), {})[name] = {
         "detail": detail,

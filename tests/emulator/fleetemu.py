@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--page-size", type=int, default=None,
                     help="page size of ListApplications / ListApplicationSnapshots / ListApplicationOperations")
+    ap.add_argument("--metric-page-points", type=int, default=None,
+                    help="datapoints per GetMetricData page (fleet settings.metric_page_points, default 100)")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = ap.parse_args(argv)
 
@@ -55,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             faults = json.load(fh)
     fleet_doc = fleetmod.load_fleet(args.fleet)
     moto_app = DomainDispatcherApplication(create_backend_app)
-    app = FleetMiddleware(moto_app, fleet_doc, page_size=args.page_size, faults=faults)
+    app = FleetMiddleware(moto_app, fleet_doc, page_size=args.page_size, faults=faults,
+                          metric_page_points=args.metric_page_points)
 
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
     server.daemon_threads = True

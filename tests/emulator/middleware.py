@@ -27,6 +27,23 @@ from protocols import (
 
 Response = tuple[int, list[tuple[str, str]], bytes]
 
+# Every (service, operation) whose success response this middleware writes, or
+# rewrites, itself. test_shapes.py validates each against botocore's model and
+# fails when one here has no validation case: adding an operation is one line
+# here and one in its CASES.
+HAND_WRITTEN = {
+    ("kinesisanalyticsv2", "ListApplications"),
+    ("kinesisanalyticsv2", "DescribeApplication"),
+    ("kinesisanalyticsv2", "ListApplicationSnapshots"),
+    ("kinesisanalyticsv2", "DescribeApplicationSnapshot"),
+    ("kinesisanalyticsv2", "ListApplicationOperations"),
+    ("kinesisanalyticsv2", "DescribeApplicationOperation"),
+    ("kinesisanalyticsv2", "ListTagsForResource"),
+    ("cloudwatch", "GetMetricData"),
+    ("sts", "AssumeRole"),  # Expiration rewritten under session_ttl_secs
+    ("iam", "GetRolePolicy"),  # malformed_policies fault
+}
+
 STATUS_TEXT = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
                409: "Conflict", 500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -82,9 +99,11 @@ class Faults:
 
 class FleetMiddleware:
     def __init__(self, moto_app: Callable, fleet_raw: dict[str, Any],
-                 page_size: int | None = None, faults: dict[str, Any] | None = None) -> None:
+                 page_size: int | None = None, faults: dict[str, Any] | None = None,
+                 metric_page_points: int | None = None) -> None:
         self.moto_app = moto_app
         self.page_size_override = page_size
+        self.metric_page_points_override = metric_page_points
         self.lock = threading.RLock()
         self.log: list[dict[str, Any]] = []
         self.log_lock = threading.Lock()
@@ -100,7 +119,7 @@ class FleetMiddleware:
     def apply_fleet(self, fleet_raw: dict[str, Any]) -> None:
         with self.lock:
             self.fleet_raw = fleet_raw
-            self.store = fleetmod.seed(fleet_raw, self.page_size_override)
+            self.store = fleetmod.seed(fleet_raw, self.page_size_override, self.metric_page_points_override)
 
     # ------------------------------------------------------------ WSGI
 
@@ -246,7 +265,10 @@ class FleetMiddleware:
             return self.kda(info, entry)
         if info.service == "cloudwatch" and info.operation == "GetMetricData" and info.protocol in ("cbor", "json"):
             apps = self.store.apps.get((info.account, info.region), {})
-            out = metrics.get_metric_data(info.params, apps)
+            try:
+                out = metrics.get_metric_data(info.params, apps, page_points=self.store.metric_page_points)
+            except metrics.InvalidNextToken as exc:
+                return error_response(info, "InvalidNextToken", str(exc), 400)
             if info.protocol == "cbor":
                 return cbor_response(info, metrics.to_cbor_payload(out))
             return json_response(info, out)
@@ -313,8 +335,8 @@ class FleetMiddleware:
             start = 0
             if p.get("NextToken"):
                 tok = p["NextToken"]
-                if tok not in apps:
-                    return error_response(info, "InvalidArgumentException", "Invalid NextToken", 400)
+                if tok not in apps:  # the one error ListApplications declares
+                    return error_response(info, "InvalidRequestException", "Invalid NextToken", 400)
                 start = names.index(tok)
             chunk = names[start:start + limit()]
             out: dict[str, Any] = {"ApplicationSummaries": [_summary(apps[n]["detail"]) for n in chunk]}
@@ -326,7 +348,8 @@ class FleetMiddleware:
             arn = p.get("ResourceARN", "")
             for app in apps.values():
                 if app["detail"]["ApplicationARN"] == arn:
-                    return json_response(info, {"Tags": app["tags"]})
+                    # The model's Tags list has min 1: an untagged app's answer leaves it out.
+                    return json_response(info, {"Tags": app["tags"]} if app["tags"] else {})
             return error_response(info, "ResourceNotFoundException", f"Resource {arn} is not found", 400)
 
         name = p.get("ApplicationName", "")
@@ -340,7 +363,7 @@ class FleetMiddleware:
                 return not_found(name)
             return json_response(info, {"ApplicationDetail": app["detail"]})
         if op == "ListApplicationSnapshots":
-            return json_response(info, _paged(app["snapshots"], p, limit(), "SnapshotSummaries", info))
+            return _paged(app["snapshots"], p, limit(), "SnapshotSummaries", info)
         if op == "DescribeApplicationSnapshot":
             for s in app["snapshots"]:
                 if s["SnapshotName"] == p.get("SnapshotName"):
@@ -351,7 +374,7 @@ class FleetMiddleware:
             ops = [o["summary"] for o in app["operations"]
                    if (not p.get("Operation") or o["summary"]["Operation"] == p["Operation"])
                    and (not p.get("OperationStatus") or o["summary"]["OperationStatus"] == p["OperationStatus"])]
-            return json_response(info, _paged(ops, p, limit(), "ApplicationOperationInfoList", info))
+            return _paged(ops, p, limit(), "ApplicationOperationInfoList", info)
         if op == "DescribeApplicationOperation":
             for o in app["operations"]:
                 if o["summary"]["OperationId"] == p.get("OperationId"):
@@ -374,7 +397,8 @@ class FleetMiddleware:
         try:
             if path == "/_fleetscan/health":
                 return ok({"status": "ok", "requests": len(self.log),
-                           "org_id": self.store.org_id, "page_size": self.store.page_size})
+                           "org_id": self.store.org_id, "page_size": self.store.page_size,
+                           "metric_page_points": self.store.metric_page_points})
             if path == "/_fleetscan/requests" and method == "GET":
                 with self.log_lock:
                     return ok(list(self.log))
@@ -407,18 +431,20 @@ def _summary(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _paged(items: list[dict[str, Any]], p: dict[str, Any], limit: int, key: str,
-           info: RequestInfo) -> dict[str, Any]:
+           info: RequestInfo) -> Response:
+    """One page of ``items`` in their stored order (see fleet.unordered); the
+    token is the next index, and a token not issued here is refused."""
     start = 0
     if p.get("NextToken"):
-        try:
-            start = int(p["NextToken"])
-        except ValueError:
-            start = 0
+        tok = str(p["NextToken"])
+        if not tok.isdigit() or not 0 < int(tok) < len(items):
+            return error_response(info, "InvalidArgumentException", f"Invalid NextToken {tok!r}", 400)
+        start = int(tok)
     chunk = items[start:start + limit]
     out: dict[str, Any] = {key: chunk}
     if start + len(chunk) < len(items):
         out["NextToken"] = str(start + len(chunk))
-    return out
+    return json_response(info, out)
 
 
 def _get_role_policy_response(info: RequestInfo, role: str, policy: str, text: str) -> Response:

@@ -278,9 +278,11 @@ def test_list_applications_paging_and_regions(emu):
 def test_snapshots_and_operations(emu):
     kda = emu.client("kinesisanalyticsv2", emu.member(PROD))
     snaps = kda.list_application_snapshots(ApplicationName="payments-prod")["SnapshotSummaries"]
-    assert [s["SnapshotName"] for s in snaps][0] == "payments-prod-manual"  # newest first
+    newest = max(snaps, key=lambda s: s["SnapshotCreationTimestamp"])
+    assert newest["SnapshotName"] == "payments-prod-manual"
     ready = [s for s in snaps if s["SnapshotStatus"] == "READY"]
-    age_h = (dt.datetime.now(dt.timezone.utc) - ready[0]["SnapshotCreationTimestamp"]).total_seconds() / 3600
+    newest_ready = max(s["SnapshotCreationTimestamp"] for s in ready)
+    age_h = (dt.datetime.now(dt.timezone.utc) - newest_ready).total_seconds() / 3600
     assert 19.5 < age_h < 21
     ops = kda.list_application_operations(ApplicationName="fraud-prod")["ApplicationOperationInfoList"]
     failed = [o for o in ops if o["OperationStatus"] == "FAILED"]
@@ -291,6 +293,27 @@ def test_snapshots_and_operations(emu):
     assert [o["Operation"] for o in only] == ["RollbackApplication"]
 
 
+def test_lists_without_a_documented_order_are_not_in_time_order(emu):
+    """AWS documents no order for ListApplicationSnapshots / ListApplicationOperations:
+    the emulator answers neither newest nor oldest first, the same order on every
+    call and across pages (so only code that reads every page gets every item)."""
+    kda = emu.client("kinesisanalyticsv2", emu.member(PROD))
+    for call, key, when, app in (
+            (kda.list_application_snapshots, "SnapshotSummaries", "SnapshotCreationTimestamp", "payments-prod"),
+            (kda.list_application_operations, "ApplicationOperationInfoList", "StartTime", "payments-prod"),
+            (kda.list_application_operations, "ApplicationOperationInfoList", "StartTime", "fraud-prod")):
+        whole = call(ApplicationName=app)[key]
+        times = [x[when] for x in whole]
+        assert len(times) >= 2 and times != sorted(times, reverse=True), (app, key, times)
+        if len(times) >= 3:
+            assert times != sorted(times), (app, key, times)
+        paged, pages = _paginate(call, key, ApplicationName=app, Limit=1)
+        assert paged == whole and pages == len(whole)
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        kda.list_application_operations(ApplicationName="payments-prod", NextToken="99")
+    assert ei.value.response["Error"]["Code"] == "InvalidArgumentException"
+
+
 # ------------------------------------------------------------ CloudWatch over CBOR
 
 
@@ -299,15 +322,15 @@ def _mdq(app, metric, qid, stat="Maximum", period=300):
             "Dimensions": [{"Name": "Application", "Value": app}]}, "Period": period, "Stat": stat}}
 
 
-def cbor_call(emu, session, params, region="us-east-1", raw=False):
-    """GetMetricData over rpc-v2-cbor exactly as the Rust SDK sends it (botocore
-    1.44 prefers awsJson for CloudWatch, so the request is built by hand and
-    signed with botocore's SigV4)."""
+def cbor_call(emu, session, params, region="us-east-1", raw=False, operation="GetMetricData"):
+    """A CloudWatch operation (GetMetricData by default) over rpc-v2-cbor exactly
+    as the Rust SDK sends it (botocore 1.44 prefers awsJson for CloudWatch, so
+    the request is built by hand and signed with botocore's SigV4)."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
 
     body = cbor2.dumps(params, datetime_as_timestamp=True, timezone=dt.timezone.utc)
-    url = emu.endpoint + "/service/GraniteServiceVersion20100801/operation/GetMetricData"
+    url = emu.endpoint + f"/service/GraniteServiceVersion20100801/operation/{operation}"
     req = AWSRequest(method="POST", url=url, data=body, headers={
         "smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", "Accept": "application/cbor"})
     SigV4Auth(session.get_credentials().get_frozen_credentials(), "monitoring", region).add_auth(req)
@@ -323,17 +346,36 @@ def cbor_call(emu, session, params, region="us-east-1", raw=False):
     return status, headers, cbor2.loads(data)
 
 
+def cbor_pages(emu, session, params):
+    """Every page of a GetMetricData over rpc-v2-cbor: (pages, results merged by Id)."""
+    pages, merged, token = [], {}, None
+    while True:
+        status, headers, r = cbor_call(emu, session, dict(params, **({"NextToken": token} if token else {})))
+        assert status == 200 and headers["smithy-protocol"] == "rpc-v2-cbor", r
+        pages.append(r)
+        for x in r["MetricDataResults"]:
+            if x["Id"] in merged:
+                merged[x["Id"]]["Timestamps"] += x["Timestamps"]
+                merged[x["Id"]]["Values"] += x["Values"]
+                merged[x["Id"]]["StatusCode"] = x["StatusCode"]
+            else:
+                merged[x["Id"]] = dict(x, Timestamps=list(x["Timestamps"]), Values=list(x["Values"]))
+        token = r.get("NextToken")
+        if not token:
+            return pages, merged
+        assert len(pages) < 200
+
+
 def test_get_metric_data_cbor(emu):
     m = emu.member(PROD)
     now = dt.datetime.now(dt.timezone.utc)
-    status, headers, r = cbor_call(emu, m, {"MetricDataQueries": [
+    pages, res = cbor_pages(emu, m, {"MetricDataQueries": [
         _mdq("payments-prod", "numberOfFailedCheckpoints", "f0"),
         _mdq("payments-prod", "lastCheckpointDuration", "d0", period=3600),
         _mdq("ledger-prod", "numberOfFailedCheckpoints", "f1"),
         _mdq("no-such-app", "numberOfFailedCheckpoints", "f2")],
         "StartTime": now - dt.timedelta(hours=24), "EndTime": now})
-    assert status == 200 and headers["smithy-protocol"] == "rpc-v2-cbor"
-    res = {x["Id"]: x for x in r["MetricDataResults"]}
+    assert len(pages) > 1  # 24 h of 5-minute points do not fit the default 100-point page
     f0 = res["f0"]
     assert f0["StatusCode"] == "Complete" and f0["Label"] == "numberOfFailedCheckpoints"
     assert all(isinstance(t, dt.datetime) for t in f0["Timestamps"])  # tag 1 decodes to datetime
@@ -347,11 +389,64 @@ def test_get_metric_data_cbor(emu):
                                  "StartTime": now - dt.timedelta(minutes=30), "EndTime": now + dt.timedelta(minutes=1),
                                  "ScanBy": "TimestampAscending"})
     assert r["MetricDataResults"][0]["Values"] == [9.0, 12.0]
-    # the same through boto3 (awsJson1_0 variant)
-    j = emu.client("cloudwatch", m).get_metric_data(
-        MetricDataQueries=[_mdq("payments-prod", "numberOfFailedCheckpoints", "f0")],
-        StartTime=now - dt.timedelta(hours=24), EndTime=now)
-    assert j["MetricDataResults"][0]["Values"] == f0["Values"]
+    # the same through boto3 (awsJson1_0 variant), its paginator following NextToken
+    values = []
+    for page in emu.client("cloudwatch", m).get_paginator("get_metric_data").paginate(
+            MetricDataQueries=[_mdq("payments-prod", "numberOfFailedCheckpoints", "f0")],
+            StartTime=now - dt.timedelta(hours=24), EndTime=now):
+        values += page["MetricDataResults"][0]["Values"] if page["MetricDataResults"] else []
+    assert values == f0["Values"]
+
+
+def test_get_metric_data_pages_like_aws(emu):
+    """At most page-size datapoints per answer (MaxDatapoints lowers it); a
+    result cut short is PartialData and goes on, same Id, on the next page;
+    the pages together are the unpaged answer; a foreign token is refused."""
+    import metrics  # noqa: PLC0415
+
+    assert emu.control("GET", "/_fleetscan/health")["metric_page_points"] == metrics.DEFAULT_PAGE_POINTS
+    m = emu.member(PROD)
+    now = dt.datetime.now(dt.timezone.utc)
+    queries = [_mdq("payments-prod", n, f"q{i}") for i, n in enumerate(
+        ["numberOfFailedCheckpoints", "lastCheckpointDuration", "lastCheckpointSize", "downtime", "fullRestarts"])]
+    queries.insert(2, _mdq("no-such-app", "downtime", "empty"))
+    params = {"MetricDataQueries": queries, "StartTime": now - dt.timedelta(hours=3), "EndTime": now,
+              "ScanBy": "TimestampAscending", "MaxDatapoints": 7}
+    pages, merged = cbor_pages(emu, m, params)
+    sizes = [sum(len(x["Values"]) for x in p["MetricDataResults"]) for p in pages]
+    assert len(pages) > 3 and all(n <= 7 for n in sizes) and all(n == 7 for n in sizes[:-1]), sizes
+    for p in pages[:-1]:
+        assert p["MetricDataResults"][-1]["StatusCode"] in ("PartialData", "Complete")
+        assert all(x["StatusCode"] == "Complete" for x in p["MetricDataResults"][:-1])
+    assert any(x["StatusCode"] == "PartialData" for p in pages for x in p["MetricDataResults"])
+    assert set(merged) == {q["Id"] for q in queries} and merged["empty"]["Values"] == []
+    assert all(x["StatusCode"] == "Complete" for x in merged.values())
+    # the same series as one in-process answer that needs no paging
+    apps = {n: {"metrics": a.get("metrics", {})} for n, a in emu_apps(PROD).items()}
+    whole = metrics.get_metric_data(dict(params, MaxDatapoints=None), apps, now=pages_clock(pages), page_points=10 ** 6)
+    assert "NextToken" not in whole
+    for x in whole["MetricDataResults"]:
+        assert [int(t.timestamp()) for t in merged[x["Id"]]["Timestamps"]] == x["Timestamps"], x["Id"]
+        assert merged[x["Id"]]["Values"] == x["Values"], x["Id"]
+    # a token is only good for the queries it was issued for
+    token = pages[0]["NextToken"]
+    status, _, err = cbor_call(emu, m, dict(params, MetricDataQueries=queries[:1], NextToken=token))
+    assert status == 400 and err["__type"].endswith("#InvalidNextToken")
+
+
+def emu_apps(account):
+    """The integration fleet's apps of one account (us-east-1), as seeded."""
+    sys.path.insert(0, HERE)
+    import fleet as fleetmod  # noqa: PLC0415
+
+    doc = fleetmod.normalise(fleetmod.load_fleet(os.path.join(FLEETS, "integration.json")))
+    acct = next(a for a in doc["accounts"] if a["id"] == account)
+    return {a["name"]: a for a in acct["applications"] if a.get("region", "us-east-1") == "us-east-1"}
+
+
+def pages_clock(pages):
+    """The request clock the emulator put in the first page's token."""
+    return float(pages[0]["NextToken"].split(".")[0])
 
 
 def test_get_metric_data_raw_cbor_wire(emu):
