@@ -12,6 +12,7 @@ pub mod config;
 pub mod drift;
 pub mod evaluate;
 pub mod findings;
+pub mod impact;
 pub mod report;
 pub mod inventory;
 pub mod labels;

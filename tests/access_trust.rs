@@ -7,28 +7,14 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{json, Value};
 use support::emulator::{fleet, Emulator};
+use support::run::{fleetscan, latest, text};
 
-fn fleetscan(emu: &Emulator, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fleetscan"));
-    command.args(args).env_remove("RUST_LOG").env_remove("AWS_PROFILE").env_remove("AWS_SESSION_TOKEN");
-    for (key, value) in emu.aws_env() {
-        command.env(key, value);
-    }
-    command.output().expect("fleetscan runs")
-}
 
-fn text(output: &Output) -> String {
-    format!("--- stdout\n{}\n--- stderr\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
 
-fn latest(out: &Path) -> PathBuf {
-    let run = std::fs::read_to_string(out.join("latest.txt")).expect("latest.txt");
-    out.join(run.trim())
-}
 
 fn findings(run: &Path) -> Vec<Value> {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(run.join("findings.json")).expect("findings.json")).expect("json");

@@ -5,20 +5,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use serde_json::Value;
 use support::emulator::{fleet, Emulator};
+use support::run::{fleetscan, latest, text};
 
-fn fleetscan(emu: &Emulator, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fleetscan"));
-    command.args(args).env_remove("RUST_LOG").env_remove("AWS_PROFILE").env_remove("AWS_SESSION_TOKEN");
-    for (key, value) in emu.aws_env() {
-        command.env(key, value);
-    }
-    command.output().expect("fleetscan runs")
-}
 
 fn demo_config() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml").display().to_string()
@@ -36,14 +28,7 @@ fn column<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
     &row[index]
 }
 
-fn latest(out: &Path) -> PathBuf {
-    let run = std::fs::read_to_string(out.join("latest.txt")).expect("latest.txt");
-    out.join(run.trim())
-}
 
-fn text(output: &Output) -> String {
-    format!("--- stdout\n{}\n--- stderr\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
 
 #[test]
 fn demo_prod_vs_dev_and_night_over_night() {

@@ -69,6 +69,93 @@ findings.json and snapshot.json into DIR/<run-id>/ and points DIR/latest at it."
 
     /// Print the check catalogue: ids, default severities and what each check means.
     Checks(ChecksArgs),
+
+    /// What a policy change would break: decide every app's required actions before and after, offline.
+    #[command(after_long_help = IMPACT_HELP)]
+    Impact(ImpactArgs),
+}
+
+const IMPACT_HELP: &str = "\
+Changes, any number, applied in the order given to the snapshot's Organization:
+  --attach FILE --to TARGET [--type scp|rcp]   a new policy (its name is the file's stem), attached at TARGET
+  --detach NAME --from TARGET                  an attached SCP or RCP, by name or id
+  --replace NAME --with FILE                   a new document for an SCP/RCP (name or id) or for a
+                                               customer managed IAM policy (its ARN): every role that
+                                               attaches it, as identity policy or boundary, sees it
+TARGET is a root id (r-…), an OU id (ou-…), an OU path such as Root/Workloads/Prod, an account
+id or an account name. Bad input (unknown target or policy, a document that does not parse, a
+detach AWS would refuse) is an error and nothing is applied.
+
+Only the apps the changes can touch are decided again (accounts under a changed target, apps
+whose resources live there, roles using a replaced policy).
+
+Exit codes: 0 no required action becomes denied, 1 some does, 2 error.
+
+Examples:
+  fleetscan impact --snapshot reports/latest/snapshot.json \\
+      --attach policies/deny-kinesis-writes.json --to Root/Workloads/Dev
+  fleetscan impact --snapshot snap.json --detach OrdersProdEuMigration --from Root/Workloads/Prod/Orders
+  fleetscan impact --snapshot snap.json --format json \\
+      --replace arn:aws:iam::111111111111:policy/payments-boundary --with boundary-v2.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyTypeArg {
+    Scp,
+    Rcp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImpactFormat {
+    Text,
+    Json,
+}
+
+/// `fleetscan impact`. The change options pair up in the order given (see
+/// `cli::impact`), so they are plain lists here.
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// snapshot.json of a scan (e.g. last night's).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Attach the policy in FILE (JSON) at the --to target that follows.
+    #[arg(long, value_name = "FILE", action = clap::ArgAction::Append)]
+    pub attach: Vec<PathBuf>,
+
+    /// Where the preceding --attach goes.
+    #[arg(long, value_name = "TARGET", action = clap::ArgAction::Append)]
+    pub to: Vec<String>,
+
+    /// Policy type of the preceding --attach. [default: scp]
+    #[arg(long = "type", value_enum, value_name = "scp|rcp", action = clap::ArgAction::Append)]
+    pub kind: Vec<PolicyTypeArg>,
+
+    /// Detach this SCP or RCP (name or id) from the --from target that follows.
+    #[arg(long, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub detach: Vec<String>,
+
+    /// Where the preceding --detach applies.
+    #[arg(long, value_name = "TARGET", action = clap::ArgAction::Append)]
+    pub from: Vec<String>,
+
+    /// Replace the document of this SCP/RCP (name or id) or customer managed policy (ARN).
+    #[arg(long, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub replace: Vec<String>,
+
+    /// The new document (JSON) for the preceding --replace.
+    #[arg(long = "with", value_name = "FILE", action = clap::ArgAction::Append)]
+    pub with: Vec<PathBuf>,
+
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = ImpactFormat::Text)]
+    pub format: ImpactFormat,
+
+    /// Also write impact.json and impact.html into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

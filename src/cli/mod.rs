@@ -5,6 +5,7 @@ pub mod args;
 mod diff;
 mod doctor;
 mod explain;
+mod impact;
 mod progress;
 mod report_cmd;
 mod runtime;
@@ -60,5 +61,6 @@ fn run(command: Command, quiet: bool) -> anyhow::Result<Outcome> {
         Command::Accounts(args) => accounts::run(&args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Impact(args) => impact::run(&args),
     }
 }

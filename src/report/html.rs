@@ -57,6 +57,12 @@ const CHART_H: f64 = 34.0;
 /// Policy texts longer than this many lines are shown without line marking.
 const DIFF_MAX_LINES: usize = 400;
 
+/// The CSP source expression that allows exactly `style` (for other pages
+/// in the report's style).
+pub fn style_hash(style: &str) -> String {
+    csp_hash(style)
+}
+
 fn csp_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))

@@ -17,6 +17,7 @@
 
 pub mod csv;
 pub mod html;
+pub mod impact_html;
 pub mod json;
 pub mod output;
 pub mod previous;

@@ -75,19 +75,6 @@ class Emu:
             self.proc.kill()
 
 
-@pytest.fixture(scope="module")
-def emu():
-    e = Emu(os.path.join(FLEETS, "integration.json"))
-    yield e
-    e.stop()
-
-
-@pytest.fixture(autouse=True)
-def _clear_faults(emu):
-    emu.faults({})
-    yield
-    emu.faults({})
-
 
 def _paginate(fn, key, **kw):
     out, tok = [], None

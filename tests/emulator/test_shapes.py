@@ -28,19 +28,6 @@ ROOT_ID = "r-in01"  # integration fleet
 MAX_PAGES = 100
 
 
-@pytest.fixture(scope="module")
-def emu():
-    e = Emu(os.path.join(FLEETS, "integration.json"))
-    yield e
-    e.stop()
-
-
-@pytest.fixture(autouse=True)
-def _clear_faults(emu):
-    emu.faults({})
-    yield
-    emu.faults({})
-
 
 # ------------------------------------------------------------ sending
 

@@ -34,7 +34,7 @@ use crate::checks::catalog::CheckId;
 use crate::checks::sink::{Sink, Target};
 use crate::checks::Context;
 use crate::findings::{AccessDecision, AccessOutcome, DecidingStatement, Evidence, MissingInput};
-use crate::inventory::{InlineString, OrgPolicyKind};
+use crate::inventory::{InlineString, OrgPolicyKind, ResourceKind};
 use crate::policy::{self, Request};
 use inputs::Bounds;
 use requirements::Need;
@@ -45,6 +45,11 @@ pub const CMK_NEEDS: [(&str, &[&str]); 2] = [
     ("kinesisanalytics.amazonaws.com", &["kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"]),
     ("infrastructure.kinesisanalytics.amazonaws.com", &["kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"]),
 ];
+
+/// RCPs do not apply to AWS managed keys (module documentation).
+fn aws_managed_key(ctx: &Context, arn: &str) -> bool {
+    ctx.index.resource(arn).is_some_and(|r| r.kind == ResourceKind::KmsKey && r.key_manager.as_deref() == Some("AWS"))
+}
 
 fn in_org(ctx: &Context, account_id: &str) -> bool {
     ctx.inventory.organization.is_some() && ctx.index.account(account_id).is_some()
@@ -58,6 +63,59 @@ fn decide(bounds: &Bounds, req: &Request) -> policy::Decision {
     } else {
         policy::evaluate_bounds(&bounds.low, &bounds.high, req)
     }
+}
+
+/// What was decided for one need, before it is recorded.
+struct Verdict {
+    outcome: AccessOutcome,
+    blocked_by: Vec<InlineString>,
+    deciding: Vec<DecidingStatement>,
+    missing: Vec<MissingInput>,
+}
+
+impl Verdict {
+    /// Nothing could be decided: every input in `missing` is needed.
+    fn unknown(missing: Vec<MissingInput>) -> Self {
+        Self { outcome: AccessOutcome::Unknown, blocked_by: Vec::new(), deciding: Vec::new(), missing }
+    }
+
+    /// The engine's decision in the findings' vocabulary, with the missing
+    /// inputs an `Unknown` depends on.
+    fn of(decision: &policy::Decision, role_or_resource: &str, resource: &str, bounds: &Bounds) -> Self {
+        let (outcome, blocked_by, deciding) = convert(decision, role_or_resource, resource);
+        let missing = if outcome == AccessOutcome::Unknown { relevant(bounds.missing.clone(), &deciding) } else { Vec::new() };
+        Self { outcome, blocked_by, deciding, missing }
+    }
+}
+
+/// The record of one need of the app in `ctx`.
+fn record(ctx: &Context, principal: &str, need: &Need, verdict: Verdict) -> AccessDecision {
+    let app = ctx.flink();
+    AccessDecision {
+        account_id: ctx.account().id.as_str().into(),
+        region: ctx.region().into(),
+        application: app.name.clone(),
+        application_arn: app.arn.clone(),
+        principal: principal.to_owned(),
+        action: need.action.as_str().into(),
+        resource: need.resource.clone(),
+        source: need.source.clone(),
+        outcome: verdict.outcome,
+        blocked_by: verdict.blocked_by,
+        deciding: verdict.deciding,
+        missing: verdict.missing,
+    }
+}
+
+/// The finding a record calls for (`denied_check` when it is denied,
+/// `access-undetermined` when unknown), then the record itself.
+fn report(sink: &mut Sink, target: Target<'_>, record: AccessDecision, need: &Need, who: &str, denied_check: CheckId) {
+    match record.outcome {
+        AccessOutcome::ImplicitlyDenied | AccessOutcome::ExplicitlyDenied => emit_denied(sink, target, &record, need, who, denied_check),
+        AccessOutcome::Unknown => emit_undetermined(sink, target, &record, who),
+        AccessOutcome::Allowed => {}
+    }
+    sink.record_access(record);
 }
 
 fn convert(decision: &policy::Decision, role_or_resource: &str, resource: &str) -> (AccessOutcome, Vec<InlineString>, Vec<DecidingStatement>) {
@@ -129,21 +187,24 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
             permission: "iam:GetRole".to_owned(),
             policy: None,
         };
+        let who = format!("execution role {role_arn}");
         for need in requirements::for_app(ctx) {
-            let record = undetermined_record(ctx, role_arn, &need, vec![missing.clone()]);
-            emit_undetermined(sink, target, &record, &format!("execution role {role_arn}"));
-            sink.record_access(record);
+            let record = record(ctx, role_arn, &need, Verdict::unknown(vec![missing.clone()]));
+            report(sink, target, record, &need, &who, CheckId::ExecutionRoleAccessDenied);
         }
         return;
     };
 
+    let who = format!("execution role {}", role.name);
     let mut principal = Bounds::default();
     inputs::principal(ctx.index, role_account, role, &mut principal);
     inputs::org_levels(inv, ctx.index, &role_account.id, OrgPolicyKind::ServiceControlPolicy, &mut principal);
 
     for need in requirements::for_app(ctx) {
         let mut bounds = principal.clone();
-        inputs::org_levels(inv, ctx.index, &need.resource_account, OrgPolicyKind::ResourceControlPolicy, &mut bounds);
+        if !aws_managed_key(ctx, &need.resource) {
+            inputs::org_levels(inv, ctx.index, &need.resource_account, OrgPolicyKind::ResourceControlPolicy, &mut bounds);
+        }
         inputs::resource(ctx.index, &need.resource, &need.resource_account, &mut bounds);
         let mut req = Request::new(Some(role_arn), &need.action, &need.resource)
             .with_wildcard_only_action(need.wildcard_only)
@@ -163,32 +224,8 @@ fn execution_role(ctx: &Context, sink: &mut Sink) {
             req = req.with_context(&format!("aws:PrincipalTag/{key}"), value.as_str());
         }
         let req = base_context(req, ctx, &need.resource_account);
-        let decision = decide(&bounds, &req);
-        let (outcome, blocked_by, deciding) = convert(&decision, role_arn, &need.resource);
-        let missing = if outcome == AccessOutcome::Unknown { relevant(bounds.missing, &deciding) } else { Vec::new() };
-        let record = AccessDecision {
-            account_id: account.id.as_str().into(),
-            region: ctx.region().into(),
-            application: app.name.clone(),
-            application_arn: app.arn.clone(),
-            principal: role_arn.to_owned(),
-            action: need.action.as_str().into(),
-            resource: need.resource.clone(),
-            source: need.source.clone(),
-            outcome,
-            blocked_by,
-            deciding,
-            missing,
-        };
-        let who = format!("execution role {}", role.name);
-        match record.outcome {
-            AccessOutcome::ImplicitlyDenied | AccessOutcome::ExplicitlyDenied => {
-                emit_denied(sink, target, &record, &need, &who, CheckId::ExecutionRoleAccessDenied)
-            }
-            AccessOutcome::Unknown => emit_undetermined(sink, target, &record, &who),
-            AccessOutcome::Allowed => {}
-        }
-        sink.record_access(record);
+        let verdict = Verdict::of(&decide(&bounds, &req), role_arn, &need.resource, &bounds);
+        report(sink, target, record(ctx, role_arn, &need, verdict), &need, &who, CheckId::ExecutionRoleAccessDenied);
     }
 }
 
@@ -202,25 +239,6 @@ fn relevant(missing: Vec<MissingInput>, deciding: &[DecidingStatement]) -> Vec<M
         missing
     } else {
         named
-    }
-}
-
-/// The record of a need nothing could be decided for.
-fn undetermined_record(ctx: &Context, principal: &str, need: &Need, missing: Vec<MissingInput>) -> AccessDecision {
-    let app = ctx.flink();
-    AccessDecision {
-        account_id: ctx.account().id.as_str().into(),
-        region: ctx.region().into(),
-        application: app.name.clone(),
-        application_arn: app.arn.clone(),
-        principal: principal.to_owned(),
-        action: need.action.as_str().into(),
-        resource: need.resource.clone(),
-        source: need.source.clone(),
-        outcome: AccessOutcome::Unknown,
-        blocked_by: Vec::new(),
-        deciding: Vec::new(),
-        missing,
     }
 }
 
@@ -340,8 +358,7 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
     } else {
         inputs::resource(ctx.index, key_arn, &key_account, &mut bounds);
     }
-    // RCPs do not apply to AWS managed keys (module documentation).
-    if key.and_then(|k| k.key_manager.as_deref()) != Some("AWS") {
+    if !aws_managed_key(ctx, key_arn) {
         inputs::org_levels(inv, ctx.index, &key_account, OrgPolicyKind::ResourceControlPolicy, &mut bounds);
     }
     for (principal, actions) in CMK_NEEDS {
@@ -354,9 +371,8 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
                 source: "flink: durable application state encrypted with a customer managed key".to_owned(),
             };
             if key.is_none() {
-                let record = undetermined_record(ctx, principal, &need, bounds.missing.clone());
-                emit_undetermined(sink, target, &record, principal);
-                sink.record_access(record);
+                let record = record(ctx, principal, &need, Verdict::unknown(bounds.missing.clone()));
+                report(sink, target, record, &need, principal, CheckId::CmkServiceAccessDenied);
                 continue;
             }
             let req = Request::new(Some(principal), action, key_arn)
@@ -367,31 +383,8 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
                 .with_context("kms:EncryptionContext:aws:kinesisanalytics:arn", app.arn.as_str())
                 .with_context("kms:CallerAccount", account.id.as_str());
             let req = base_context(req, ctx, &key_account);
-            let decision = decide(&bounds, &req);
-            let (outcome, blocked_by, deciding) = convert(&decision, principal, key_arn);
-            let missing = if outcome == AccessOutcome::Unknown { relevant(bounds.missing.clone(), &deciding) } else { Vec::new() };
-            let record = AccessDecision {
-                account_id: account.id.as_str().into(),
-                region: ctx.region().into(),
-                application: app.name.clone(),
-                application_arn: app.arn.clone(),
-                principal: principal.to_owned(),
-                action: (*action).into(),
-                resource: key_arn.to_owned(),
-                source: need.source.clone(),
-                outcome,
-                blocked_by,
-                deciding,
-                missing,
-            };
-            match record.outcome {
-                AccessOutcome::ImplicitlyDenied | AccessOutcome::ExplicitlyDenied => {
-                    emit_denied(sink, target, &record, &need, principal, CheckId::CmkServiceAccessDenied)
-                }
-                AccessOutcome::Unknown => emit_undetermined(sink, target, &record, principal),
-                AccessOutcome::Allowed => {}
-            }
-            sink.record_access(record);
+            let verdict = Verdict::of(&decide(&bounds, &req), principal, key_arn, &bounds);
+            report(sink, target, record(ctx, principal, &need, verdict), &need, principal, CheckId::CmkServiceAccessDenied);
         }
     }
 }

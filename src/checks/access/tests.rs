@@ -360,3 +360,34 @@ fn rcp_perimeter_without_the_exemption_blocks_the_service() {
     assert!(denied(&findings, CheckId::ExecutionRoleAccessDenied).is_empty());
     let _ = allow_all();
 }
+
+#[test]
+fn rcps_do_not_apply_to_aws_managed_keys() {
+    let inv = cmk_fleet(true)
+        .rcp("p-perimeter", "DataPerimeter", perimeter(false), &["ou-prod"])
+        .edit(|inv| {
+            for key in inv.accounts.iter_mut().flat_map(|a| a.resources.iter_mut()).filter(|r| r.kind == ResourceKind::KmsKey) {
+                key.key_manager = Some("AWS".into());
+            }
+        })
+        .build();
+    let (findings, _) = run(&inv, &Config::default());
+    assert!(denied(&findings, CheckId::CmkServiceAccessDenied).is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn a_key_policy_that_could_not_be_read_is_undetermined_not_denied() {
+    let inv = cmk_fleet(true)
+        .edit(|inv| {
+            for key in inv.accounts.iter_mut().flat_map(|a| a.resources.iter_mut()).filter(|r| r.kind == ResourceKind::KmsKey) {
+                key.policy = None;
+                key.unread = Some(unread("kms:GetKeyPolicy"));
+            }
+        })
+        .build();
+    let (findings, access) = run(&inv, &Config::default());
+    assert!(denied(&findings, CheckId::CmkServiceAccessDenied).is_empty(), "{findings:#?}");
+    let kms: Vec<_> = access.iter().filter(|d| d.principal.ends_with("amazonaws.com")).collect();
+    assert!(kms.len() == 6 && kms.iter().all(|d| d.outcome == AccessOutcome::Unknown), "{kms:#?}");
+    assert_eq!(denied(&findings, CheckId::AccessUndetermined).len(), 6);
+}
