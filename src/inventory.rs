@@ -18,6 +18,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// stopped (interrupt or `--max-duration`).
 pub const INTERRUPTED_CODE: &str = "Interrupted";
 
+/// Error code of coverage rows for a list cut at its page cap: not every
+/// page was read, so the scope is not complete.
+pub const TRUNCATED_CODE: &str = "Truncated";
+
 /// Name of the scope used for account-wide (not regional) coverage rows.
 pub const GLOBAL_REGION: &str = "global";
 
@@ -743,11 +747,12 @@ impl CoverageRow {
     /// Whether this row leaves the scan complete. A region not enabled for
     /// the account holds nothing to scan; a `skipped` row for something that
     /// vanished mid-scan (an app deleted between list and describe) lost
-    /// nothing; a `skipped` row for work the stopped scan never did did.
+    /// nothing; a `skipped` row for work the stopped scan never did, or for
+    /// the pages of a list beyond its cap ([`TRUNCATED_CODE`]), did.
     pub fn is_complete(&self) -> bool {
         match self.status {
             CoverageStatus::Ok | CoverageStatus::RegionDisabled => true,
-            CoverageStatus::Skipped => self.error_code.as_deref() != Some(INTERRUPTED_CODE),
+            CoverageStatus::Skipped => !matches!(self.error_code.as_deref(), Some(INTERRUPTED_CODE | TRUNCATED_CODE)),
             CoverageStatus::Denied | CoverageStatus::Throttled | CoverageStatus::Error => false,
         }
     }

@@ -235,6 +235,9 @@ impl Collector {
                 for (name, err) in &found.failed {
                     log.scope(region, &format!("flink:{name}"), std::slice::from_ref(err), None);
                 }
+                for (name, cut) in &found.truncated {
+                    log.truncated(region, &format!("flink:{name}"), cut.clone());
+                }
                 log.scope(region, "flink", &found.errors, Some(format!("{} applications", found.apps.len())));
                 inventory.applications = found.apps;
                 key_ids = found.key_ids;
