@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use super::csv::AppFacts;
 use crate::checks::catalog::{CheckId, Family};
-use crate::findings::{DriftRow, Evaluation, Finding, FindingStatus};
+use crate::findings::{DriftRow, Evaluation, Finding, FindingStatus, NotChecked};
 use crate::inventory::{InlineString, 
     metric_names, Account, AppRef, CheckpointMetrics, CoverageRow, CoverageStatus, Inventory, PolicyLevel,
 };
@@ -171,6 +171,8 @@ struct Delta<'a> {
     new_count: usize,
     resolved: Vec<&'a Finding>,
     resolved_count: usize,
+    not_checked: Vec<&'a NotChecked>,
+    not_checked_count: usize,
     still_open: usize,
 }
 
@@ -528,6 +530,8 @@ fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons
             new_count: d.new.len(),
             resolved: d.resolved.iter().take(SUMMARY_LIST_LIMIT).collect(),
             resolved_count: d.resolved.len(),
+            not_checked: d.not_checked.iter().take(SUMMARY_LIST_LIMIT).collect(),
+            not_checked_count: d.not_checked.len(),
             still_open: d.still_open,
         }
     });
