@@ -109,36 +109,39 @@ pub async fn fetch(
     for batch in plan_queries(apps) {
         let by_id: HashMap<&str, &QuerySpec> = batch.iter().map(|q| (q.id.as_str(), q)).collect();
         let queries: Vec<MetricDataQuery> = batch.iter().map(|q| query(q, window.period_secs)).collect();
-        let mut token: Option<String> = None;
-        loop {
-            let request = client
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(smithy_time(window.start))
-                .end_time(smithy_time(window.end))
-                .scan_by(ScanBy::TimestampAscending)
-                .set_next_token(token.take());
-            match calls.call(Pool::Main, loc, "cloudwatch:GetMetricData", request.send()).await {
-                Ok(out) => {
-                    for result in out.metric_data_results() {
-                        let Some(spec) = result.id().and_then(|id| by_id.get(id)) else { continue };
-                        let points = result
-                            .timestamps()
-                            .iter()
-                            .zip(result.values())
-                            .filter_map(|(t, v)| to_chrono(t).map(|at| MetricPoint { at, value: *v }));
-                        series.entry(spec.app.clone()).or_default().entry(spec.metric.to_owned()).or_default().extend(points);
-                    }
-                    token = out.next_token().map(str::to_owned);
-                    if token.is_none() {
-                        break;
-                    }
-                }
-                Err(err) => {
-                    errors.push(err);
-                    break;
+        // Every page through Calls::pages: a repeated or empty NextToken
+        // ends the batch with an error instead of looping.
+        let pages = calls
+            .pages(
+                Pool::Main,
+                loc,
+                "cloudwatch:GetMetricData",
+                |token| {
+                    client
+                        .get_metric_data()
+                        .set_metric_data_queries(Some(queries.clone()))
+                        .start_time(smithy_time(window.start))
+                        .end_time(smithy_time(window.end))
+                        .scan_by(ScanBy::TimestampAscending)
+                        .set_next_token(token)
+                        .send()
+                },
+                |out| out.next_token(),
+            )
+            .await;
+        match pages {
+            Ok(pages) => {
+                for result in pages.iter().flat_map(|out| out.metric_data_results()) {
+                    let Some(spec) = result.id().and_then(|id| by_id.get(id)) else { continue };
+                    let points = result
+                        .timestamps()
+                        .iter()
+                        .zip(result.values())
+                        .filter_map(|(t, v)| to_chrono(t).map(|at| MetricPoint { at, value: *v }));
+                    series.entry(spec.app.clone()).or_default().entry(spec.metric.to_owned()).or_default().extend(points);
                 }
             }
+            Err(err) => errors.push(err),
         }
     }
     let metrics = apps
