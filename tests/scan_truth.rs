@@ -11,6 +11,10 @@
 //! * `runtimes_are_judged_by_date_and_read_with_their_own_metrics` — a Flink
 //!   2.x app is scanned with the 2.x metrics (restarts from `numRestarts`),
 //!   a runtime inside the warning window is medium with its date.
+//! * `operations_are_read_to_the_cap_and_a_cut_list_is_incomplete` —
+//!   `ListApplicationOperations` (whose order AWS does not document) is read
+//!   page after page, not stopped at the first old operation; past the cap
+//!   the app's coverage row says `Truncated` and the run is incomplete.
 
 mod support;
 
@@ -232,4 +236,57 @@ fn runtimes_are_judged_by_date_and_read_with_their_own_metrics() {
         format!("medium within the warning window, with the date: {sql:?}"),
     );
     c.finish(&format!("{}\n{}", text(&run), text(&report)));
+}
+
+#[test]
+fn operations_are_read_to_the_cap_and_a_cut_list_is_incomplete() {
+    // The runtimes fleet, pages of 2, plus an account whose apps have 30
+    // and 45 operations, oldest first in the fleet: 15 pages (read whole)
+    // and 23 pages (cut at 20).
+    let mut fleet_doc = json_file(&fleet("runtimes.json"));
+    fleet_doc["settings"]["page_size"] = Value::from(2);
+    let ops = |n: usize| -> Value {
+        (0..n)
+            .map(|i| json!({"operation": "UpdateApplication", "status": if i == 0 { "FAILED" } else { "SUCCESSFUL" },
+                            "start_hours_ago": 2 + i, "duration_minutes": 1, "error": "job failed to start"}))
+            .collect()
+    };
+    fleet_doc["accounts"].as_array_mut().expect("accounts").push(json!({
+        "id": "520000000002", "name": "busy", "ou": "Root/Streams",
+        "iam": {"roles": [{"name": "flink-role", "path": "/service-role/"}]},
+        "applications": [
+            {"name": "many-ops", "region": "us-east-1", "runtime": "FLINK-1_20", "execution_role": "flink-role",
+             "snapshots": [{"name": "daily", "status": "READY", "created_hours_ago": 3}], "operations": ops(30)},
+            {"name": "too-many-ops", "region": "us-east-1", "runtime": "FLINK-1_20", "execution_role": "flink-role",
+             "snapshots": [{"name": "daily", "status": "READY", "created_hours_ago": 3}], "operations": ops(45)}
+        ]
+    }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fleet_path = dir.path().join("busy.json");
+    std::fs::write(&fleet_path, fleet_doc.to_string()).expect("write fleet");
+    let emu = Emulator::start(&fleet_path);
+    let config = config(dir.path(), &["us-east-1"]).display().to_string();
+    let out = dir.path().join("out");
+    let run = fleetscan(&emu, dir.path(), &["scan", "--config", &config, "--out", &out.display().to_string(), "--accounts", "busy", "--fail-on", "critical"]);
+    let mut c = Checks::default();
+    c.eq(run.status.code(), Some(3), "a cut list makes the run incomplete");
+    let snapshot = json_file(&latest(&out).join("snapshot.json"));
+    let not_ok: Vec<(String, String, String)> = snapshot["coverage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["status"] != "ok")
+        .map(|r| (r["scope"].as_str().unwrap_or_default().to_owned(), r["status"].as_str().unwrap_or_default().to_owned(), r["error_code"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    c.eq(not_ok, vec![("flink:too-many-ops".to_owned(), "skipped".to_owned(), "Truncated".to_owned())], "only the app beyond the cap is incomplete");
+    let operations = |name: &str| -> usize {
+        snapshot["accounts"].as_array().into_iter().flatten().flat_map(|a| a["regions"].as_array().into_iter().flatten()).flat_map(|r| r["applications"].as_array().into_iter().flatten()).find(|a| a["name"] == name).and_then(|a| a["operations"].as_array().map(Vec::len)).unwrap_or(0)
+    };
+    c.eq(operations("many-ops"), 30, "every page read, well past operations older than the window");
+    c.eq(operations("too-many-ops"), 40, "20 pages of 2 read, then cut");
+    let pages = emu.requests().iter().filter(|r| r["operation"] == "ListApplicationOperations" && r["account"] == "520000000002").count();
+    c.eq(pages, 15 + 20, "ListApplicationOperations pages requested");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    c.check(stdout.contains("flink:too-many-ops: skipped (Truncated)"), format!("the summary names the cut list: {stdout}"));
+    c.finish(&text(&run));
 }
