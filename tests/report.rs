@@ -173,7 +173,7 @@ fn last_nights_findings_resolved_tonight_come_back_whole() {
     // entered); tonight read that account completely and the finding is gone
     let carried = &evaluation.since_previous.as_ref().unwrap().not_checked[0];
     assert_eq!(previous.not_checked, vec![carried.clone()], "findings.json carries what its run could not check");
-    assert_eq!(delta.resolved[1..], [carried.finding.clone()], "resolved once its scope is read again");
+    assert_eq!(delta.resolved[1..], *std::slice::from_ref(&carried.finding), "resolved once its scope is read again");
     assert!(delta.not_checked.is_empty());
     assert!(delta.new.is_empty());
 }

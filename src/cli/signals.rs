@@ -124,7 +124,7 @@ mod tests {
         if !collecting {
             signals.collection_done();
         }
-        let queue = Mutex::new(names.to_vec().into_iter());
+        let queue = Mutex::new(names.iter().copied());
         let abandoned = Mutex::new(Vec::new());
         signals
             .run(
