@@ -5,7 +5,8 @@
 //!   get a short grace, and the report is written marked interrupted (exit 3);
 //! * first signal while evaluating or writing the report (everything is
 //!   collected): the report is finished and the run ends as it would have;
-//! * second signal, at any point: abandon at once (exit 2, no report).
+//! * second signal, at any point: abandon at once (exit 2; what is not
+//!   written yet is not written, and `latest` still names a complete run).
 //!
 //! The watcher runs on the async runtime's worker threads for the whole
 //! command, so it keeps listening while evaluation and report writing run
