@@ -124,13 +124,20 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     // stood in for by this run's own findings, the same size.
     let last_night = out.join("last-night");
     fleetscan::report::write_into(&last_night, &inventory, &evaluation, &[]).expect("last night's findings.json");
-    let previous = fleetscan::report::output::read_run(&last_night, &evaluation.findings).expect("last night's findings.json reads back");
+    let previous = fleetscan::report::output::read_run(&last_night, &evaluation.findings)
+        .expect("last night's findings.json reads back")
+        .expect("a scan's findings.json");
     let delta = fleetscan::drift::nightly::since_previous(
-        fleetscan::drift::nightly::PreviousRun::Findings { run_id: Some(previous.run_id.clone()), findings: &previous.findings },
+        fleetscan::drift::nightly::PreviousRun::Findings(fleetscan::drift::nightly::Previous {
+            run_id: Some(&previous.run_id),
+            findings: &previous.findings,
+            not_checked: &previous.not_checked,
+        }),
+        &inventory,
         &evaluation.findings,
         config,
     );
-    assert_eq!(delta.new.len() + delta.resolved.len(), 0, "a run compared with itself changes nothing");
+    assert_eq!(delta.new.len() + delta.resolved.len() + delta.not_checked.len(), 0, "a run compared with itself changes nothing");
     evaluation.since_previous = Some(delta);
     drop(previous);
     memory_after("nightly");

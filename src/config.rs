@@ -88,6 +88,7 @@ pub struct ChecksSection {
     pub checkpoint_interval_max_ms: Option<i64>,
     pub checkpoint_slow_ratio: Option<f64>,
     pub snapshot_max_age_days: Option<u32>,
+    pub runtime_warn_days: Option<u32>,
     pub severity: Option<BTreeMap<String, String>>,
 }
 
@@ -225,6 +226,9 @@ pub struct ChecksConfig {
     pub checkpoint_interval_max_ms: i64,
     pub checkpoint_slow_ratio: f64,
     pub snapshot_max_age_days: u32,
+    /// `runtime-end-of-support` is medium this many days before a runtime's
+    /// end-of-support date (high from the date on); 0: only after the date.
+    pub runtime_warn_days: u32,
     /// Per-check severity override or `off`, keyed by check id.
     pub severity: BTreeMap<String, SeverityOverride>,
 }
@@ -369,6 +373,10 @@ impl Config {
             return Err(invalid("checks.checkpoint_slow_ratio", "must be a number above 0"));
         }
         let snapshot_max_age_days = checks.snapshot_max_age_days.unwrap_or(7);
+        let runtime_warn_days = checks.runtime_warn_days.unwrap_or(180);
+        if runtime_warn_days > 3650 {
+            return Err(invalid("checks.runtime_warn_days", format!("{runtime_warn_days} is more than ten years; use at most 3650")));
+        }
         let mut severity = BTreeMap::new();
         for (check, level) in checks.severity.unwrap_or_default() {
             let key = format!("checks.severity.\"{check}\"");
@@ -441,6 +449,7 @@ impl Config {
                 checkpoint_interval_max_ms,
                 checkpoint_slow_ratio,
                 snapshot_max_age_days,
+                runtime_warn_days,
                 severity,
             },
             compare,
@@ -574,6 +583,7 @@ mod tests {
         assert_eq!(config.checks.checkpoint_interval_min_ms, 10_000);
         assert_eq!(config.checks.checkpoint_interval_max_ms, 300_000);
         assert_eq!(config.checks.snapshot_max_age_days, 7);
+        assert_eq!(config.checks.runtime_warn_days, 180);
         assert_eq!(config.output.dir, PathBuf::from("reports"));
     }
 

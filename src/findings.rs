@@ -114,17 +114,37 @@ pub struct DriftRow {
 /// Findings compared with the previous run's (by `finding_id`).
 ///
 /// Only open findings count: `new` are open now and were not open before,
-/// `resolved` were open before and are gone now, `still_open` are open in
-/// both. A finding that is still produced but is now hidden by a
-/// `[[suppress]]` entry is listed in `now_suppressed`, not in `resolved`.
+/// `resolved` were open before, are gone now *and* their account × region ×
+/// scope was read completely tonight; `not_checked` were open before and
+/// are gone now only because their scope was not read tonight (AssumeRole
+/// denied, a throttled region, `--max-duration`, a subset run), carried with
+/// last night's data; `still_open` are open in both. A finding that is
+/// still produced but is now hidden by a `[[suppress]]` entry is listed in
+/// `now_suppressed`, not in `resolved`. A finding not checked on one night
+/// stays in the comparison of the next (it is not "new" when it is seen
+/// again, nor "resolved" until its scope is read).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunDelta {
     pub previous_run_id: Option<String>,
     pub new: Vec<String>,
     pub resolved: Vec<Finding>,
+    #[serde(default)]
+    pub not_checked: Vec<NotChecked>,
     pub still_open: usize,
     #[serde(default)]
     pub now_suppressed: Vec<String>,
+}
+
+/// A finding open when last checked whose scope was not read tonight: the
+/// finding as last seen, why it was not checked, and the run that last saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotChecked {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// What tonight did not read, e.g. `account 222222222222: assume-role denied (AccessDenied)`.
+    pub not_checked_because: String,
+    /// The run in which the finding was last seen open.
+    pub last_seen_run_id: Option<String>,
 }
 
 /// The outcome of one IAM decision, as the policy engine reports it:

@@ -18,6 +18,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// stopped (interrupt or `--max-duration`).
 pub const INTERRUPTED_CODE: &str = "Interrupted";
 
+/// Error code of coverage rows for a list cut at its page cap: not every
+/// page was read, so the scope is not complete.
+pub const TRUNCATED_CODE: &str = "Truncated";
+
 /// Name of the scope used for account-wide (not regional) coverage rows.
 pub const GLOBAL_REGION: &str = "global";
 
@@ -690,13 +694,72 @@ impl MetricSeries {
     }
 }
 
+/// The CloudWatch metrics read per app (namespace `AWS/KinesisAnalytics`),
+/// by the app's runtime. Flink 2.x removed `fullRestarts` (use
+/// `numRestarts`) and deprecated `uptime` / `downtime` (use `runningTime`,
+/// `restartingTime`, `cancellingTime`, `failingTime`):
+/// <https://docs.aws.amazon.com/managed-flink/latest/java/flink-2-2.html>,
+/// <https://docs.aws.amazon.com/managed-flink/latest/java/metrics-dimensions.html>.
 pub mod metric_names {
     pub const FAILED_CHECKPOINTS: &str = "numberOfFailedCheckpoints";
     pub const CHECKPOINT_DURATION: &str = "lastCheckpointDuration";
     pub const CHECKPOINT_SIZE: &str = "lastCheckpointSize";
+    /// Flink 1.x: ms the job was not running (restarting or failing).
     pub const DOWNTIME: &str = "downtime";
+    /// Flink 1.x: restarts since the job started (cumulative).
     pub const FULL_RESTARTS: &str = "fullRestarts";
-    pub const ALL: [&str; 5] = [FAILED_CHECKPOINTS, CHECKPOINT_DURATION, CHECKPOINT_SIZE, DOWNTIME, FULL_RESTARTS];
+    /// Flink 2.x: restarts since the job was submitted (cumulative).
+    pub const NUM_RESTARTS: &str = "numRestarts";
+    /// Flink 2.x: ms spent restarting / failing in the current state.
+    pub const RESTARTING_TIME: &str = "restartingTime";
+    pub const FAILING_TIME: &str = "failingTime";
+    /// What a Flink 1.x (and SQL / Studio) app publishes.
+    pub const FLINK_1: [&str; 5] = [FAILED_CHECKPOINTS, CHECKPOINT_DURATION, CHECKPOINT_SIZE, DOWNTIME, FULL_RESTARTS];
+    /// What a Flink 2.x app publishes instead.
+    pub const FLINK_2: [&str; 6] = [FAILED_CHECKPOINTS, CHECKPOINT_DURATION, CHECKPOINT_SIZE, NUM_RESTARTS, RESTARTING_TIME, FAILING_TIME];
+    /// Every metric of either generation.
+    pub const ALL: [&str; 8] =
+        [FAILED_CHECKPOINTS, CHECKPOINT_DURATION, CHECKPOINT_SIZE, DOWNTIME, FULL_RESTARTS, NUM_RESTARTS, RESTARTING_TIME, FAILING_TIME];
+
+    /// Whether `runtime` (a `RuntimeEnvironment` such as `FLINK-2_2`) is
+    /// Flink 2 or later. Studio (`ZEPPELIN-FLINK-*`) and SQL runtimes are
+    /// Flink 1.x; an unknown `FLINK-<major>_<minor>` newer than this build
+    /// counts by its major version.
+    pub fn is_flink2(runtime: &str) -> bool {
+        runtime
+            .strip_prefix("FLINK-")
+            .and_then(|version| version.split('_').next())
+            .and_then(|major| major.parse::<u32>().ok())
+            .is_some_and(|major| major >= 2)
+    }
+
+    /// The metrics to read for an app on `runtime`.
+    pub fn for_runtime(runtime: &str) -> &'static [&'static str] {
+        if is_flink2(runtime) {
+            &FLINK_2
+        } else {
+            &FLINK_1
+        }
+    }
+
+    /// The cumulative restart counter of `runtime`.
+    pub fn restarts(runtime: &str) -> &'static str {
+        if is_flink2(runtime) {
+            NUM_RESTARTS
+        } else {
+            FULL_RESTARTS
+        }
+    }
+
+    /// The metrics whose value above 0 means the job was not running
+    /// (restarting or failing; a deliberate cancel is not counted).
+    pub fn not_running(runtime: &str) -> &'static [&'static str] {
+        if is_flink2(runtime) {
+            &[RESTARTING_TIME, FAILING_TIME]
+        } else {
+            &[DOWNTIME]
+        }
+    }
 }
 
 impl CheckpointMetrics {
@@ -713,7 +776,13 @@ impl CheckpointMetrics {
     /// How much the cumulative `numberOfFailedCheckpoints` grew inside the
     /// window (a restart resets the counter, so each drop starts a new run).
     pub fn failed_checkpoint_increase(&self) -> Option<f64> {
-        let points = self.points(metric_names::FAILED_CHECKPOINTS);
+        self.increase_of(metric_names::FAILED_CHECKPOINTS)
+    }
+
+    /// How much a cumulative counter grew inside the window (a drop is a
+    /// reset: the new run's value counts from 0).
+    pub fn increase_of(&self, metric: &str) -> Option<f64> {
+        let points = self.points(metric);
         let first = points.first()?;
         let mut increase = 0.0;
         let mut previous = first.value;
@@ -786,11 +855,12 @@ impl CoverageRow {
     /// Whether this row leaves the scan complete. A region not enabled for
     /// the account holds nothing to scan; a `skipped` row for something that
     /// vanished mid-scan (an app deleted between list and describe) lost
-    /// nothing; a `skipped` row for work the stopped scan never did did.
+    /// nothing; a `skipped` row for work the stopped scan never did, or for
+    /// the pages of a list beyond its cap ([`TRUNCATED_CODE`]), did.
     pub fn is_complete(&self) -> bool {
         match self.status {
             CoverageStatus::Ok | CoverageStatus::RegionDisabled => true,
-            CoverageStatus::Skipped => self.error_code.as_deref() != Some(INTERRUPTED_CODE),
+            CoverageStatus::Skipped => !matches!(self.error_code.as_deref(), Some(INTERRUPTED_CODE | TRUNCATED_CODE)),
             CoverageStatus::Denied | CoverageStatus::Throttled | CoverageStatus::Error => false,
         }
     }
@@ -876,6 +946,24 @@ mod tests {
         assert_eq!(series.points(), vec![at(0, 1.0), at(5, 2.0), at(10, 3.0), at(25, 7.5)]);
         let json = serde_json::to_string(&series).unwrap();
         assert!(json.contains("[1.0,2.0,3.0,null,null,7.5]"), "{json}");
+    }
+
+    #[test]
+    fn metrics_follow_the_runtime_generation() {
+        for runtime in ["FLINK-2_2", "FLINK-2_3", "FLINK-3_0", "FLINK-10_1"] {
+            assert!(metric_names::is_flink2(runtime), "{runtime}");
+            assert_eq!(metric_names::restarts(runtime), "numRestarts");
+            assert!(!metric_names::for_runtime(runtime).contains(&"fullRestarts"), "{runtime}: removed in Flink 2.x");
+            assert_eq!(metric_names::not_running(runtime), ["restartingTime", "failingTime"]);
+        }
+        for runtime in ["FLINK-1_20", "FLINK-1_6", "ZEPPELIN-FLINK-3_0", "SQL-1_0", "", "FLINK-x"] {
+            assert!(!metric_names::is_flink2(runtime), "{runtime}");
+            assert_eq!(metric_names::restarts(runtime), "fullRestarts");
+            assert_eq!(metric_names::not_running(runtime), ["downtime"]);
+        }
+        for metric in metric_names::FLINK_1.iter().chain(&metric_names::FLINK_2) {
+            assert!(metric_names::ALL.contains(metric), "{metric}");
+        }
     }
 
     #[test]

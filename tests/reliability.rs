@@ -4,7 +4,8 @@
 //! deterministic up to request timing.
 //!
 //! * `chaos_run_keeps_every_reachable_app` — 30% throttling on every
-//!   service, 5% 5xx, AssumeRole denied for two accounts, a disabled region,
+//!   service, 5% 5xx, AssumeRole denied for two accounts, a token error in a
+//!   Region enabled by default (an `error`, not a disabled opt-in Region),
 //!   an app vanishing mid-scan: same app records as a fault-free run, coverage
 //!   lists exactly the injected failures, exit 3.
 //! * `single_call_failures_are_isolated` — AccessDenied on IAM GetRole, KMS
@@ -12,6 +13,7 @@
 //! * `hung_endpoint_times_out` — latency above the operation timeout.
 //! * `max_duration_skips_unfinished_targets` — `--max-duration`.
 //! * `sigterm_writes_incomplete_report` — SIGTERM mid-scan.
+//! * `second_sigterm_abandons_at_once` — SIGTERM twice.
 //! * `short_sessions_are_refreshed` — credentials that expire every 3 s.
 //! * `no_secret_reaches_any_output` — `-vv`, `RUST_LOG=trace`.
 //! * `hostile_fleet_is_escaped_and_neutralised` — HTML and CSV.
@@ -253,7 +255,8 @@ fn assert_complete_files(scan: &Scan, c: &mut Checks) {
 
 /// The acceptance run: a fault-free scan, then the same fleet with 30%
 /// throttling on every service, 5% 5xx, AssumeRole denied for two accounts,
-/// one disabled region and one app that vanishes between list and describe.
+/// token errors in one default Region (eu-west-1 cannot be disabled, so they
+/// are an `error`) and one app that vanishes between list and describe.
 #[test]
 fn chaos_run_keeps_every_reachable_app() {
     let emu = Emulator::start(&fleet("reliability.json"));
@@ -290,17 +293,12 @@ fn chaos_run_keeps_every_reachable_app() {
     let want: BTreeSet<_> = [
         row(&denied_a, "global", "assume-role", "denied", "AccessDenied"),
         row(&denied_b, "global", "assume-role", "denied", "AccessDenied"),
-        row(&disabled, "eu-west-1", "flink", "region-disabled", "InvalidClientTokenId"),
+        row(&disabled, "eu-west-1", "flink", "error", "UnrecognizedClientException"),
         row(&vanished, "us-east-1", "flink:events-01", "skipped", "ResourceNotFoundException"),
     ]
     .into_iter()
     .collect();
-    let got = not_ok(&snap);
-    // The region-disabled code depends on the protocol; compare without it for that row.
-    let strip = |s: &BTreeSet<(String, String, String, String, String)>| {
-        s.iter().map(|r| if r.3 == "region-disabled" { (r.0.clone(), r.1.clone(), r.2.clone(), r.3.clone(), String::new()) } else { r.clone() }).collect::<BTreeSet<_>>()
-    };
-    c.eq(strip(&got), strip(&want), "non-ok coverage rows are exactly the injected failures");
+    c.eq(not_ok(&snap), want, "non-ok coverage rows are exactly the injected failures");
     for r in read_csv(&chaos.run_dir().join("coverage.csv")).iter().filter(|r| r["status"] != "ok") {
         c.check(!r["request_id"].is_empty(), format!("coverage.csv row has a request id: {r:?}"));
         c.check(!r["error_code"].is_empty(), format!("coverage.csv row has an error code: {r:?}"));
@@ -308,8 +306,8 @@ fn chaos_run_keeps_every_reachable_app() {
     for r in snap["coverage"].as_array().into_iter().flatten() {
         c.check(r["at"].as_str().map(|t| t.ends_with('Z') || t.contains("+00:00")).unwrap_or(false), format!("coverage row has a UTC timestamp: {r}"));
     }
-    // The summary names what is missing (a vanished app or a disabled region is not missing).
-    c.check(chaos.stdout.contains("INCOMPLETE") && chaos.stdout.contains(&denied_a) && chaos.stdout.contains(&denied_b), format!("summary names what is missing:\n{}", chaos.stdout));
+    // The summary names what is missing (a vanished app is not missing).
+    c.check(chaos.stdout.contains("INCOMPLETE") && chaos.stdout.contains(&denied_a) && chaos.stdout.contains(&denied_b) && chaos.stdout.contains(&disabled), format!("summary names what is missing:\n{}", chaos.stdout));
     c.check(!chaos.stdout.contains("events-01"), "the vanished app is not reported missing");
 
     // Data: every app of every reachable account, with the same values.
@@ -503,6 +501,38 @@ fn sigterm_writes_incomplete_report() {
     let csv_rows = scan.csv("coverage.csv");
     c.check(csv_rows.iter().any(|r| r["status"] == "skipped" && r["error_code"] == "Interrupted"), "coverage.csv has the Interrupted rows");
     assert_complete_files(&scan, &mut c);
+    c.finish(&scan.context());
+}
+
+/// A second SIGTERM abandons at once: exit 2 (whatever the run was doing:
+/// the first one may already have let it reach report writing).
+#[cfg(unix)]
+#[test]
+fn second_sigterm_abandons_at_once() {
+    let emu = Emulator::start(&fleet("reliability.json"));
+    // Flink calls take 2 s: after the first SIGTERM the calls in flight keep the
+    // run collecting (they get a grace to finish), so the second arrives
+    // while it still runs.
+    emu.set_faults(&json!({"latency_ms": {"kinesisanalyticsv2": 2000, "default": 0}}));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config_file(dir.path(), "concurrency = 4");
+    let started = Instant::now();
+    let child = scan_command(&emu, dir.path(), &config, &[]).spawn().expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !emu.requests().iter().any(|r| r["service"] == "kinesisanalyticsv2") {
+        assert!(Instant::now() < deadline, "the scan never reached Flink");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let term = || Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill").success();
+    assert!(term());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(term());
+    let sent = Instant::now();
+    let scan = finish(wait_bounded(child, Duration::from_secs(30)), dir.path(), started);
+    let mut c = Checks::default();
+    c.eq(scan.code, Some(2), "exit code of an abandoned run");
+    c.check(sent.elapsed() < Duration::from_secs(2), format!("abandoned at once: {:?} after the second SIGTERM", sent.elapsed()));
+    c.check(scan.stderr.contains("SIGTERM again: abandoning"), "says it abandons");
     c.finish(&scan.context());
 }
 

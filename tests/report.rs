@@ -115,7 +115,38 @@ fn findings_json_carries_findings_drift_and_delta() {
     assert_eq!(value["findings"].as_array().unwrap().len(), 9);
     assert_eq!(value["drift"].as_array().unwrap().len(), 5);
     assert_eq!(value["since_previous"]["previous_run_id"], "20261124T193000Z");
+    assert_eq!(value["run_kind"], "scan");
+    let not_checked = &value["since_previous"]["not_checked"][0];
+    assert_eq!(not_checked["finding_id"], "0badc0ffee000001", "a not-checked finding carries last night's data: {not_checked}");
+    assert_eq!(not_checked["not_checked_because"], "account 333333333333: assume-role denied (AccessDenied)");
+    assert_eq!(not_checked["last_seen_run_id"], "20261124T193000Z");
+    assert_eq!(value["since_previous"]["resolved"].as_array().map(Vec::len), Some(1), "`resolved` keeps its meaning");
     assert_eq!(value["findings"][0]["check"], "checkpoint-failures");
+}
+
+/// `fleetscan report --snapshot` writes a re-render: its own folder, marked
+/// as such, `latest` untouched, and never the comparison base of a scan.
+#[test]
+fn a_rerender_never_becomes_the_comparison_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inventory, evaluation) = (common::small_inventory(), common::small_evaluation());
+    let scan = write_run(dir.path(), &inventory, &evaluation, &[]).unwrap();
+    let rerender = report::write_rerender(dir.path(), &inventory, &fleetscan::findings::Evaluation::default(), &[OutputFormat::Html]).unwrap();
+    assert!(rerender.run_id.ends_with("-rerender-of-20261125T193000Z"), "{}", rerender.run_id);
+    assert!(rerender.dir.join("report.html").is_file() && rerender.dir.join("findings.json").is_file());
+    assert_eq!(fs::read_to_string(dir.path().join("latest.txt")).unwrap().trim(), scan.run_id, "latest not moved");
+    let value: serde_json::Value = serde_json::from_str(&fs::read_to_string(rerender.dir.join("findings.json")).unwrap()).unwrap();
+    assert_eq!((value["run_kind"].as_str(), value["rendered_from"].as_str()), (Some("re-render"), Some("20261125T193000Z")));
+    // the next scan compares with the scan, whose findings the re-render does not have
+    let previous = previous_run(dir.path(), &[], None).unwrap();
+    assert_eq!(previous.run_id, scan.run_id);
+    assert_eq!(previous.findings.len(), evaluation.findings.len());
+    // even when something points `latest` at the re-render
+    fs::write(dir.path().join("latest.txt"), format!("{}\n", rerender.run_id)).unwrap();
+    assert_eq!(previous_run(dir.path(), &[], None).map(|p| p.run_id), Some(scan.run_id.clone()));
+    // a re-render of that snapshot compares with the scan before it: none here
+    assert!(previous_run(dir.path(), &[], Some("20261125T193000Z")).is_none());
+    assert_eq!(previous_run(dir.path(), &[], Some("20261126T000000Z")).map(|p| p.run_id), Some(scan.run_id));
 }
 
 /// Tonight's scan reads last night's findings keeping whole only those it
@@ -127,20 +158,30 @@ fn last_nights_findings_resolved_tonight_come_back_whole() {
     assert!(evaluation.findings.len() >= 2, "the small evaluation has findings to compare");
     write_run(dir.path(), &common::small_inventory(), &evaluation, &[]).unwrap();
     let tonight = &evaluation.findings[1..];
-    let previous = previous_run(dir.path(), tonight).unwrap();
+    let previous = previous_run(dir.path(), tonight, None).unwrap();
     assert_eq!(previous.findings.len(), evaluation.findings.len());
     assert_eq!(previous.findings[0], evaluation.findings[0], "gone tonight: kept whole");
     assert!(previous.findings[1..].iter().all(|f| f.title.is_empty() && f.evidence.is_empty()), "still found: id and status only");
-    let delta = fleetscan::drift::nightly::run_delta(Some(previous.run_id.clone()), &previous.findings, tonight);
+    let inventory = common::small_inventory();
+    let config = fleetscan::config::Config::default();
+    let read = fleetscan::drift::read_scope::ReadScopes::of(&inventory, &config);
+    let last_night = fleetscan::drift::nightly::Previous { run_id: Some(&previous.run_id), findings: &previous.findings, not_checked: &previous.not_checked };
+    let delta = fleetscan::drift::nightly::run_delta(last_night, tonight, &read);
     assert_eq!(evaluation.findings[0].status, fleetscan::findings::FindingStatus::Open);
-    assert_eq!(delta.resolved, vec![evaluation.findings[0].clone()], "the resolved finding is reported in full");
+    assert_eq!(delta.resolved[0], evaluation.findings[0].clone(), "the resolved finding is reported in full");
+    // last night could not check one finding (account 333333333333 was not
+    // entered); tonight read that account completely and the finding is gone
+    let carried = &evaluation.since_previous.as_ref().unwrap().not_checked[0];
+    assert_eq!(previous.not_checked, vec![carried.clone()], "findings.json carries what its run could not check");
+    assert_eq!(delta.resolved[1..], *std::slice::from_ref(&carried.finding), "resolved once its scope is read again");
+    assert!(delta.not_checked.is_empty());
     assert!(delta.new.is_empty());
 }
 
 #[test]
 fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(previous_run(dir.path(), &[]).is_none(), "first run has no previous");
+    assert!(previous_run(dir.path(), &[], None).is_none(), "first run has no previous");
     let inventory = common::small_inventory();
     let evaluation = common::small_evaluation();
     let first = write_run(dir.path(), &inventory, &evaluation, &ALL).unwrap();
@@ -151,7 +192,7 @@ fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
         .collect();
     assert_eq!(first.files, expected);
 
-    let previous = previous_run(dir.path(), &[]).unwrap();
+    let previous = previous_run(dir.path(), &[], None).unwrap();
     assert_eq!(previous.run_id, first.run_id);
     assert_eq!(previous.findings, evaluation.findings);
 
@@ -164,7 +205,7 @@ fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
     #[cfg(unix)]
     assert_eq!(fs::read_link(dir.path().join("latest")).unwrap(), Path::new(&second.run_id));
     assert!(dir.path().join("latest/findings.json").is_file());
-    assert_eq!(previous_run(dir.path(), &[]).unwrap().run_id, second.run_id);
+    assert_eq!(previous_run(dir.path(), &[], None).unwrap().run_id, second.run_id);
 
     // no temporary file anywhere
     for entry in walk(dir.path()) {

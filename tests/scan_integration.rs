@@ -299,22 +299,24 @@ async fn integration_fleet_scan() {
     c.finish(&summary);
 }
 
-/// Faults: AssumeRole denied, an opt-in region disabled, an app deleted
-/// between list and describe, an operation denied, throttling. Each becomes
-/// its coverage row; nothing else is lost.
+/// Faults: AssumeRole denied, an opt-in region disabled, token errors in a
+/// region enabled by default, an app deleted between list and describe, an
+/// operation denied, throttling. Each becomes its coverage row; nothing else
+/// is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_become_coverage_rows_without_losing_other_data() {
     let emu = Emulator::start(&fleet("integration.json"));
     emu.set_faults(&serde_json::json!({
         "seed": 3,
         "assume_role_denied": ["300000000001"],
-        "disabled_regions": [{"account": "300000000002", "region": "eu-west-1"}],
+        "disabled_regions": [{"account": "300000000002", "region": "eu-south-1"}, {"account": "300000000003", "region": "eu-west-1"}],
         "vanish_apps": [{"account": PROD, "region": "us-east-1", "application": "reports-prod"}],
         "deny_operations": [{"service": "kms", "operation": "GetKeyPolicy", "account": DEV}],
         "throttle_rate": {"kinesisanalyticsv2": 0.2}
     }));
     let _env = own_env(&emu);
     let mut config = config("");
+    config.aws.regions.push("eu-south-1".into());
     config.aws.max_attempts = 6;
     // A 1 s AssumeRole retry budget: a few quick retries, then give up.
     config.aws.assume_role_retry_secs = 1;
@@ -336,8 +338,11 @@ async fn faults_become_coverage_rows_without_losing_other_data() {
         .count();
     c.check((2..=6).contains(&denied_attempts), format!("AssumeRole retried briefly: {denied_attempts} attempts"));
 
-    c.eq(row("300000000002", "eu-west-1", "flink").map(|r| r.status), Some(CoverageStatus::RegionDisabled), "disabled region");
+    c.eq(row("300000000002", "eu-south-1", "flink").map(|r| r.status), Some(CoverageStatus::RegionDisabled), "disabled opt-in region");
     c.eq(row("300000000002", "us-east-1", "flink").map(|r| r.status), Some(CoverageStatus::Ok), "enabled region of the same account");
+    let default_region = row("300000000003", "eu-west-1", "flink");
+    c.eq(default_region.map(|r| r.status), Some(CoverageStatus::Error), "token error in a default region is an error");
+    c.check(default_region.is_some_and(|r| !r.is_complete()), "and the scan is incomplete for it");
 
     let vanished = row(PROD, "us-east-1", "flink:reports-prod");
     c.eq(vanished.map(|r| r.status), Some(CoverageStatus::Skipped), "vanished app row");
@@ -361,6 +366,7 @@ async fn faults_become_coverage_rows_without_losing_other_data() {
         .coverage
         .iter()
         .filter(|r| r.scope == "flink" && r.status != CoverageStatus::Ok && r.status != CoverageStatus::RegionDisabled)
+        .filter(|r| !(r.account_id == "300000000003" && r.region == "eu-west-1"))
         .map(|r| format!("{} {} {:?} {:?}", r.account_id, r.region, r.status, r.detail))
         .collect();
     c.check(flink_bad.is_empty(), format!("throttled calls were retried to success: {flink_bad:?}"));

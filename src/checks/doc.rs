@@ -74,6 +74,7 @@ impl CheckId {
                 ("metrics_lookback_hours", checks.metrics_lookback_hours.to_string()),
             ],
             SnapshotStale => vec![("snapshot_max_age_days", checks.snapshot_max_age_days.to_string())],
+            RuntimeEndOfSupport => vec![("runtime_warn_days", checks.runtime_warn_days.to_string())],
             _ => Vec::new(),
         }
     }

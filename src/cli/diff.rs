@@ -39,10 +39,11 @@ pub fn render_text(diff: &SnapshotDiff) -> String {
     let _ = writeln!(out, "fleetscan diff: {} → {}", diff.old_run_id, diff.new_run_id);
     let _ = writeln!(
         out,
-        "Findings: {} new, {} resolved, {} still open{}",
+        "Findings: {} new, {} resolved, {} still open{}{}",
         d.new.len(),
         d.resolved.len(),
         d.still_open,
+        if d.not_checked.is_empty() { String::new() } else { format!(", {} not checked (scope not read in the newer run)", d.not_checked.len()) },
         if d.now_suppressed.is_empty() { String::new() } else { format!(", {} now suppressed", d.now_suppressed.len()) }
     );
     if !diff.new_findings.is_empty() {
@@ -52,6 +53,13 @@ pub fn render_text(diff: &SnapshotDiff) -> String {
     if !d.resolved.is_empty() {
         let _ = writeln!(out, "\nResolved:");
         d.resolved.iter().for_each(|f| finding_line(&mut out, f));
+    }
+    if !d.not_checked.is_empty() {
+        let _ = writeln!(out, "\nNot checked (last known data):");
+        for n in &d.not_checked {
+            finding_line(&mut out, &n.finding);
+            let _ = writeln!(out, "      because {}", n.not_checked_because);
+        }
     }
     let _ = writeln!(out, "\nInventory changes: {}", diff.changes.len());
     for change in &diff.changes {
@@ -63,4 +71,34 @@ pub fn render_text(diff: &SnapshotDiff) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{NotChecked, RunDelta};
+
+    #[test]
+    fn not_checked_findings_are_listed_with_why() {
+        let finding: Finding = serde_json::from_value(serde_json::json!({
+            "finding_id": "f1", "check": "snapshot-stale", "severity": "low", "status": "open",
+            "account_id": "222222222222", "account_name": "dev", "ou_path": "Root", "region": "eu-west-1",
+            "resource_arn": "arn:aws:kinesisanalytics:eu-west-1:222222222222:application/a", "subject": "s",
+            "title": "No recent READY snapshot", "detail": "d", "evidence": []
+        }))
+        .unwrap();
+        let diff = SnapshotDiff {
+            old_run_id: "r1".into(),
+            new_run_id: "r2".into(),
+            findings: RunDelta {
+                not_checked: vec![NotChecked { finding, not_checked_because: "account 222222222222: assume-role denied (AccessDenied)".into(), last_seen_run_id: Some("r1".into()) }],
+                ..Default::default()
+            },
+            new_findings: vec![],
+            changes: vec![],
+        };
+        let text = render_text(&diff);
+        assert!(text.contains("0 resolved") && text.contains("1 not checked"), "{text}");
+        assert!(text.contains("Not checked (last known data):") && text.contains("because account 222222222222: assume-role denied"), "{text}");
+    }
 }

@@ -10,6 +10,7 @@ mod progress;
 mod report_cmd;
 mod runtime;
 mod scan;
+mod signals;
 mod summary;
 mod logging;
 

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use crate::cli::args::ScanArgs;
 use crate::cli::progress::Progress;
 use crate::cli::runtime::{load_config, tokio_runtime};
+use crate::cli::signals::Signals;
 use crate::cli::summary;
 use crate::collect::{Collector, StopHandle};
 use crate::config::{Config, Overrides};
-use crate::drift::nightly::{since_previous, PreviousRun};
+use crate::drift::nightly::{since_previous, Previous, PreviousRun};
 use crate::evaluate::{evaluate, exit_outcome};
 use crate::exit::Outcome;
 use crate::findings::Evaluation;
@@ -27,15 +28,20 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let config = load_config(&args.config, overrides)?;
     let started = Instant::now();
     let run_id = report::new_run_id();
-    let inventory = tokio_runtime()?.block_on(collect(&config, &run_id, args.max_duration, quiet))?;
+    // One runtime for the whole command: the signal watcher keeps listening
+    // while evaluation and report writing run on this thread.
+    let runtime = tokio_runtime()?;
+    let signals = Signals::watch(&runtime);
+    let inventory = runtime.block_on(collect(&config, &run_id, args.max_duration, quiet, &signals))?;
+    signals.collection_done();
     crate::memory::before_evaluation();
-    let (evaluation, output) = evaluate_and_write(&inventory, &config, &config.output.dir)?;
+    let (evaluation, output) = evaluate_and_write(&inventory, &config, &config.output.dir, Write::Scan)?;
     let outcome = exit_outcome(&evaluation, config.checks.fail_on, inventory.is_complete());
     println!("{}", summary::paragraph(&inventory, &evaluation, &config, &output.dir, started.elapsed(), outcome));
     Ok(outcome)
 }
 
-async fn collect(config: &Config, run_id: &str, max_duration: Option<Duration>, quiet: bool) -> anyhow::Result<Inventory> {
+async fn collect(config: &Config, run_id: &str, max_duration: Option<Duration>, quiet: bool, signals: &Signals) -> anyhow::Result<Inventory> {
     let collector = Collector::from_env(config, run_id).await?;
     let org = collector.discover_tree().await?;
     let plan = plan::build(config, &org);
@@ -44,7 +50,7 @@ async fn collect(config: &Config, run_id: &str, max_duration: Option<Duration>, 
     }
     let stop = collector.stop_handle();
     let watchers = [
-        tokio::spawn(stop_on_signals(stop.clone())),
+        tokio::spawn(stop_on_first_signal(signals.clone(), stop.clone())),
         tokio::spawn(stop_after(stop, max_duration)),
     ];
     let progress = Progress::new(plan.targets() as u64, quiet);
@@ -54,41 +60,11 @@ async fn collect(config: &Config, run_id: &str, max_duration: Option<Duration>, 
     Ok(inventory)
 }
 
-/// First SIGINT/SIGTERM: stop starting work, let in-flight calls finish, and
-/// write the report marked incomplete. Second: give up at once.
-async fn stop_on_signals(stop: StopHandle) {
-    let mut signals = 0;
-    loop {
-        let name = next_signal().await;
-        signals += 1;
-        if signals == 1 {
-            tracing::warn!("{name}: stopping; finishing in-flight calls, then writing the report (send again to abandon)");
-            stop.stop(format!("interrupted by {name}"));
-        } else {
-            eprintln!("{name} again: abandoning the scan; no report written");
-            std::process::exit(i32::from(Outcome::Fatal.code()));
-        }
-    }
-}
-
-#[cfg(unix)]
-async fn next_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = interrupt.recv() => "SIGINT",
-        _ = terminate.recv() => "SIGTERM",
-    }
-}
-
-#[cfg(not(unix))]
-async fn next_signal() -> &'static str {
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => "Ctrl-C",
-        Err(_) => std::future::pending().await,
-    }
+/// The first SIGINT/SIGTERM while collecting stops the scan (see
+/// [`Signals`]): no new call starts, the report is written marked interrupted.
+async fn stop_on_first_signal(signals: Signals, stop: StopHandle) {
+    let name = signals.first().await;
+    stop.stop(format!("interrupted by {name}"));
 }
 
 async fn stop_after(stop: StopHandle, limit: Option<Duration>) {
@@ -98,25 +74,40 @@ async fn stop_after(stop: StopHandle, limit: Option<Duration>) {
     stop.stop(format!("--max-duration {}s reached", limit.as_secs()));
 }
 
-/// Evaluates, compares with the previous run in `out_dir`, and writes the
+/// What [`evaluate_and_write`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// A scan: a run folder, `latest` moved, compared with the last scan.
+    Scan,
+    /// `report --snapshot`: a re-render folder, `latest` left alone,
+    /// compared with the last scan before the snapshot's run.
+    Rerender,
+}
+
+/// Evaluates, compares with the previous scan in `out_dir`, and writes the
 /// run folder. Shared by `scan` and `report --snapshot`.
 pub fn evaluate_and_write(
     inventory: &Inventory,
     config: &Config,
     out_dir: &Path,
+    write: Write,
 ) -> anyhow::Result<(Evaluation, report::RunOutput)> {
     let mut evaluation = evaluate(inventory, config);
     crate::memory::release_free_memory();
     // Read only now, so last night's findings and evaluation's temporaries
     // are never in memory together.
-    let previous = report::previous_run(out_dir, &evaluation.findings);
+    let before = match write {
+        Write::Scan => None,
+        Write::Rerender => Some(inventory.run.run_id.as_str()).filter(|id| !id.is_empty()),
+    };
+    let previous = report::previous_run(out_dir, &evaluation.findings, before);
     evaluation.since_previous = previous.map(|p| {
-        since_previous(
-            PreviousRun::Findings { run_id: Some(p.run_id), findings: &p.findings },
-            &evaluation.findings,
-            config,
-        )
+        let previous = Previous { run_id: Some(&p.run_id), findings: &p.findings, not_checked: &p.not_checked };
+        since_previous(PreviousRun::Findings(previous), inventory, &evaluation.findings, config)
     });
-    let output = report::write_run(out_dir, inventory, &evaluation, &config.output.formats)?;
+    let output = match write {
+        Write::Scan => report::write_run(out_dir, inventory, &evaluation, &config.output.formats)?,
+        Write::Rerender => report::write_rerender(out_dir, inventory, &evaluation, &config.output.formats)?,
+    };
     Ok((evaluation, output))
 }

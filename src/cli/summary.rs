@@ -57,10 +57,15 @@ pub fn paragraph(
     if let Some(delta) = &evaluation.since_previous {
         let _ = write!(
             out,
-            "Since {}: {} new, {} resolved. ",
+            "Since {}: {} new, {} resolved{}. ",
             delta.previous_run_id.as_deref().unwrap_or("the previous run"),
             delta.new.len(),
-            delta.resolved.len()
+            delta.resolved.len(),
+            if delta.not_checked.is_empty() {
+                String::new()
+            } else {
+                format!(", {} not checked tonight (open when last seen; their scope was not read, so not counted as resolved)", delta.not_checked.len())
+            }
         );
     }
     if !evaluation.drift.is_empty() {
@@ -69,6 +74,23 @@ pub fn paragraph(
     let calls: u64 = inventory.run.api_calls.values().sum();
     let _ = write!(out, "{calls} AWS calls in {:.1} s. ", elapsed.as_secs_f64());
 
+    if let Some(delta) = evaluation.since_previous.as_ref().filter(|d| !d.not_checked.is_empty()) {
+        // Grouped by why: one denied account is one line, not a hundred.
+        let mut why: Vec<(&str, usize)> = Vec::new();
+        for n in &delta.not_checked {
+            match why.iter_mut().find(|(w, _)| *w == n.not_checked_because) {
+                Some((_, count)) => *count += 1,
+                None => why.push((&n.not_checked_because, 1)),
+            }
+        }
+        let _ = writeln!(out, "\nNOT CHECKED tonight ({} finding(s), last night's data in findings.json and report.html):", delta.not_checked.len());
+        for (reason, count) in why.iter().take(MISSING_LISTED) {
+            let _ = writeln!(out, "  {count} × {reason}");
+        }
+        if why.len() > MISSING_LISTED {
+            let _ = writeln!(out, "  … and {} more reasons in findings.json", why.len() - MISSING_LISTED);
+        }
+    }
     let missing: Vec<_> = inventory.missing().collect();
     if !missing.is_empty() {
         let _ = write!(out, "\nINCOMPLETE: {} coverage row(s) could not be scanned", missing.len());

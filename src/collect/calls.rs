@@ -7,7 +7,7 @@
 //! wraps the call in a tracing span (account, region, operation) and maps the
 //! SDK error into an [`AwsError`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +20,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::request_id::RequestId;
 use tokio::sync::{watch, Semaphore};
 use tracing::Instrument;
 
@@ -81,12 +82,6 @@ pub struct Loc<'a> {
     pub account: &'a str,
     /// A region name, or `global` for IAM, Organizations and STS.
     pub region: &'a str,
-}
-
-impl Loc<'_> {
-    fn regional(&self) -> bool {
-        self.region != crate::inventory::GLOBAL_REGION
-    }
 }
 
 /// Which pool a call draws its permit from.
@@ -211,7 +206,7 @@ impl Calls {
             }
         };
         result.map_err(|err| {
-            let mapped = AwsError::from_sdk(operation, &err, loc.regional());
+            let mapped = AwsError::from_sdk(operation, &err, loc.region);
             span.in_scope(|| tracing::debug!(error = %mapped, "call failed"));
             mapped
         })
@@ -220,30 +215,104 @@ impl Calls {
     /// Every page of a paginated list, each page one [`Calls::call`].
     /// `send` sends the request for the page after `token` (`None`: the
     /// first); `next` reads the token of the page after this one, if any.
+    /// A list that never ends (a token repeated or empty, more than
+    /// [`PAGE_LIMIT`] pages) fails with a clear error instead of looping.
     pub async fn pages<T, E, F, Fut>(
         &self,
         pool: Pool,
         loc: Loc<'_>,
         operation: &'static str,
-        mut send: F,
+        send: F,
         next: fn(&T) -> Option<&str>,
     ) -> Result<Vec<T>, AwsError>
     where
+        T: RequestId,
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let paged = self.pages_up_to(pool, loc, operation, PAGE_LIMIT, send, next).await?;
+        if paged.truncated {
+            let request_id = paged.pages.last().and_then(|p| p.request_id()).map(str::to_owned);
+            return Err(pagination_error(operation, PAGE_LIMIT_CODE, format!("more than {PAGE_LIMIT} pages; stopped"), request_id));
+        }
+        Ok(paged.pages)
+    }
+
+    /// At most `max_pages` pages of a paginated list; `truncated` says a
+    /// next page existed and was not read. Repeated or empty tokens fail as
+    /// in [`Calls::pages`].
+    pub async fn pages_up_to<T, E, F, Fut>(
+        &self,
+        pool: Pool,
+        loc: Loc<'_>,
+        operation: &'static str,
+        max_pages: usize,
+        mut send: F,
+        next: fn(&T) -> Option<&str>,
+    ) -> Result<Paged<T>, AwsError>
+    where
+        T: RequestId,
         F: FnMut(Option<String>) -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let mut pages = Vec::new();
+        let mut seen = HashSet::new();
         let mut token = None;
         loop {
             let page = self.call(pool, loc, operation, send(token)).await?;
-            token = next(&page).map(str::to_owned);
+            token = check_next_token(operation, next(&page), &mut seen, pages.len() + 1, page.request_id())?;
             pages.push(page);
-            if token.is_none() {
-                return Ok(pages);
+            match token {
+                None => return Ok(Paged { pages, truncated: false }),
+                Some(_) if pages.len() >= max_pages => return Ok(Paged { pages, truncated: true }),
+                Some(_) => {}
             }
         }
     }
+}
+
+/// Most pages [`Calls::pages`] reads of one list before giving up (a
+/// service handing out fresh tokens forever); far above any real list.
+pub const PAGE_LIMIT: usize = 10_000;
+/// Error codes of lists that do not end.
+pub const REPEATED_TOKEN_CODE: &str = "RepeatedNextToken";
+pub const EMPTY_TOKEN_CODE: &str = "EmptyNextToken";
+pub const PAGE_LIMIT_CODE: &str = "PageLimitExceeded";
+
+/// Pages read from a list, and whether pages were left unread.
+#[derive(Debug)]
+pub struct Paged<T> {
+    pub pages: Vec<T>,
+    pub truncated: bool,
+}
+
+fn pagination_error(operation: &str, code: &str, message: String, request_id: Option<String>) -> AwsError {
+    let mut err = AwsError::local(operation, code, message);
+    err.request_id = request_id;
+    err
+}
+
+/// The token for the next page, or an error when following it would loop:
+/// an empty token (sent back, it would restart the list) or one already
+/// followed. `page` is the 1-based number of the page that returned it.
+fn check_next_token(
+    operation: &str,
+    token: Option<&str>,
+    seen: &mut HashSet<String>,
+    page: usize,
+    request_id: Option<&str>,
+) -> Result<Option<String>, AwsError> {
+    let Some(token) = token else { return Ok(None) };
+    let request_id = request_id.map(str::to_owned);
+    if token.is_empty() {
+        return Err(pagination_error(operation, EMPTY_TOKEN_CODE, format!("page {page} returned an empty NextToken; stopped instead of restarting the list"), request_id));
+    }
+    if !seen.insert(token.to_owned()) {
+        return Err(pagination_error(operation, REPEATED_TOKEN_CODE, format!("page {page} returned a NextToken already followed; stopped instead of looping"), request_id));
+    }
+    Ok(Some(token.to_owned()))
 }
 
 #[cfg(test)]
@@ -339,6 +408,77 @@ mod tests {
         let stopper = async move { stop.stop("SIGINT") };
         let (result, ()) = tokio::join!(fresh.call(Pool::Main, loc, "sts:GetCallerIdentity", slow), stopper);
         assert!(result.is_ok(), "a call in flight finishes within the grace: {result:?}");
+    }
+
+    /// A fake list: page `i` answers the token `tokens[i]`.
+    #[derive(Debug)]
+    struct Page(Option<String>);
+
+    impl RequestId for Page {
+        fn request_id(&self) -> Option<&str> {
+            Some("rid-page")
+        }
+    }
+
+    async fn list(tokens: &[Option<&str>], max_pages: usize) -> (Result<Paged<Page>, AwsError>, usize) {
+        let calls = Calls::new(2, 1);
+        let loc = Loc { account: "1", region: "us-east-1" };
+        let sent = std::sync::atomic::AtomicUsize::new(0);
+        let result = calls
+            .pages_up_to(
+                Pool::Main,
+                loc,
+                "kinesisanalytics:ListApplications",
+                max_pages,
+                |_token| {
+                    let i = sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let page = Page(tokens.get(i).copied().flatten().map(str::to_owned));
+                    async move { StsPage::Ok(page) }
+                },
+                |p: &Page| p.0.as_deref(),
+            )
+            .await;
+        (result, sent.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    type StsPage = Result<Page, SdkError<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError, HttpResponse>>;
+
+    #[tokio::test]
+    async fn pages_follow_tokens_to_the_end() {
+        let (result, sent) = list(&[Some("a"), Some("b"), None], 100).await;
+        let paged = result.unwrap();
+        assert_eq!((paged.pages.len(), paged.truncated, sent), (3, false, 3));
+    }
+
+    #[tokio::test]
+    async fn a_repeated_token_stops_with_a_clear_error() {
+        // a → b → a would loop forever
+        let (result, sent) = list(&[Some("a"), Some("b"), Some("a"), Some("b")], 100).await;
+        let err = result.unwrap_err();
+        assert_eq!(err.code.as_deref(), Some(REPEATED_TOKEN_CODE));
+        assert_eq!(err.kind, crate::collect::ErrorKind::Error);
+        assert_eq!(err.request_id.as_deref(), Some("rid-page"));
+        assert!(err.to_string().contains("page 3") && err.to_string().contains("kinesisanalytics:ListApplications"), "{err}");
+        assert_eq!(sent, 3, "no request after the repeated token");
+    }
+
+    #[tokio::test]
+    async fn an_empty_token_stops_with_a_clear_error() {
+        let (result, sent) = list(&[Some("a"), Some("")], 100).await;
+        let err = result.unwrap_err();
+        assert_eq!(err.code.as_deref(), Some(EMPTY_TOKEN_CODE));
+        assert!(err.to_string().contains("empty NextToken"), "{err}");
+        assert_eq!(sent, 2);
+    }
+
+    #[tokio::test]
+    async fn a_capped_list_says_it_was_truncated() {
+        let (result, sent) = list(&[Some("a"), Some("b"), Some("c"), None], 2).await;
+        let paged = result.unwrap();
+        assert_eq!((paged.pages.len(), paged.truncated, sent), (2, true, 2));
+        // exactly at the cap with no next page is not truncated
+        let (result, _) = list(&[Some("a"), None], 2).await;
+        assert!(!result.unwrap().truncated);
     }
 
     #[tokio::test(start_paused = true)]

@@ -43,6 +43,23 @@ impl CoverageLog {
         });
     }
 
+    /// Records a scope read only in part because a list hit its page cap
+    /// (`skipped`, code [`TRUNCATED_CODE`](crate::inventory::TRUNCATED_CODE):
+    /// the scan is incomplete).
+    pub fn truncated(&mut self, region: &str, scope: &str, detail: String) {
+        self.rows.push(CoverageRow {
+            account_id: self.account_id.as_str().into(),
+            account_name: self.account_name.as_str().into(),
+            region: region.into(),
+            scope: scope.into(),
+            status: CoverageStatus::Skipped,
+            error_code: Some(crate::inventory::TRUNCATED_CODE.into()),
+            request_id: None,
+            detail: Some(detail),
+            at: Utc::now(),
+        });
+    }
+
     /// Appends another log's rows (a region's, collected concurrently).
     pub fn absorb(&mut self, other: CoverageLog) {
         self.rows.extend(other.rows);
@@ -122,6 +139,17 @@ mod tests {
         let r = row("1", "a", "us-east-1", "flink", &[], Some("3 apps".into()));
         assert_eq!(r.status, CoverageStatus::Ok);
         assert_eq!(r.detail.as_deref(), Some("3 apps"));
+    }
+
+    #[test]
+    fn a_truncated_list_makes_the_scope_incomplete_a_vanished_app_does_not() {
+        let mut log = CoverageLog::new("1", "a");
+        log.truncated("us-east-1", "flink:orders", "read 20 pages".into());
+        log.skipped("us-east-1", "flink:gone", Some(&err(ErrorKind::NotFound, "ResourceNotFoundException")), "deleted".into());
+        let rows = log.into_rows();
+        assert_eq!((rows[0].status, rows[0].error_code.as_deref()), (CoverageStatus::Skipped, Some("Truncated")));
+        assert!(!rows[0].is_complete(), "a cut list was not read completely");
+        assert!(rows[1].is_complete(), "a vanished app lost nothing");
     }
 
     #[test]

@@ -16,7 +16,8 @@ use crate::inventory::CoverageStatus;
 pub enum ErrorKind {
     /// The caller may not do this (IAM, SCP, key policy, ...).
     Denied,
-    /// An opt-in region not enabled for the account (regional calls only).
+    /// An opt-in region not enabled for the account (regional calls to a
+    /// Region of [`super::opt_in::OPT_IN_REGIONS`] only).
     RegionDisabled,
     /// Throttled even after the SDK's retries.
     Throttled,
@@ -92,9 +93,10 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 impl AwsError {
-    /// Maps an SDK error. `regional` says whether the call went to a regional
-    /// endpoint, where an unrecognised token means the region is not enabled.
-    pub fn from_sdk<E>(operation: &str, err: &SdkError<E, HttpResponse>, regional: bool) -> Self
+    /// Maps an SDK error. `region` is where the call went (a Region, or
+    /// [`GLOBAL_REGION`](crate::inventory::GLOBAL_REGION)): an unrecognised
+    /// token means "not enabled" only in an opt-in Region.
+    pub fn from_sdk<E>(operation: &str, err: &SdkError<E, HttpResponse>, region: &str) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -119,7 +121,15 @@ impl AwsError {
             }
             _ => (None, Some(error_chain(err)), None),
         };
-        let kind = classify(code.as_deref(), http_status, regional);
+        let kind = classify(code.as_deref(), http_status, region);
+        let message = match code.as_deref() {
+            Some(c) if TOKEN_ERRORS.contains(&c) && kind == ErrorKind::Error => Some(format!(
+                "{}{}",
+                message.map(|m| format!("{m} ")).unwrap_or_default(),
+                token_error_hint(region)
+            )),
+            _ => message,
+        };
         Self { kind, operation: operation.to_owned(), code, message, request_id, http_status }
     }
 
@@ -170,10 +180,25 @@ const DENIED: &[&str] = &[
     "NotAuthorized",
 ];
 
-/// Token errors that, on a regional endpoint, mean the opt-in region is not
-/// enabled for the account (the credentials are unknown there).
-const REGION_DISABLED: &[&str] =
+/// Token errors: the credentials are unknown where the call went. In an
+/// opt-in Region that means the account has not enabled it; anywhere else
+/// (a Region enabled by default, a global endpoint) it is a real failure.
+const TOKEN_ERRORS: &[&str] =
     &["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired", "InvalidAccessKeyId"];
+
+/// Why a token error is not read as a disabled Region.
+fn token_error_hint(region: &str) -> String {
+    if region == crate::inventory::GLOBAL_REGION {
+        "(global endpoint: the credentials were not recognised)".to_owned()
+    } else if super::opt_in::DEFAULT_REGIONS.contains(&region) {
+        format!("({region} is enabled by default in every account, so this is not a disabled opt-in Region: check the credentials and the audit role)")
+    } else {
+        format!(
+            "({region} is not in fleetscan's table of opt-in Regions, checked {}; if it is a new opt-in Region, add it to src/collect/opt_in.rs)",
+            super::opt_in::CHECKED_ON
+        )
+    }
+}
 
 const THROTTLED: &[&str] = &[
     "Throttling",
@@ -204,14 +229,15 @@ const NOT_FOUND: &[&str] = &[
     "NotFoundException",
 ];
 
-/// Decides the kind from the error code, then the HTTP status.
-pub fn classify(code: Option<&str>, http_status: Option<u16>, regional: bool) -> ErrorKind {
+/// Decides the kind from the error code, then the HTTP status. `region`:
+/// where the call went, for token errors (see [`super::opt_in`]).
+pub fn classify(code: Option<&str>, http_status: Option<u16>, region: &str) -> ErrorKind {
     if let Some(code) = code {
         if DENIED.contains(&code) {
             return ErrorKind::Denied;
         }
-        if REGION_DISABLED.contains(&code) {
-            return if regional { ErrorKind::RegionDisabled } else { ErrorKind::Error };
+        if TOKEN_ERRORS.contains(&code) {
+            return if super::opt_in::is_opt_in(region) { ErrorKind::RegionDisabled } else { ErrorKind::Error };
         }
         if THROTTLED.contains(&code) {
             return ErrorKind::Throttled;
@@ -234,30 +260,41 @@ mod tests {
 
     #[test]
     fn codes_map_to_kinds() {
-        assert_eq!(classify(Some("AccessDeniedException"), Some(400), true), ErrorKind::Denied);
-        assert_eq!(classify(Some("AccessDenied"), Some(403), false), ErrorKind::Denied);
-        assert_eq!(classify(Some("ThrottlingException"), Some(400), true), ErrorKind::Throttled);
-        assert_eq!(classify(Some("Throttling"), Some(400), false), ErrorKind::Throttled);
-        assert_eq!(classify(Some("ResourceNotFoundException"), Some(400), true), ErrorKind::NotFound);
-        assert_eq!(classify(Some("NoSuchEntity"), Some(404), false), ErrorKind::NotFound);
-        assert_eq!(classify(Some("InternalFailure"), Some(500), true), ErrorKind::Error);
-        assert_eq!(classify(Some("DispatchFailure"), None, true), ErrorKind::Error);
+        assert_eq!(classify(Some("AccessDeniedException"), Some(400), "us-east-1"), ErrorKind::Denied);
+        assert_eq!(classify(Some("AccessDenied"), Some(403), "global"), ErrorKind::Denied);
+        assert_eq!(classify(Some("ThrottlingException"), Some(400), "us-east-1"), ErrorKind::Throttled);
+        assert_eq!(classify(Some("Throttling"), Some(400), "global"), ErrorKind::Throttled);
+        assert_eq!(classify(Some("ResourceNotFoundException"), Some(400), "us-east-1"), ErrorKind::NotFound);
+        assert_eq!(classify(Some("NoSuchEntity"), Some(404), "global"), ErrorKind::NotFound);
+        assert_eq!(classify(Some("InternalFailure"), Some(500), "us-east-1"), ErrorKind::Error);
+        assert_eq!(classify(Some("DispatchFailure"), None, "us-east-1"), ErrorKind::Error);
     }
 
     #[test]
-    fn token_errors_mean_region_disabled_only_on_regional_calls() {
+    fn token_errors_mean_region_disabled_only_in_opt_in_regions() {
         for code in ["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "InvalidAccessKeyId"] {
-            assert_eq!(classify(Some(code), Some(403), true), ErrorKind::RegionDisabled, "{code}");
-            assert_eq!(classify(Some(code), Some(403), false), ErrorKind::Error, "{code}");
+            assert_eq!(classify(Some(code), Some(403), "eu-south-1"), ErrorKind::RegionDisabled, "{code} in an opt-in Region");
+            assert_eq!(classify(Some(code), Some(403), "me-central-1"), ErrorKind::RegionDisabled, "{code} in an opt-in Region");
+            assert_eq!(classify(Some(code), Some(403), "eu-west-1"), ErrorKind::Error, "{code} in a default Region");
+            assert_eq!(classify(Some(code), Some(403), "us-east-1"), ErrorKind::Error, "{code} in a default Region");
+            assert_eq!(classify(Some(code), Some(403), "global"), ErrorKind::Error, "{code} on a global endpoint");
+            assert_eq!(classify(Some(code), Some(403), "xx-new-9"), ErrorKind::Error, "{code} in a Region of neither table");
         }
     }
 
     #[test]
+    fn token_error_in_a_default_region_says_why_it_is_an_error() {
+        assert!(token_error_hint("eu-west-1").contains("enabled by default"));
+        assert!(token_error_hint("xx-new-9").contains("src/collect/opt_in.rs"));
+        assert!(token_error_hint("global").contains("global endpoint"));
+    }
+
+    #[test]
     fn status_decides_when_there_is_no_code() {
-        assert_eq!(classify(None, Some(429), true), ErrorKind::Throttled);
-        assert_eq!(classify(None, Some(403), true), ErrorKind::Denied);
-        assert_eq!(classify(None, Some(404), true), ErrorKind::NotFound);
-        assert_eq!(classify(None, Some(503), true), ErrorKind::Error);
+        assert_eq!(classify(None, Some(429), "us-east-1"), ErrorKind::Throttled);
+        assert_eq!(classify(None, Some(403), "us-east-1"), ErrorKind::Denied);
+        assert_eq!(classify(None, Some(404), "us-east-1"), ErrorKind::NotFound);
+        assert_eq!(classify(None, Some(503), "us-east-1"), ErrorKind::Error);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Managed Flink, per account × region: ListApplications (all pages), then
 //! per app DescribeApplication, ListApplicationSnapshots (all pages),
-//! ListApplicationOperations (pages until the lookback window is covered),
+//! ListApplicationOperations (every page, up to [`MAX_OPERATION_PAGES`]),
 //! DescribeApplicationOperation for FAILED operations inside the window, and
 //! ListTagsForResource.
 
@@ -9,14 +9,20 @@ use futures::future::join_all;
 
 use super::calls::{Calls, Loc, Pool};
 use super::error::{AwsError, ErrorKind};
-use super::flink_detail::{self, to_chrono};
+use super::flink_detail;
 use super::session::AccountSession;
 use crate::inventory::{FlinkApp, InlineString, Operation, Snapshot};
 
 /// Page size for the list operations (the API maximum is 50).
 const PAGE: i32 = 50;
-/// Most ListApplicationOperations pages read per app.
-const MAX_OPERATION_PAGES: usize = 10;
+/// Most ListApplicationOperations pages read per app. AWS documents no
+/// order for the list
+/// (<https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_ListApplicationOperations.html>),
+/// so the window is covered only when every page is read; beyond this many
+/// pages (1,000 operations) the app's coverage row says the list was cut.
+pub const MAX_OPERATION_PAGES: usize = 20;
+/// Code of the coverage row of an app whose operations list was cut.
+pub const TRUNCATED_CODE: &str = crate::inventory::TRUNCATED_CODE;
 
 /// One region's Flink apps and what went wrong reading them.
 #[derive(Debug, Default)]
@@ -30,6 +36,8 @@ pub struct RegionApps {
     pub deleted: Vec<(String, AwsError)>,
     /// Apps whose DescribeApplication failed otherwise.
     pub failed: Vec<(String, AwsError)>,
+    /// Apps read, but with a list cut at its page cap: (app, what was cut).
+    pub truncated: Vec<(String, String)>,
 }
 
 struct Reader<'a> {
@@ -58,7 +66,10 @@ pub async fn scan_region(
     let mut out = RegionApps::default();
     for (name, result) in names.into_iter().zip(results) {
         match result {
-            Ok((app, key_id, errors)) => {
+            Ok((app, key_id, errors, truncated)) => {
+                if let Some(cut) = truncated {
+                    out.truncated.push((app.name.to_string(), cut));
+                }
                 if let Some(key_id) = key_id {
                     out.key_ids.push((app.name.to_string(), key_id));
                 }
@@ -88,8 +99,9 @@ impl Reader<'_> {
         Ok(pages.iter().flat_map(|page| page.application_summaries()).map(|s| s.application_name().to_owned()).collect())
     }
 
-    /// The app, its key id when customer managed, and non-fatal errors.
-    async fn app(&self, name: &str) -> Result<(FlinkApp, Option<String>, Vec<AwsError>), AwsError> {
+    /// The app, its key id when customer managed, non-fatal errors, and
+    /// what was cut when a list hit its page cap.
+    async fn app(&self, name: &str) -> Result<(FlinkApp, Option<String>, Vec<AwsError>, Option<String>), AwsError> {
         let request = self.client.describe_application().application_name(name);
         let described = self.calls.call(Pool::Main, self.loc, "kinesisanalytics:DescribeApplication", request.send()).await?;
         let detail = described.application_detail().ok_or_else(|| {
@@ -99,14 +111,16 @@ impl Reader<'_> {
         let key_id = flink_detail::key_id(detail).filter(|_| app.encryption.is_customer_managed());
         let (snapshots, operations, tags) = futures::join!(self.snapshots(name), self.operations(name), self.tags(&app.arn));
         let mut errors = Vec::new();
+        let mut truncated = None;
         match snapshots {
             Ok(list) => app.snapshots = list,
             Err(err) => errors.push(err),
         }
         match operations {
-            Ok((list, errs)) => {
+            Ok((list, errs, cut)) => {
                 app.operations = list;
                 errors.extend(errs);
+                truncated = cut;
             }
             Err(err) => errors.push(err),
         }
@@ -114,7 +128,7 @@ impl Reader<'_> {
             Ok(tags) => app.tags = tags,
             Err(err) => errors.push(err),
         }
-        Ok((app, key_id, errors))
+        Ok((app, key_id, errors, truncated))
     }
 
     async fn snapshots(&self, name: &str) -> Result<Vec<Snapshot>, AwsError> {
@@ -133,24 +147,29 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    /// Operations newest first, read page by page until a page reaches back
-    /// before the window; FAILED ones inside the window get their error.
-    async fn operations(&self, name: &str) -> Result<(Vec<Operation>, Vec<AwsError>), AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        for _ in 0..MAX_OPERATION_PAGES {
-            let request = self.client.list_application_operations().application_name(name).limit(PAGE).set_next_token(token);
-            let page = self.calls.call(Pool::Main, self.loc, "kinesisanalytics:ListApplicationOperations", request.send()).await?;
-            let infos = page.application_operation_info_list();
-            let reached_back = infos
-                .iter()
-                .any(|o| o.start_time().and_then(to_chrono).map(|t| t < self.window_start).unwrap_or(false));
-            out.extend(infos.iter().map(flink_detail::operation));
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() || reached_back {
-                break;
-            }
-        }
+    /// Every operation (all pages, up to [`MAX_OPERATION_PAGES`]), newest
+    /// first; FAILED ones inside the window get their error. The third
+    /// value says what was cut when the list had more pages than the cap.
+    async fn operations(&self, name: &str) -> Result<(Vec<Operation>, Vec<AwsError>, Option<String>), AwsError> {
+        let paged = self
+            .calls
+            .pages_up_to(
+                Pool::Main,
+                self.loc,
+                "kinesisanalytics:ListApplicationOperations",
+                MAX_OPERATION_PAGES,
+                |token| self.client.list_application_operations().application_name(name).limit(PAGE).set_next_token(token).send(),
+                |page| page.next_token(),
+            )
+            .await?;
+        let mut out: Vec<Operation> =
+            paged.pages.iter().flat_map(|page| page.application_operation_info_list()).map(flink_detail::operation).collect();
+        let truncated = paged.truncated.then(|| {
+            format!(
+                "kinesisanalytics:ListApplicationOperations: read {MAX_OPERATION_PAGES} pages ({} operations) and stopped; AWS documents no order, so failed operations inside the window may be on pages not read",
+                out.len()
+            )
+        });
         out.sort_by_key(|o| std::cmp::Reverse(o.started_at));
         let failed: Vec<usize> = out
             .iter()
@@ -166,7 +185,7 @@ impl Reader<'_> {
                 Err(err) => errors.push(err),
             }
         }
-        Ok((out, errors))
+        Ok((out, errors, truncated))
     }
 
     async fn failure(&self, name: &str, operation_id: &str) -> Result<Option<String>, AwsError> {

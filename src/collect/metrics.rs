@@ -3,6 +3,9 @@
 //! `AWS/KinesisAnalytics`, dimension `Application=<name>`, statistic
 //! Maximum, at a period that keeps each series to at most
 //! [`MAX_POINTS`] points (300 s for windows up to 8 h, 900 s for a day).
+//! Each app is asked for the metrics its runtime publishes
+//! ([`metric_names::for_runtime`]: `numRestarts`, `restartingTime`,
+//! `failingTime` on Flink 2.x instead of `fullRestarts`, `downtime`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -57,16 +60,24 @@ pub struct QuerySpec {
     pub metric: &'static str,
 }
 
-/// Queries for every app × metric, in batches of at most [`MAX_QUERIES`].
-pub fn plan_queries(apps: &[String]) -> Vec<Vec<QuerySpec>> {
+/// An app whose metrics are read: its name and runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppMetricsWanted {
+    pub name: String,
+    pub runtime: String,
+}
+
+/// Queries for every app × the metrics of its runtime, in batches of at
+/// most [`MAX_QUERIES`].
+pub fn plan_queries(apps: &[AppMetricsWanted]) -> Vec<Vec<QuerySpec>> {
     let all: Vec<QuerySpec> = apps
         .iter()
         .enumerate()
         .flat_map(|(i, app)| {
-            metric_names::ALL
+            metric_names::for_runtime(&app.runtime)
                 .iter()
                 .enumerate()
-                .map(move |(m, metric)| QuerySpec { id: format!("a{i}m{m}"), app: app.clone(), metric })
+                .map(move |(m, metric)| QuerySpec { id: format!("a{i}m{m}"), app: app.name.clone(), metric })
         })
         .collect();
     all.chunks(MAX_QUERIES).map(<[QuerySpec]>::to_vec).collect()
@@ -88,7 +99,7 @@ pub async fn fetch(
     session: &AccountSession,
     calls: &Calls,
     region: &str,
-    apps: &[String],
+    apps: &[AppMetricsWanted],
     window: Window,
 ) -> (HashMap<String, CheckpointMetrics>, Vec<AwsError>) {
     let client = session.cloudwatch(region);
@@ -98,36 +109,39 @@ pub async fn fetch(
     for batch in plan_queries(apps) {
         let by_id: HashMap<&str, &QuerySpec> = batch.iter().map(|q| (q.id.as_str(), q)).collect();
         let queries: Vec<MetricDataQuery> = batch.iter().map(|q| query(q, window.period_secs)).collect();
-        let mut token: Option<String> = None;
-        loop {
-            let request = client
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(smithy_time(window.start))
-                .end_time(smithy_time(window.end))
-                .scan_by(ScanBy::TimestampAscending)
-                .set_next_token(token.take());
-            match calls.call(Pool::Main, loc, "cloudwatch:GetMetricData", request.send()).await {
-                Ok(out) => {
-                    for result in out.metric_data_results() {
-                        let Some(spec) = result.id().and_then(|id| by_id.get(id)) else { continue };
-                        let points = result
-                            .timestamps()
-                            .iter()
-                            .zip(result.values())
-                            .filter_map(|(t, v)| to_chrono(t).map(|at| MetricPoint { at, value: *v }));
-                        series.entry(spec.app.clone()).or_default().entry(spec.metric.to_owned()).or_default().extend(points);
-                    }
-                    token = out.next_token().map(str::to_owned);
-                    if token.is_none() {
-                        break;
-                    }
-                }
-                Err(err) => {
-                    errors.push(err);
-                    break;
+        // Every page through Calls::pages: a repeated or empty NextToken
+        // ends the batch with an error instead of looping.
+        let pages = calls
+            .pages(
+                Pool::Main,
+                loc,
+                "cloudwatch:GetMetricData",
+                |token| {
+                    client
+                        .get_metric_data()
+                        .set_metric_data_queries(Some(queries.clone()))
+                        .start_time(smithy_time(window.start))
+                        .end_time(smithy_time(window.end))
+                        .scan_by(ScanBy::TimestampAscending)
+                        .set_next_token(token)
+                        .send()
+                },
+                |out| out.next_token(),
+            )
+            .await;
+        match pages {
+            Ok(pages) => {
+                for result in pages.iter().flat_map(|out| out.metric_data_results()) {
+                    let Some(spec) = result.id().and_then(|id| by_id.get(id)) else { continue };
+                    let points = result
+                        .timestamps()
+                        .iter()
+                        .zip(result.values())
+                        .filter_map(|(t, v)| to_chrono(t).map(|at| MetricPoint { at, value: *v }));
+                    series.entry(spec.app.clone()).or_default().entry(spec.metric.to_owned()).or_default().extend(points);
                 }
             }
+            Err(err) => errors.push(err),
         }
     }
     let metrics = apps
@@ -139,10 +153,10 @@ pub async fn fetch(
                 period_secs: window.period_secs,
                 series: BTreeMap::new(),
             };
-            for (metric, points) in series.remove(app).unwrap_or_default() {
+            for (metric, points) in series.remove(&app.name).unwrap_or_default() {
                 m.set_points(&metric, points);
             }
-            (app.clone(), m)
+            (app.name.clone(), m)
         })
         .collect();
     (metrics, errors)
@@ -152,9 +166,25 @@ pub async fn fetch(
 mod tests {
     use super::*;
 
+    fn wanted(n: usize, runtime: &str) -> Vec<AppMetricsWanted> {
+        (0..n).map(|i| AppMetricsWanted { name: format!("app-{i}"), runtime: runtime.into() }).collect()
+    }
+
+    #[test]
+    fn each_app_is_asked_for_the_metrics_of_its_runtime() {
+        let mut apps = wanted(1, "FLINK-1_20");
+        apps.push(AppMetricsWanted { name: "new".into(), runtime: "FLINK-2_3".into() });
+        let queries: Vec<QuerySpec> = plan_queries(&apps).into_iter().flatten().collect();
+        let of = |app: &str| queries.iter().filter(|q| q.app == app).map(|q| q.metric).collect::<Vec<_>>();
+        assert!(of("app-0").contains(&"fullRestarts") && of("app-0").contains(&"downtime"));
+        assert!(!of("app-0").contains(&"numRestarts"));
+        assert!(of("new").contains(&"numRestarts") && of("new").contains(&"restartingTime") && of("new").contains(&"failingTime"));
+        assert!(!of("new").contains(&"fullRestarts"), "removed in Flink 2.x");
+    }
+
     #[test]
     fn batches_hold_at_most_500_queries_with_unique_valid_ids() {
-        let apps: Vec<String> = (0..150).map(|i| format!("app-{i}")).collect();
+        let apps = wanted(150, "FLINK-1_20");
         let batches = plan_queries(&apps);
         assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [500, 250]);
         let mut ids: Vec<&str> = batches.iter().flatten().map(|q| q.id.as_str()).collect();

@@ -26,6 +26,7 @@ pub mod flink;
 pub mod flink_detail;
 pub mod iam;
 pub mod metrics;
+pub mod opt_in;
 pub mod org;
 pub mod ownership;
 pub mod resources;

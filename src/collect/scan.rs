@@ -256,13 +256,20 @@ impl Collector {
                 for (name, err) in &found.failed {
                     log.scope(region, &format!("flink:{name}"), std::slice::from_ref(err), None);
                 }
+                for (name, cut) in &found.truncated {
+                    log.truncated(region, &format!("flink:{name}"), cut.clone());
+                }
                 log.scope(region, "flink", &found.errors, Some(format!("{} applications", found.apps.len())));
                 inventory.applications = found.apps;
                 key_ids = found.key_ids;
                 if !inventory.applications.is_empty() {
-                    let names: Vec<String> = inventory.applications.iter().map(|a| a.name.to_string()).collect();
-                    let (mut metrics, errors) = metrics::fetch(session, &self.calls, region, &names, window).await;
-                    log.scope(region, "cloudwatch", &errors, Some(format!("{} applications", names.len())));
+                    let wanted: Vec<metrics::AppMetricsWanted> = inventory
+                        .applications
+                        .iter()
+                        .map(|a| metrics::AppMetricsWanted { name: a.name.to_string(), runtime: a.runtime.to_string() })
+                        .collect();
+                    let (mut metrics, errors) = metrics::fetch(session, &self.calls, region, &wanted, window).await;
+                    log.scope(region, "cloudwatch", &errors, Some(format!("{} applications", wanted.len())));
                     for app in &mut inventory.applications {
                         app.metrics = metrics.remove(app.name.as_str());
                     }

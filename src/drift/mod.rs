@@ -6,3 +6,4 @@ pub mod compare;
 pub mod nightly;
 pub mod normalize;
 pub mod policy_diff;
+pub mod read_scope;

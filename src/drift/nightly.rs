@@ -1,7 +1,9 @@
 //! Night over night: what changed between two runs. `fleetscan diff OLD NEW`
 //! evaluates both snapshots with the same config and compares findings by
 //! `finding_id`, and compares the inventories (apps added or removed,
-//! configuration changes, policy documents changed, semantically).
+//! configuration changes, policy documents changed, semantically). A finding
+//! gone tonight is resolved only where tonight read its scope completely
+//! ([`ReadScopes`]); elsewhere it is carried as not checked.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,29 +12,60 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::drift::policy_diff::diff_docs;
 use crate::evaluate::evaluate;
-use crate::findings::{Finding, FindingStatus, RunDelta};
+use crate::drift::read_scope::ReadScopes;
+use crate::findings::{Finding, FindingStatus, NotChecked, RunDelta};
 use crate::inventory::{Account, FlinkApp, Inventory, PolicyDoc};
 
-/// Findings of this run compared with the previous run's findings.
-pub fn run_delta(previous_run_id: Option<String>, previous: &[Finding], current: &[Finding]) -> RunDelta {
+/// The previous run's findings, as the comparison needs them.
+#[derive(Debug, Clone, Copy)]
+pub struct Previous<'a> {
+    pub run_id: Option<&'a str>,
+    /// Its findings (whole, or reduced to id and status when also found tonight).
+    pub findings: &'a [Finding],
+    /// Findings the previous run could not check, carried from the run
+    /// before it: still open as far as anyone knows.
+    pub not_checked: &'a [NotChecked],
+}
+
+/// Findings of this run compared with the previous run's findings. A
+/// finding open before and gone now is *resolved* only when `read` says its
+/// scope was read completely tonight; otherwise it is *not checked*, with
+/// its last known data.
+pub fn run_delta(previous: Previous<'_>, current: &[Finding], read: &ReadScopes<'_>) -> RunDelta {
     fn open(fs: &[Finding]) -> BTreeSet<&str> {
         fs.iter().filter(|f| f.status == FindingStatus::Open).map(|f| f.finding_id.as_str()).collect()
     }
     let all_now: BTreeSet<&str> = current.iter().map(|f| f.finding_id.as_str()).collect();
-    let was_open = open(previous);
+    let all_before: BTreeSet<&str> = previous.findings.iter().map(|f| f.finding_id.as_str()).collect();
+    // Open before: open in the previous run, or carried as not checked
+    // (unless the previous run saw it again, which wins).
+    let carried: Vec<&NotChecked> = previous.not_checked.iter().filter(|n| !all_before.contains(n.finding.finding_id.as_str())).collect();
+    let mut was_open = open(previous.findings);
+    was_open.extend(carried.iter().map(|n| n.finding.finding_id.as_str()));
     let is_open = open(current);
-    let mut delta = RunDelta { previous_run_id, ..Default::default() };
+    let mut delta = RunDelta { previous_run_id: previous.run_id.map(str::to_owned), ..Default::default() };
     for f in current.iter().filter(|f| f.status == FindingStatus::Open) {
         if !was_open.contains(f.finding_id.as_str()) {
             delta.new.push(f.finding_id.to_string());
         }
     }
     delta.still_open = is_open.intersection(&was_open).count();
-    for f in previous.iter().filter(|f| f.status == FindingStatus::Open) {
-        if !all_now.contains(f.finding_id.as_str()) {
-            delta.resolved.push(f.clone());
-        } else if !is_open.contains(f.finding_id.as_str()) {
-            delta.now_suppressed.push(f.finding_id.to_string());
+    let before = previous
+        .findings
+        .iter()
+        .filter(|f| f.status == FindingStatus::Open)
+        .map(|f| (f, previous.run_id.map(str::to_owned)))
+        .chain(carried.iter().map(|n| (&n.finding, n.last_seen_run_id.clone())));
+    for (f, last_seen_run_id) in before {
+        if all_now.contains(f.finding_id.as_str()) {
+            if !is_open.contains(f.finding_id.as_str()) {
+                delta.now_suppressed.push(f.finding_id.to_string());
+            }
+            continue;
+        }
+        match read.why_not_read(f) {
+            None => delta.resolved.push(f.clone()),
+            Some(not_checked_because) => delta.not_checked.push(NotChecked { finding: f.clone(), not_checked_because, last_seen_run_id }),
         }
     }
     delta
@@ -42,17 +75,20 @@ pub fn run_delta(previous_run_id: Option<String>, previous: &[Finding], current:
 /// (already evaluated) or its `snapshot.json` (evaluated here with the
 /// current config, so changes of config do not show up as changes of the fleet).
 pub enum PreviousRun<'a> {
-    Findings { run_id: Option<String>, findings: &'a [Finding] },
+    Findings(Previous<'a>),
     Snapshot(&'a Inventory),
 }
 
-/// The delta a scan reports against its previous run.
-pub fn since_previous(previous: PreviousRun<'_>, current: &[Finding], config: &Config) -> RunDelta {
+/// The delta a run (`inventory`, evaluated into `current`) reports against
+/// its previous run.
+pub fn since_previous(previous: PreviousRun<'_>, inventory: &Inventory, current: &[Finding], config: &Config) -> RunDelta {
+    let read = ReadScopes::of(inventory, config);
     match previous {
-        PreviousRun::Findings { run_id, findings } => run_delta(run_id, findings, current),
+        PreviousRun::Findings(previous) => run_delta(previous, current, &read),
         PreviousRun::Snapshot(inv) => {
             let old = evaluate(inv, config);
-            run_delta(Some(inv.run.run_id.clone()), &old.findings, current)
+            let previous = Previous { run_id: Some(&inv.run.run_id), findings: &old.findings, not_checked: &[] };
+            run_delta(previous, current, &read)
         }
     }
 }
@@ -86,7 +122,8 @@ pub struct SnapshotDiff {
 
 pub fn diff_snapshots(old: &Inventory, new: &Inventory, config: &Config) -> SnapshotDiff {
     let (eval_old, eval_new) = rayon::join(|| evaluate(old, config), || evaluate(new, config));
-    let findings = run_delta(Some(old.run.run_id.clone()), &eval_old.findings, &eval_new.findings);
+    let previous = Previous { run_id: Some(&old.run.run_id), findings: &eval_old.findings, not_checked: &[] };
+    let findings = run_delta(previous, &eval_new.findings, &ReadScopes::of(new, config));
     let new_ids: BTreeSet<&str> = findings.new.iter().map(String::as_str).collect();
     let new_findings = eval_new.findings.iter().filter(|f| new_ids.contains(f.finding_id.as_str())).cloned().collect();
     SnapshotDiff {
@@ -300,17 +337,16 @@ mod tests {
         assert!(diff.findings.resolved.is_empty());
     }
 
-    #[test]
-    fn delta_splits_new_resolved_still_open_and_suppressed() {
-        let f = |id: &str, status: FindingStatus| Finding {
+    fn f(id: &str, account: &str, status: FindingStatus) -> Finding {
+        Finding {
             finding_id: id.into(),
             check: crate::checks::CheckId::SnapshotStale,
             severity: crate::severity::Severity::Low,
             status,
-            account_id: "1".into(),
+            account_id: account.into(),
             account_name: "a".into(),
             ou_path: "Root".into(),
-            region: "r".into(),
+            region: "eu-west-1".into(),
             resource_arn: "x".into(),
             subject: "s".into(),
             title: "t".into(),
@@ -318,13 +354,80 @@ mod tests {
             evidence: vec![],
             suppression: None,
             expired_suppression: None,
+        }
+    }
+
+    /// Tonight: prod read completely in eu-west-1, dev not entered.
+    fn tonight() -> Inventory {
+        use crate::inventory::{CoverageRow, CoverageStatus};
+        let mut inv = Fleet::new().account("111111111111", "prod", "Root").account("222222222222", "dev", "Root").build();
+        inv.run.regions = vec!["eu-west-1".into()];
+        let row = |account: &str, region: &str, scope: &str, status| CoverageRow {
+            account_id: account.into(),
+            account_name: "a".into(),
+            region: region.into(),
+            scope: scope.into(),
+            status,
+            error_code: (status == CoverageStatus::Denied).then(|| "AccessDenied".into()),
+            request_id: None,
+            detail: None,
+            at: chrono::Utc::now(),
         };
-        let prev = vec![f("a", FindingStatus::Open), f("b", FindingStatus::Open), f("c", FindingStatus::Open)];
-        let now = vec![f("b", FindingStatus::Open), f("c", FindingStatus::Suppressed), f("d", FindingStatus::Open)];
-        let d = run_delta(Some("r1".into()), &prev, &now);
+        inv.coverage = vec![
+            row("111111111111", "global", "assume-role", CoverageStatus::Ok),
+            row("111111111111", "eu-west-1", "flink", CoverageStatus::Ok),
+            row("222222222222", "global", "assume-role", CoverageStatus::Denied),
+        ];
+        inv
+    }
+
+    #[test]
+    fn delta_splits_new_resolved_still_open_and_suppressed() {
+        const PROD: &str = "111111111111";
+        let prev = vec![f("a", PROD, FindingStatus::Open), f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Open)];
+        let now = vec![f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Suppressed), f("d", PROD, FindingStatus::Open)];
+        let (inv, config) = (tonight(), Config::default());
+        let d = run_delta(Previous { run_id: Some("r1"), findings: &prev, not_checked: &[] }, &now, &ReadScopes::of(&inv, &config));
         assert_eq!(d.new, vec!["d"]);
         assert_eq!(d.resolved.iter().map(|f| f.finding_id.as_str()).collect::<Vec<_>>(), vec!["a"]);
+        assert!(d.not_checked.is_empty());
         assert_eq!(d.still_open, 1);
         assert_eq!(d.now_suppressed, vec!["c"]);
+    }
+
+    #[test]
+    fn findings_of_an_account_not_entered_are_not_checked_then_carried() {
+        const PROD: &str = "111111111111";
+        const DEV: &str = "222222222222";
+        let (inv, config) = (tonight(), Config::default());
+        let read = ReadScopes::of(&inv, &config);
+        let night1 = vec![f("p", PROD, FindingStatus::Open), f("d1", DEV, FindingStatus::Open), f("d2", DEV, FindingStatus::Open)];
+        // night 2: dev was not entered, so its findings are absent
+        let night2 = vec![f("p", PROD, FindingStatus::Open)];
+        let d = run_delta(Previous { run_id: Some("night1"), findings: &night1, not_checked: &[] }, &night2, &read);
+        assert!(d.resolved.is_empty(), "nothing resolved: {:?}", d.resolved);
+        assert_eq!(d.not_checked.iter().map(|n| n.finding.finding_id.as_str()).collect::<Vec<_>>(), vec!["d1", "d2"]);
+        assert!(d.not_checked[0].not_checked_because.contains("assume-role denied (AccessDenied)"), "{}", d.not_checked[0].not_checked_because);
+        assert_eq!(d.not_checked[0].last_seen_run_id.as_deref(), Some("night1"));
+        assert_eq!(d.not_checked[0].finding, night1[1], "carried with last night's data");
+        assert_eq!((d.new.len(), d.still_open), (0, 1));
+
+        // night 3, dev still not entered: carried again, still from night 1
+        let d3 = run_delta(Previous { run_id: Some("night2"), findings: &night2, not_checked: &d.not_checked }, &night2, &read);
+        assert_eq!(d3.not_checked.len(), 2);
+        assert_eq!(d3.not_checked[0].last_seen_run_id.as_deref(), Some("night1"));
+
+        // night 3, dev entered again (everything read): d1 is seen again — still open, not new —
+        // and d2 is gone — resolved now that its scope was read
+        let mut full = inv.clone();
+        full.coverage.retain(|r| r.account_id != DEV);
+        full.coverage.push(crate::inventory::CoverageRow { account_id: DEV.into(), ..full.coverage[0].clone() });
+        full.coverage.push(crate::inventory::CoverageRow { account_id: DEV.into(), ..full.coverage[1].clone() });
+        let night3 = vec![f("p", PROD, FindingStatus::Open), f("d1", DEV, FindingStatus::Open)];
+        let d4 = run_delta(Previous { run_id: Some("night2"), findings: &night2, not_checked: &d.not_checked }, &night3, &ReadScopes::of(&full, &config));
+        assert!(d4.new.is_empty(), "a finding seen again after a night not checked is not new: {:?}", d4.new);
+        assert_eq!(d4.still_open, 2);
+        assert_eq!(d4.resolved.iter().map(|f| f.finding_id.as_str()).collect::<Vec<_>>(), vec!["d2"]);
+        assert!(d4.not_checked.is_empty());
     }
 }

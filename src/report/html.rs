@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use super::csv::AppFacts;
 use crate::checks::catalog::{CheckId, Family};
-use crate::findings::{DriftRow, Evaluation, Finding, FindingStatus};
+use crate::findings::{DriftRow, Evaluation, Finding, FindingStatus, NotChecked};
 use crate::inventory::{InlineString, 
     metric_names, Account, AppRef, CheckpointMetrics, CoverageRow, CoverageStatus, Inventory, PolicyLevel,
 };
@@ -177,6 +177,8 @@ struct Delta<'a> {
     new_count: usize,
     resolved: Vec<&'a Finding>,
     resolved_count: usize,
+    not_checked: Vec<&'a NotChecked>,
+    not_checked_count: usize,
     still_open: usize,
 }
 
@@ -243,7 +245,7 @@ impl AppRow<'_> {
     fn chart(&self) -> Option<Chart> {
         let effective = self.a.app.checkpoint.effective;
         let metrics = self.a.app.metrics.as_ref()?;
-        chart(metrics, effective.enabled.then_some(effective.interval_ms), self.inventory)
+        chart(metrics, effective.enabled.then_some(effective.interval_ms), &self.a.app.runtime, self.inventory)
     }
 }
 
@@ -534,6 +536,8 @@ fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons
             new_count: d.new.len(),
             resolved: d.resolved.iter().take(SUMMARY_LIST_LIMIT).collect(),
             resolved_count: d.resolved.len(),
+            not_checked: d.not_checked.iter().take(SUMMARY_LIST_LIMIT).collect(),
+            not_checked_count: d.not_checked.len(),
             still_open: d.still_open,
         }
     });
@@ -612,8 +616,11 @@ fn filters<'a>(evaluation: &'a Evaluation) -> Filters<'a> {
 
 /// Scales an app's metric series to a small picture: checkpoint duration as a
 /// line (max per bucket), the interval as a dashed line, failed checkpoints
-/// (increase of the cumulative counter) as red bars.
-fn chart(metrics: &CheckpointMetrics, interval_ms: Option<i64>, inventory: &Inventory) -> Option<Chart> {
+/// (increase of the cumulative counter) as red bars. The label counts the
+/// restarts and the time not running from the metrics of the app's runtime
+/// (`fullRestarts` / `downtime` on Flink 1.x, `numRestarts` /
+/// `restartingTime` / `failingTime` on Flink 2.x).
+fn chart(metrics: &CheckpointMetrics, interval_ms: Option<i64>, runtime: &str, inventory: &Inventory) -> Option<Chart> {
     let durations = metrics.points(metric_names::CHECKPOINT_DURATION);
     let failures = metrics.points(metric_names::FAILED_CHECKPOINTS);
     if durations.is_empty() && failures.is_empty() {
@@ -704,6 +711,15 @@ fn chart(metrics: &CheckpointMetrics, interval_ms: Option<i64>, inventory: &Inve
     }
     if let Some(interval) = interval {
         let _ = write!(label, "; interval {}", ms_text(interval));
+    }
+    let restarts = metric_names::restarts(runtime);
+    if let Some(n) = metrics.increase_of(restarts) {
+        let _ = write!(label, "; {} restart(s) ({restarts})", super::csv::number(n));
+    }
+    for metric in metric_names::not_running(runtime) {
+        if let Some(max) = metrics.max_of(metric).filter(|v| *v > 0.0) {
+            let _ = write!(label, "; max {metric} {}", ms_text(max));
+        }
     }
     Some(Chart {
         duration_path: path,
@@ -1021,11 +1037,20 @@ mod tests {
             accounts: vec![],
             coverage: vec![],
         };
-        let c = chart(&metrics, Some(6000), &inventory).unwrap();
+        let c = chart(&metrics, Some(6000), "FLINK-1_20", &inventory).unwrap();
         assert_eq!(c.duration_path, "M1 28l2 0 2-9");
         assert_eq!(c.fails.len(), 1);
         assert!(c.label.contains("2 failed checkpoints"), "{}", c.label);
         assert!(c.interval_y.is_some());
+
+        // restarts come from the runtime's own counter
+        metrics.set_points(metric_names::FULL_RESTARTS, points(&[1.0, 1.0, 2.0]));
+        metrics.set_points(metric_names::NUM_RESTARTS, points(&[4.0, 6.0, 9.0]));
+        metrics.set_points(metric_names::RESTARTING_TIME, points(&[0.0, 45_000.0, 0.0]));
+        let flink1 = chart(&metrics, Some(6000), "FLINK-1_20", &inventory).unwrap().label;
+        let flink2 = chart(&metrics, Some(6000), "FLINK-2_2", &inventory).unwrap().label;
+        assert!(flink1.contains("1 restart(s) (fullRestarts)") && !flink1.contains("restartingTime"), "{flink1}");
+        assert!(flink2.contains("5 restart(s) (numRestarts)") && flink2.contains("max restartingTime 45 s"), "{flink2}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::RunKind;
 use crate::findings::{DriftRow, Evaluation, Finding, RunDelta};
 use crate::inventory::Inventory;
 use crate::severity::Severity;
@@ -27,6 +28,12 @@ pub fn write_snapshot<W: Write>(out: W, inventory: &Inventory) -> std::io::Resul
 struct FindingsFile<'a> {
     schema_version: u32,
     run_id: &'a str,
+    /// `scan`, or `re-render` (`fleetscan report --snapshot`): a re-render
+    /// is never the comparison base of a later scan.
+    run_kind: &'static str,
+    /// The run a re-render was rendered from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rendered_from: Option<&'a str>,
     tool_version: &'a str,
     /// False when some account × region × scope was not scanned.
     complete: bool,
@@ -37,11 +44,17 @@ struct FindingsFile<'a> {
 }
 
 /// Writes the evaluation as `findings.json`.
-pub fn write_findings<W: Write>(out: W, run_id: &str, inventory: &Inventory, evaluation: &Evaluation) -> std::io::Result<()> {
+pub fn write_findings<W: Write>(out: W, run_id: &str, kind: RunKind<'_>, inventory: &Inventory, evaluation: &Evaluation) -> std::io::Result<()> {
     let mut out = out;
+    let (run_kind, rendered_from) = match kind {
+        RunKind::Scan => (super::RUN_KIND_SCAN, None),
+        RunKind::Rerender { from } => (super::RUN_KIND_RERENDER, Some(from)),
+    };
     let file = FindingsFile {
         schema_version: FINDINGS_SCHEMA_VERSION,
         run_id,
+        run_kind,
+        rendered_from,
         tool_version: &inventory.run.tool_version,
         complete: inventory.is_complete(),
         open_by_severity: &evaluation.open_by_severity,

@@ -4,10 +4,13 @@
 //!
 //! * [`write_run`] — what `fleetscan scan` calls: a new run folder
 //!   `DIR/<run-id>/`, every requested file, then `DIR/latest`.
-//! * [`write_into`] — the same files into a folder you choose
-//!   (`fleetscan report --snapshot FILE --out DIR`).
-//! * [`previous_run`] — the findings of the run `DIR/latest` names, read
-//!   before evaluating so evaluate can say what is new and resolved.
+//! * [`write_rerender`] — what `fleetscan report --snapshot` calls: its own
+//!   folder `DIR/<now>-rerender-of-<run-id>/`, marked as a re-render, and
+//!   `DIR/latest` left alone, so the next scan never compares with it.
+//! * [`write_into`] — the same files into a folder you choose.
+//! * [`previous_run`] — the findings of the last scan in `DIR` (the one
+//!   `DIR/latest` names), read after evaluating so the run can say what is
+//!   new, resolved and not checked.
 //!
 //! Files (SPEC §8): `report.html` ([`OutputFormat::Html`]); `findings.csv`,
 //! `apps.csv`, `drift.csv`, `coverage.csv` ([`OutputFormat::Csv`]);
@@ -36,6 +39,20 @@ pub const DRIFT_CSV: &str = "drift.csv";
 pub const COVERAGE_CSV: &str = "coverage.csv";
 pub const SNAPSHOT_JSON: &str = "snapshot.json";
 pub const FINDINGS_JSON: &str = "findings.json";
+
+/// `run_kind` of a scan's `findings.json`.
+pub const RUN_KIND_SCAN: &str = "scan";
+/// `run_kind` of a `fleetscan report --snapshot` re-render.
+pub const RUN_KIND_RERENDER: &str = "re-render";
+
+/// What wrote a run folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind<'a> {
+    /// `fleetscan scan`: the comparison base of the next scan.
+    Scan,
+    /// `fleetscan report --snapshot` of the run `from`: never a comparison base.
+    Rerender { from: &'a str },
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -75,8 +92,24 @@ pub fn write_run(
 ) -> Result<RunOutput, ReportError> {
     let base = Some(inventory.run.run_id.as_str()).filter(|id| !id.is_empty());
     let (run_id, dir) = output::create_run_folder(out_dir, base)?;
-    let files = write_files(&dir, &run_id, inventory, evaluation, formats)?;
+    let files = write_files(&dir, &run_id, RunKind::Scan, inventory, evaluation, formats)?;
     output::update_latest(out_dir, &run_id)?;
+    Ok(RunOutput { run_id, dir, files })
+}
+
+/// Writes a re-render of a saved snapshot (`fleetscan report --snapshot`):
+/// a new folder `out_dir/<now>-rerender-of-<run-id>/` whose `findings.json`
+/// says `"run_kind": "re-render"`. `latest` is not moved, and no later scan
+/// takes it as its previous run.
+pub fn write_rerender(
+    out_dir: &Path,
+    inventory: &Inventory,
+    evaluation: &Evaluation,
+    formats: &[OutputFormat],
+) -> Result<RunOutput, ReportError> {
+    let from = inventory.run.run_id.as_str();
+    let (run_id, dir) = output::create_rerender_folder(out_dir, from)?;
+    let files = write_files(&dir, &run_id, RunKind::Rerender { from }, inventory, evaluation, formats)?;
     Ok(RunOutput { run_id, dir, files })
 }
 
@@ -90,12 +123,13 @@ pub fn write_into(
     formats: &[OutputFormat],
 ) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(folder).map_err(|source| ReportError::io(folder, source))?;
-    write_files(folder, &inventory.run.run_id, inventory, evaluation, formats)
+    write_files(folder, &inventory.run.run_id, RunKind::Scan, inventory, evaluation, formats)
 }
 
 fn write_files(
     folder: &Path,
     run_id: &str,
+    kind: RunKind<'_>,
     inventory: &Inventory,
     evaluation: &Evaluation,
     formats: &[OutputFormat],
@@ -110,7 +144,7 @@ fn write_files(
     if formats.contains(&OutputFormat::Json) {
         write(SNAPSHOT_JSON, &|w| json::write_snapshot(w, inventory))?;
     }
-    write(FINDINGS_JSON, &|w| json::write_findings(w, run_id, inventory, evaluation))?;
+    write(FINDINGS_JSON, &|w| json::write_findings(w, run_id, kind, inventory, evaluation))?;
     if formats.contains(&OutputFormat::Csv) {
         write(FINDINGS_CSV, &|w| csv::write_findings(w, &evaluation.findings))?;
         write(APPS_CSV, &|w| csv::write_apps(w, inventory))?;

@@ -7,7 +7,13 @@
 //! DIR/20261125T193000Z/      one folder per run (a `-2`, `-3`… suffix when two runs share a second)
 //! DIR/latest -> 20261125T193000Z   relative symlink, replaced atomically (unix)
 //! DIR/latest.txt             the run id, for platforms (and tools) without symlinks
+//! DIR/20261126T090000Z-rerender-of-20261125T193000Z/   `fleetscan report --snapshot`: never `latest`
 //! ```
+//!
+//! A re-render (`fleetscan report --snapshot`) gets its own folder, whose
+//! name is not a run id, its `findings.json` says `"run_kind": "re-render"`,
+//! and it does not move `latest`: the next scan compares with the last
+//! *scan*, never with a re-render.
 //!
 //! Every file is written to a temporary file in the same folder, flushed,
 //! fsynced and renamed over its final name, so a reader (or a crash) never
@@ -21,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 
 use super::ReportError;
-use crate::findings::Finding;
+use crate::findings::{Finding, NotChecked};
 
 /// Name of the symlink that points at the newest run folder.
 pub const LATEST_LINK: &str = "latest";
@@ -85,6 +91,28 @@ pub fn create_run_folder(out_dir: &Path, base: Option<&str>) -> Result<(String, 
         out_dir.join(&stamp),
         io::Error::new(io::ErrorKind::AlreadyExists, "too many runs with this run id"),
     ))
+}
+
+/// Creates `out_dir/<name>` for a re-render, named
+/// `<now>-rerender-of-<source run id>` (the source part only when it is a
+/// valid run id), with a `-2`, `-3`, … suffix when it exists. The name is
+/// not a run id, so no scan takes the folder for a run.
+pub fn create_rerender_folder(out_dir: &Path, source_run_id: &str) -> Result<(String, PathBuf), ReportError> {
+    fs::create_dir_all(out_dir).map_err(|source| ReportError::io(out_dir, source))?;
+    let base = match parse_run_id(source_run_id) {
+        Some(_) => format!("{}-rerender-of-{source_run_id}", new_run_id()),
+        None => format!("{}-rerender", new_run_id()),
+    };
+    for n in 1..=10_000u32 {
+        let name = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+        let path = out_dir.join(&name);
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok((name, path)),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(source) => return Err(ReportError::io(&path, source)),
+        }
+    }
+    Err(ReportError::io(out_dir.join(&base), io::Error::new(io::ErrorKind::AlreadyExists, "too many re-renders with this name")))
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -172,7 +200,7 @@ pub fn update_latest(out_dir: &Path, run_id: &str) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// The run `latest` pointed at, as recorded in its `findings.json`.
+/// The previous scan, as recorded in its `findings.json`.
 #[derive(Debug, Clone)]
 pub struct PreviousRun {
     pub run_id: String,
@@ -180,15 +208,21 @@ pub struct PreviousRun {
     /// Whole, except those also in the current run's findings: id, check,
     /// severity and status only (see [`super::previous`]).
     pub findings: Vec<Finding>,
+    /// The findings that run could not check (carried to this comparison).
+    pub not_checked: Vec<NotChecked>,
 }
 
-/// Finds the previous run in `out_dir`, for "new / resolved since the
+/// Finds the previous *scan* in `out_dir`, for "new / resolved since the
 /// previous run": the run named by `latest.txt`, else the `latest` symlink,
 /// else the newest run folder; the first of these whose `findings.json`
-/// reads. Call it before writing the new run. `None` when there is none
-/// (first run) — an unreadable `findings.json` is logged and skipped.
-/// `current`: this run's findings (empty to keep every previous one whole).
-pub fn previous_run(out_dir: &Path, current: &[Finding]) -> Option<PreviousRun> {
+/// reads and is a scan (a re-render is never a comparison base). With
+/// `before`, only runs older than that run id count (a re-render of an old
+/// snapshot compares with the scan before it). Call it before writing the
+/// new run. `None` when there is none (first run) — an unreadable
+/// `findings.json` is logged and skipped. `current`: this run's findings
+/// (empty to keep every previous one whole).
+pub fn previous_run(out_dir: &Path, current: &[Finding], before: Option<&str>) -> Option<PreviousRun> {
+    let before = before.and_then(parse_run_id);
     let mut candidates: Vec<String> = Vec::new();
     if let Ok(text) = fs::read_to_string(out_dir.join(LATEST_TXT)) {
         candidates.push(text.trim().to_owned());
@@ -211,12 +245,14 @@ pub fn previous_run(out_dir: &Path, current: &[Finding]) -> Option<PreviousRun> 
 
     let mut tried = std::collections::HashSet::new();
     for run_id in candidates {
-        if parse_run_id(&run_id).is_none() || !tried.insert(run_id.clone()) {
+        let Some(parsed) = parse_run_id(&run_id) else { continue };
+        if before.is_some_and(|before| parsed >= before) || !tried.insert(run_id.clone()) {
             continue;
         }
         let dir = out_dir.join(&run_id);
         match read_run(&dir, current) {
-            Ok(run) => return Some(run),
+            Ok(Some(run)) => return Some(run),
+            Ok(None) => tracing::debug!(dir = %dir.display(), "skipping a re-render as comparison base"),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => {
                 let path = dir.join(super::FINDINGS_JSON);
@@ -227,12 +263,15 @@ pub fn previous_run(out_dir: &Path, current: &[Finding]) -> Option<PreviousRun> 
     None
 }
 
-/// The findings of the run written into `dir` (its `findings.json`), those
-/// also in `current` reduced to id and status.
-pub fn read_run(dir: &Path, current: &[Finding]) -> std::io::Result<PreviousRun> {
+/// The findings of the scan written into `dir` (its `findings.json`), those
+/// also in `current` reduced to id and status; `None` for a re-render.
+pub fn read_run(dir: &Path, current: &[Finding]) -> std::io::Result<Option<PreviousRun>> {
     let now: std::collections::HashSet<&str> = current.iter().map(|f| f.finding_id.as_str()).collect();
-    let (run_id, findings) = super::previous::read_findings(dir, &|id| !now.contains(id))?;
-    Ok(PreviousRun { run_id, dir: dir.to_path_buf(), findings })
+    let file = super::previous::read_findings(dir, &|id| !now.contains(id))?;
+    if file.run_kind != super::RUN_KIND_SCAN {
+        return Ok(None);
+    }
+    Ok(Some(PreviousRun { run_id: file.run_id, dir: dir.to_path_buf(), findings: file.findings, not_checked: file.not_checked }))
 }
 
 #[cfg(test)]

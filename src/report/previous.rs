@@ -4,6 +4,10 @@
 //! only the others — the candidates for "resolved" — are kept whole. At
 //! 26,000 findings that is the difference between ~40 MB and ~10 MB at the
 //! moment the run's own evaluation is also in memory.
+//!
+//! Also read: `run_kind` (a re-render is never a comparison base) and
+//! `since_previous.not_checked` (findings that run could not check, carried
+//! to the next comparison), both kept whole.
 
 use std::fmt;
 use std::fs::File;
@@ -13,16 +17,36 @@ use std::path::Path;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer;
 
-use crate::findings::Finding;
+use crate::findings::{Finding, NotChecked};
 
-/// `findings.json` in `dir`: its run id and findings, each kept whole when
-/// `keep_whole(finding_id)`, else reduced to id, check, severity and status.
-pub fn read_findings(dir: &Path, keep_whole: &dyn Fn(&str) -> bool) -> std::io::Result<(String, Vec<Finding>)> {
+/// What the next run needs of a `findings.json`.
+#[derive(Debug, Clone, Default)]
+pub struct FindingsFile {
+    pub run_id: String,
+    /// `scan`, or `re-render` for `fleetscan report --snapshot`; files
+    /// written before the field existed are scans.
+    pub run_kind: String,
+    pub findings: Vec<Finding>,
+    /// `since_previous.not_checked` of that run.
+    pub not_checked: Vec<NotChecked>,
+}
+
+/// `findings.json` in `dir`: its run id, kind, findings (each kept whole
+/// when `keep_whole(finding_id)`, else reduced to id, check, severity and
+/// status) and the findings it could not check.
+pub fn read_findings(dir: &Path, keep_whole: &dyn Fn(&str) -> bool) -> std::io::Result<FindingsFile> {
     let file = File::open(dir.join(super::FINDINGS_JSON))?;
     let mut reader = serde_json::Deserializer::from_reader(BufReader::new(file));
     let parsed = FileSeed { keep_whole }.deserialize(&mut reader)?;
     reader.end()?;
     Ok(parsed)
+}
+
+/// The part of `since_previous` the next run reads.
+#[derive(serde::Deserialize)]
+struct SincePrevious {
+    #[serde(default)]
+    not_checked: Vec<NotChecked>,
 }
 
 /// The finding with only what identifies it and its status.
@@ -51,7 +75,7 @@ struct FileSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for FileSeed<'_> {
-    type Value = (String, Vec<Finding>);
+    type Value = FindingsFile;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
@@ -59,18 +83,24 @@ impl<'de> DeserializeSeed<'de> for FileSeed<'_> {
 }
 
 impl<'de> Visitor<'de> for FileSeed<'_> {
-    type Value = (String, Vec<Finding>);
+    type Value = FindingsFile;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a findings.json object with run_id and findings")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut run_id, mut findings) = (None, None);
+        let (mut run_id, mut findings, mut run_kind, mut not_checked) = (None, None, None, Vec::new());
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "run_id" => run_id = Some(map.next_value::<String>()?),
+                "run_kind" => run_kind = Some(map.next_value::<String>()?),
                 "findings" => findings = Some(map.next_value_seed(FindingsSeed { keep_whole: self.keep_whole })?),
+                "since_previous" => {
+                    if let Some(since) = map.next_value::<Option<SincePrevious>>()? {
+                        not_checked = since.not_checked;
+                    }
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -78,7 +108,7 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
         }
         let run_id = run_id.ok_or_else(|| A::Error::missing_field("run_id"))?;
         let findings = findings.ok_or_else(|| A::Error::missing_field("findings"))?;
-        Ok((run_id, findings))
+        Ok(FindingsFile { run_id, run_kind: run_kind.unwrap_or_else(|| super::RUN_KIND_SCAN.to_owned()), findings, not_checked })
     }
 }
 
@@ -145,11 +175,22 @@ mod tests {
         let file = serde_json::json!({"schema_version": 1, "run_id": "20261124T193000Z", "findings": findings, "since_previous": null});
         std::fs::write(dir.path().join(super::super::FINDINGS_JSON), file.to_string()).unwrap();
 
-        let (run_id, read) = read_findings(dir.path(), &|id| id == "aaaa").unwrap();
+        let file = read_findings(dir.path(), &|id| id == "aaaa").unwrap();
+        let (run_id, read) = (file.run_id, file.findings);
         assert_eq!(run_id, "20261124T193000Z");
+        assert_eq!(file.run_kind, "scan", "files without run_kind are scans");
+        assert!(file.not_checked.is_empty());
         assert_eq!(read[0], findings[0], "kept whole");
         assert_eq!((read[1].finding_id.as_str(), read[1].status, read[1].check), ("bbbb", FindingStatus::Suppressed, CheckId::CheckpointingDisabled));
         assert!(read[1].title.is_empty() && read[1].evidence.is_empty(), "reduced to id and status");
+
+        // a re-render, and the findings a run could not check, come back whole
+        let not_checked = crate::findings::NotChecked { finding: findings[0].clone(), not_checked_because: "account 111111111111: assume-role denied (AccessDenied)".into(), last_seen_run_id: Some("20261123T193000Z".into()) };
+        let file = serde_json::json!({"run_id": "20261125T193000Z-rerender", "run_kind": "re-render", "findings": [], "since_previous": {"previous_run_id": "x", "new": [], "resolved": [], "still_open": 0, "not_checked": [not_checked]}});
+        std::fs::write(dir.path().join(super::super::FINDINGS_JSON), file.to_string()).unwrap();
+        let file = read_findings(dir.path(), &|_| false).unwrap();
+        assert_eq!(file.run_kind, "re-render");
+        assert_eq!(file.not_checked, vec![not_checked]);
 
         std::fs::write(dir.path().join(super::super::FINDINGS_JSON), r#"{"findings": []}"#).unwrap();
         let err = read_findings(dir.path(), &|_| true).unwrap_err();

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use fleetscan::checks::catalog::CheckId;
-use fleetscan::findings::{AppliedSuppression, DriftRow, Evaluation, Evidence, Finding, FindingStatus, RunDelta};
+use fleetscan::findings::{AppliedSuppression, DriftRow, Evaluation, Evidence, Finding, FindingStatus, NotChecked, RunDelta};
 use fleetscan::inventory::*;
 use fleetscan::severity::Severity;
 use serde_json::json;
@@ -329,7 +329,12 @@ pub fn small_evaluation() -> Evaluation {
     let since_previous = RunDelta {
         previous_run_id: Some("20261124T193000Z".into()),
         new: vec![findings[1].finding_id.to_string(), findings[6].finding_id.to_string()],
-        resolved: vec![resolved],
+        resolved: vec![resolved.clone()],
+        not_checked: vec![NotChecked {
+            finding: Finding { finding_id: "0badc0ffee000001".into(), account_id: "333333333333".into(), account_name: HOSTILE.into(), ..resolved },
+            not_checked_because: "account 333333333333: assume-role denied (AccessDenied)".into(),
+            last_seen_run_id: Some("20261124T193000Z".into()),
+        }],
         still_open: 6,
         now_suppressed: vec![],
     };
