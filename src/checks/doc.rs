@@ -8,25 +8,11 @@
 use serde::Serialize;
 
 use crate::checks::catalog::CheckId;
+use crate::checks::check_doc::CheckDoc;
 use crate::checks::{access, application, checkpoint, snapshot};
 use crate::config::{ChecksConfig, Config};
 use crate::drift;
 use crate::severity::SeverityOverride;
-
-/// The documentation of one check (ruff/cargo-deny style).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct CheckDoc {
-    /// What the check looks at and when it fires.
-    pub what: &'static str,
-    /// Why it matters to someone running Flink in production.
-    pub why: &'static str,
-    /// A situation that fires it.
-    pub example: &'static str,
-    /// How to make it go away for real.
-    pub fix: &'static str,
-    /// Documentation the rule rests on.
-    pub references: &'static [&'static str],
-}
 
 impl CheckId {
     /// The check's documentation (defined next to its code).

@@ -11,6 +11,7 @@ pub mod application;
 pub mod catalog;
 pub mod index;
 pub mod catalog_cmd;
+pub mod check_doc;
 pub mod checkpoint;
 pub mod doc;
 pub mod sink;
@@ -22,7 +23,7 @@ use crate::config::Config;
 use crate::inventory::{Account, AppRef, FlinkApp, Inventory};
 
 pub use catalog::CheckId;
-pub use doc::CheckDoc;
+pub use check_doc::CheckDoc;
 pub use index::Index;
 pub use sink::Sink;
 

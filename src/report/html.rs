@@ -319,7 +319,7 @@ struct CheckDoc {
     severity: &'static str,
     family: &'static str,
     title: &'static str,
-    doc: &'static crate::checks::doc::CheckDoc,
+    doc: &'static crate::checks::check_doc::CheckDoc,
     findings: usize,
 }
 
