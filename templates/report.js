@@ -101,7 +101,7 @@
     }
   };
 
-  // ---- Findings: [sev, check, account, region, suppressed, new, arn, subject, title, detail, evidence, id, suppression]
+  // ---- Findings: [sev, check, account, region, suppressed, new, arn, subject, title, detail, evidence, id, suppression, cause]
   function findingRow(f) {
     var sev = SEVN[f[0]], ck = D.checks[f[1]], ac = D.accounts[f[2]];
     var summary = el('summary', null, f[8]);
@@ -114,6 +114,10 @@
       fd.appendChild(dl);
     }
     if (f[12]) fd.appendChild(el('p', 'supp', 'Suppressed: ' + f[12]));
+    if (f[13] !== null && f[13] !== undefined) {
+      var cz = D.causes[f[13]];
+      add(fd, add(el('p', 'doc'), 'Cause: ', link('#cause-' + cz[0], null, cz[1]), ' ', add(el('span', 'muted'), '(cause ', el('code', null, cz[0]), ')')));
+    }
     add(fd, add(el('p', 'meta'), el('code', null, f[6]), f[7] ? ' · ' + f[7] : '', ' · id ', el('code', null, f[11])));
     add(fd, add(el('p', 'doc'), 'About this check: ', link('#check-' + ck[0], null, ck[1]), ' ', el('span', 'muted', '(' + ck[2] + ')')));
     add(fd, add(el('p', 'doc'), el('b', null, 'Why it matters: '), ck[3]));
@@ -142,7 +146,7 @@
   function findingHay(f) {
     if (f._t === undefined) {
       var ac = D.accounts[f[2]];
-      f._t = [ac[0], ac[1], ac[2], D.regions[f[3]], D.checks[f[1]][0], f[6], f[7], f[8], f[9], f[11], SEVN[f[0]]]
+      f._t = [ac[0], ac[1], ac[2], D.regions[f[3]], D.checks[f[1]][0], f[6], f[7], f[8], f[9], f[11], SEVN[f[0]], f[13] !== null ? D.causes[f[13]][0] : '']
         .concat(f[10].map(function (e) { return e[0] + ' ' + e[1]; })).join(' ').toLowerCase();
     }
     return f._t;

@@ -42,7 +42,7 @@ fn golden_csv_files_pin_columns_and_rows() {
 fn csv_headers_are_exactly_the_contract() {
     let (_dir, out) = small_run();
     for (name, header) in [
-        ("findings.csv", "finding_id,check_id,severity,status,account_id,account_name,ou_path,region,resource_arn,title,detail,evidence"),
+        ("findings.csv", "finding_id,check_id,severity,status,account_id,account_name,ou_path,region,resource_arn,title,detail,evidence,cause_id"),
         ("apps.csv", "account_id,account_name,ou_path,region,application_name,application_arn,status,runtime,checkpointing_enabled,checkpoint_interval_ms,min_pause_ms,snapshots_enabled,latest_snapshot_at,failed_checkpoints,max_checkpoint_duration_ms,execution_role_arn,permissions_boundary_arn,encryption_key_type,encryption_key_arn"),
         ("drift.csv", "comparison,baseline_account_id,target_account_id,application,dimension,subject,baseline,target,explanation"),
         ("coverage.csv", "account_id,account_name,region,scope,status,error_code,request_id,detail"),
@@ -116,6 +116,37 @@ fn findings_json_carries_findings_drift_and_delta() {
     assert_eq!(value["drift"].as_array().unwrap().len(), 5);
     assert_eq!(value["since_previous"]["previous_run_id"], "20261124T193000Z");
     assert_eq!(value["findings"][0]["check"], "checkpoint-failures");
+    // every finding names its cause, and every cause lists its findings
+    let causes = value["causes"].as_array().unwrap();
+    assert!(!causes.is_empty());
+    for f in value["findings"].as_array().unwrap() {
+        let id = f["cause_id"].as_str().unwrap();
+        let cause = causes.iter().find(|c| c["cause_id"] == id).unwrap_or_else(|| panic!("no cause {id}"));
+        assert!(cause["finding_ids"].as_array().unwrap().contains(&f["finding_id"]));
+        for key in ["what", "where", "fix", "severity", "apps", "actions"] {
+            assert!(!cause[key].is_null(), "cause without {key}: {cause}");
+        }
+    }
+    let csv_text = fs::read_to_string(out.dir.join("findings.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(csv_text.as_bytes());
+    for row in rows.records() {
+        let row = row.unwrap();
+        let json = value["findings"].as_array().unwrap().iter().find(|f| f["finding_id"] == &row[0]).unwrap();
+        assert_eq!(&row[12], json["cause_id"].as_str().unwrap(), "csv and json agree on the cause");
+    }
+}
+
+#[test]
+fn html_leads_with_causes_that_fold_their_findings() {
+    let (_dir, out) = small_run();
+    let html = fs::read_to_string(out.dir.join("report.html")).unwrap();
+    let causes_at = html.find("<section id=\"causes\">").expect("causes view");
+    assert!(causes_at < html.find("<section id=\"findings\">").unwrap(), "causes come before the findings table");
+    let evaluation = common::small_evaluation();
+    let first = &evaluation.causes[0];
+    assert!(html.contains(&format!("<li id=\"cause-{}\"><details><summary>", first.cause_id)), "each cause is a <details> (works without JavaScript)");
+    let open_causes = evaluation.open_causes();
+    assert!(html.contains(&format!("{} open findings from {open_causes} causes", evaluation.findings.iter().filter(|f| f.status == fleetscan::findings::FindingStatus::Open).count())));
 }
 
 /// Tonight's scan reads last night's findings keeping whole only those it

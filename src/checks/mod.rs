@@ -11,6 +11,7 @@ pub mod application;
 pub mod catalog;
 pub mod index;
 pub mod catalog_cmd;
+pub mod causes;
 pub mod check_doc;
 pub mod checkpoint;
 pub mod doc;

@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use super::csv::AppFacts;
 use crate::checks::catalog::{CheckId, Family};
-use crate::findings::{DriftRow, Evaluation, Finding, FindingStatus};
+use crate::findings::{Cause, DriftRow, Evaluation, Finding, FindingStatus};
 use crate::inventory::{InlineString, 
     metric_names, Account, AppRef, CheckpointMetrics, CoverageRow, CoverageStatus, Inventory, PolicyLevel,
 };
@@ -48,6 +48,10 @@ pub const ROWS_WITHOUT_JS: usize = 1_000;
 /// With more coverage rows than this, the HTML lists only the rows that are
 /// not `ok` (coverage.csv has them all).
 pub const COVERAGE_ALL_ROWS_LIMIT: usize = 2_000;
+/// Causes written in the causes view, most severe first (findings.json has all).
+pub const CAUSES_SHOWN: usize = 500;
+/// Findings listed under one cause in the causes view.
+const FINDINGS_PER_CAUSE: usize = 50;
 /// Items listed in the summary's "new", "resolved" and "incomplete" lists.
 const SUMMARY_LIST_LIMIT: usize = 50;
 /// Buckets of an app's checkpoint picture (one bucket = 2 px).
@@ -197,9 +201,16 @@ struct Summary<'a> {
 
 struct FindingRow<'a> {
     f: &'a Finding,
+    cause: Option<&'a Cause>,
     is_new: bool,
     family: &'static str,
     resource_short: &'a str,
+}
+
+/// One line of the causes view, with the findings folded under it.
+struct CauseView<'a> {
+    c: &'a Cause,
+    findings: Vec<&'a Finding>,
 }
 
 struct Filters<'a> {
@@ -353,14 +364,16 @@ struct PageData<'a> {
     /// id, title, family, why it matters, how to fix.
     checks: Vec<(&'static str, &'static str, &'static str, &'static str, &'static str)>,
     regions: Vec<&'a str>,
+    /// `[cause_id, what]`
+    causes: Vec<(&'a str, &'a str)>,
     findings: Vec<FindingData<'a>>,
     apps: Vec<AppData<'a>>,
 }
 
 /// `[severity 0-4, check, account, region, suppressed 0/1, new 0/1,
-///   resource_arn, subject, title, detail, [[label, value]…], finding_id, suppression]`
+///   resource_arn, subject, title, detail, [[label, value]…], finding_id, suppression, cause]`
 #[derive(serde::Serialize)]
-struct FindingData<'a>(u8, usize, usize, usize, u8, u8, &'a str, &'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str, Option<String>);
+struct FindingData<'a>(u8, usize, usize, usize, u8, u8, &'a str, &'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str, Option<String>, Option<usize>);
 
 /// `[account, region, name, arn, status, runtime, checkpointing 0/1, interval,
 ///   min_pause, configuration_type, snapshots 0/1, latest_snapshot, failed,
@@ -399,11 +412,13 @@ fn severity_index(s: Severity) -> u8 {
 }
 
 /// Borrows from the rows, so the apps' texts and charts exist once.
-fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>]) -> PageData<'a> {
+fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>], causes: &'a [Cause]) -> PageData<'a> {
     let mut data = PageData {
         checks: CheckId::ALL.iter().map(|c| (c.as_str(), c.title(), family_str(c.family()), c.doc().why, c.doc().fix)).collect(),
+        causes: causes.iter().map(|c| (c.cause_id.as_str(), c.what.as_str())).collect(),
         ..Default::default()
     };
+    let cause_index: HashMap<&str, usize> = causes.iter().enumerate().map(|(i, c)| (c.cause_id.as_str(), i)).collect();
     let check_index: HashMap<CheckId, usize> = CheckId::ALL.iter().enumerate().map(|(i, c)| (*c, i)).collect();
     let mut interner = Interner::default();
     for r in findings {
@@ -427,6 +442,7 @@ fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>]) -> Page
                 Some(until) => format!("{} (until {until})", s.reason),
                 None => s.reason.clone(),
             }),
+            r.cause.and_then(|c| cause_index.get(c.cause_id.as_str()).copied()),
         ));
     }
     for r in apps {
@@ -470,6 +486,11 @@ struct ReportPage<'a> {
     script: &'static str,
     run: RunMeta<'a>,
     summary: Summary<'a>,
+    /// The first [`CAUSES_SHOWN`] causes, each with its first findings.
+    causes: Vec<CauseView<'a>>,
+    causes_total: usize,
+    /// Causes with an open finding.
+    causes_open: usize,
     /// The first [`ROWS_WITHOUT_JS`] rows, as markup.
     findings: &'a [FindingRow<'a>],
     findings_total: usize,
@@ -563,6 +584,8 @@ fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons
 }
 
 fn findings_rows<'a>(evaluation: &'a Evaluation) -> Vec<FindingRow<'a>> {
+    let cause_of: HashMap<&str, &Cause> =
+        evaluation.causes.iter().flat_map(|c| c.finding_ids.iter().map(move |id| (id.as_str(), c))).collect();
     let new_ids: HashSet<&str> = evaluation
         .since_previous
         .as_ref()
@@ -573,6 +596,7 @@ fn findings_rows<'a>(evaluation: &'a Evaluation) -> Vec<FindingRow<'a>> {
         .iter()
         .map(|f| FindingRow {
             f,
+            cause: cause_of.get(f.finding_id.as_str()).copied(),
             is_new: new_ids.contains(f.finding_id.as_str()),
             family: family_str(f.check.family()),
             resource_short: short_arn(&f.resource_arn),
@@ -588,6 +612,19 @@ fn findings_rows<'a>(evaluation: &'a Evaluation) -> Vec<FindingRow<'a>> {
             .then(a.f.resource_arn.cmp(&b.f.resource_arn))
     });
     rows
+}
+
+fn cause_views(evaluation: &Evaluation) -> Vec<CauseView<'_>> {
+    let by_id: HashMap<&str, &Finding> = evaluation.findings.iter().map(|f| (f.finding_id.as_str(), f)).collect();
+    evaluation
+        .causes
+        .iter()
+        .take(CAUSES_SHOWN)
+        .map(|c| CauseView {
+            c,
+            findings: c.finding_ids.iter().filter_map(|id| by_id.get(id.as_str()).copied()).take(FINDINGS_PER_CAUSE).collect(),
+        })
+        .collect()
 }
 
 fn filters<'a>(evaluation: &'a Evaluation) -> Filters<'a> {
@@ -936,7 +973,7 @@ pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evalu
     let run_id = if run_id.is_empty() { inventory.run.run_id.as_str() } else { run_id };
     let findings = findings_rows(evaluation);
     let apps = app_rows(inventory, evaluation);
-    let data = ScriptJson(page_data(&findings, &apps));
+    let data = ScriptJson(page_data(&findings, &apps, &evaluation.causes));
     let (findings_total, apps_total) = (findings.len(), apps.len());
     let page = ReportPage {
         csp: content_security_policy(),
@@ -945,6 +982,9 @@ pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evalu
         script: SCRIPT,
         run: run_meta(run_id, inventory),
         summary: summary(inventory, evaluation, comparisons.len()),
+        causes: cause_views(evaluation),
+        causes_total: evaluation.causes.len(),
+        causes_open: evaluation.open_causes(),
         findings: &findings[..findings_total.min(ROWS_WITHOUT_JS)],
         findings_total,
         filters: filters(evaluation),

@@ -111,7 +111,7 @@ fn write_files(
     }
     write(FINDINGS_JSON, &|w| json::write_findings(w, run_id, inventory, evaluation))?;
     if formats.contains(&OutputFormat::Csv) {
-        write(FINDINGS_CSV, &|w| csv::write_findings(w, &evaluation.findings))?;
+        write(FINDINGS_CSV, &|w| csv::write_findings(w, evaluation))?;
         write(APPS_CSV, &|w| csv::write_apps(w, inventory))?;
         write(DRIFT_CSV, &|w| csv::write_drift(w, &evaluation.drift))?;
         write(COVERAGE_CSV, &|w| csv::write_coverage(w, &inventory.coverage))?;

@@ -334,7 +334,8 @@ pub fn small_evaluation() -> Evaluation {
         still_open: 6,
         now_suppressed: vec![],
     };
-    Evaluation { open_by_severity: open_by_severity(&findings), findings, drift, since_previous: Some(since_previous), ..Default::default() }
+    let causes = fleetscan::checks::causes::group(&findings, &[]);
+    Evaluation { open_by_severity: open_by_severity(&findings), causes, findings, drift, since_previous: Some(since_previous), ..Default::default() }
 }
 
 /// 5,000 accounts × 2 apps (10,000 apps), 24 h of 5-minute metrics each,
@@ -398,6 +399,7 @@ pub fn large_fleet(accounts: usize) -> (Inventory, Evaluation) {
         accounts: inventory_accounts,
         coverage: coverage_rows,
     };
-    let evaluation = Evaluation { open_by_severity: open_by_severity(&findings), findings, drift, since_previous: None, ..Default::default() };
+    let causes = fleetscan::checks::causes::group(&findings, &[]);
+    let evaluation = Evaluation { open_by_severity: open_by_severity(&findings), causes, findings, drift, since_previous: None, ..Default::default() };
     (inventory, evaluation)
 }
