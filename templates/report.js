@@ -153,7 +153,7 @@
   }
 
   // ---- Apps: [account, region, name, arn, status, runtime, cp, interval, pause, cfg, snaps, latest,
-  //            failed, failed_n, maxdur, maxdur_n, role, boundary, key_type, key_arn, findings, chart]
+  //            failed, failed_n, maxdur, maxdur_n, role, boundary, key_type, key_arn, findings, chart, health]
   function svg(tag, attrs) {
     var e = document.createElementNS(SVG, tag);
     for (var k in attrs) e.setAttribute(k, attrs[k]);
@@ -179,6 +179,11 @@
     });
     add(dl, el('dt', null, 'Encryption'), add(el('dd', null, a[18]), a[19] ? ' ' : '', a[19] ? el('code', null, a[19]) : null));
     add(dl, el('dt', null, 'Checkpoint config'), el('dd', null, a[9]));
+    if (a[22] && a[22].length) {
+      var hd = el('dd', 'health');
+      a[22].forEach(function (h) { hd.appendChild(el('span', 'hev', h)); });
+      add(dl, el('dt', null, 'AWS Health'), hd);
+    }
     var cp = a[6] ? add(td(), onOff(true), ' ' + a[7], el('small', null, 'min pause ' + a[8])) : add(td(), onOff(false));
     var sn = a[10] ? add(td(), onOff(true), el('small', null, a[11] || 'no READY snapshot')) : add(td(), onOff(false));
     var failed = td('num' + (a[13] > 0 ? ' bad' : ''), a[12]);
@@ -189,7 +194,7 @@
       found.appendChild(l);
     } else found.textContent = '0';
     return add(el('tr'),
-      add(td(), add(el('details'), el('summary', null, a[2]), dl)),
+      add(td(), add(el('details'), el('summary', null, a[2]), dl), a[22] && a[22].length ? titled(el('span', 'tag health', 'AWS Health'), 'AWS Health events in this account and region') : null),
       nameCell(ac[1], ac[0]),
       td('rg', D.regions[a[1]]),
       add(td(), el('span', 'st st-' + a[4], a[4])),

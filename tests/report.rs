@@ -176,7 +176,7 @@ fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
     let evaluation = common::small_evaluation();
     let first = write_run(dir.path(), &inventory, &evaluation, &ALL).unwrap();
     assert_eq!(first.run_id, "20261125T193000Z");
-    let expected: Vec<PathBuf> = ["snapshot.json", "findings.json", "findings.csv", "apps.csv", "drift.csv", "coverage.csv", "report.html"]
+    let expected: Vec<PathBuf> = ["snapshot.json", "findings.json", "summary.json", "findings.csv", "apps.csv", "drift.csv", "coverage.csv", "report.html"]
         .iter()
         .map(|n| first.dir.join(n))
         .collect();
@@ -203,6 +203,33 @@ fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
     }
 }
 
+/// The trend reads each earlier run's summary.json (never its snapshot) and
+/// draws one point per run, the current one last.
+#[test]
+fn trend_chart_has_a_point_per_run_from_summaries_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = common::small_inventory();
+    let evaluation = common::small_evaluation();
+    let first = write_run(dir.path(), &inventory, &evaluation, &[OutputFormat::Html]).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&fs::read_to_string(first.dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["open"], evaluation.open_by_severity.values().sum::<usize>());
+    assert_eq!(summary["causes"], evaluation.open_causes());
+    let one = fs::read_to_string(first.dir.join("report.html")).unwrap();
+    assert!(one.contains("<svg id=\"trend-chart\""));
+    assert!(one.contains("last 1 run of this output folder"));
+    // the first run's snapshot is gone: the trend must not need it
+    fs::remove_file(first.dir.join("findings.json")).ok();
+    let second = fleetscan::report::write_run_with_trend(dir.path(), &inventory, &evaluation, &[OutputFormat::Html], 30).unwrap();
+    let two = fs::read_to_string(second.dir.join("report.html")).unwrap();
+    assert!(two.contains("last 2 runs of this output folder"), "trend of two runs");
+    let points = two.matches("<title>20261125T193000Z: ").count();
+    let points2 = two.matches("<title>20261125T193000Z-2: ").count();
+    assert!(points >= 2 && points == points2, "a point per run and line: {points} {points2}");
+    // trend_runs = 1 keeps only this run
+    let third = fleetscan::report::write_run_with_trend(dir.path(), &inventory, &evaluation, &[OutputFormat::Html], 1).unwrap();
+    assert!(fs::read_to_string(third.dir.join("report.html")).unwrap().contains("last 1 run of this output folder"));
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).unwrap().flatten() {
@@ -220,7 +247,7 @@ fn write_into_rerenders_into_a_chosen_folder_without_moving_latest() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("offline");
     let files = write_into(&folder, &common::small_inventory(), &common::small_evaluation(), &[OutputFormat::Html]).unwrap();
-    assert_eq!(files, vec![folder.join("findings.json"), folder.join("report.html")]);
+    assert_eq!(files, vec![folder.join("findings.json"), folder.join("summary.json"), folder.join("report.html")]);
     assert!(!dir.path().join("latest.txt").exists());
 }
 

@@ -118,6 +118,28 @@ pub fn derive(f: &Finding, decisions: &Decisions<'_>) -> Derived {
             fix: f.check.doc().fix.to_owned(),
             action: None,
         },
+        AlarmMissing => {
+            let missing = evidence(f, "missing").unwrap_or(&f.subject);
+            Derived {
+                kind: "alarms",
+                key: format!("{}\u{0}{}\u{0}{missing}", f.account_id, f.region),
+                what: format!("No usable CloudWatch alarm on {missing}"),
+                where_: format!("{} ({}) {}", f.account_name, f.account_id, f.region),
+                fix: "Create the alarms: each app's finding prints the put-metric-alarm command with a threshold from its own history.".to_owned(),
+                action: None,
+            }
+        }
+        HealthEventOpen => {
+            let event = evidence(f, "event").unwrap_or(&f.subject);
+            Derived {
+                kind: "health-event",
+                key: event.to_owned(),
+                what: f.title.clone(),
+                where_: event.to_owned(),
+                fix: f.check.doc().fix.to_owned(),
+                action: None,
+            }
+        }
         _ => own(f),
     }
 }

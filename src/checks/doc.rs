@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::checks::catalog::CheckId;
 use crate::checks::check_doc::CheckDoc;
-use crate::checks::{access, application, checkpoint, snapshot};
+use crate::checks::{access, alarms, application, checkpoint, health, snapshot};
 use crate::config::{ChecksConfig, Config};
 use crate::drift;
 use crate::severity::SeverityOverride;
@@ -40,6 +40,8 @@ impl CheckId {
             DriftCheckpointConfig => &drift::docs::DOC_CHECKPOINT_CONFIG,
             DriftRuntime => &drift::docs::DOC_RUNTIME,
             DriftSnapshotConfig => &drift::docs::DOC_SNAPSHOT_CONFIG,
+            AlarmMissing => &alarms::DOC_ALARM_MISSING,
+            HealthEventOpen => &health::DOC_HEALTH_EVENT_OPEN,
         }
     }
 
@@ -59,6 +61,11 @@ impl CheckId {
                 ("metrics_lookback_hours", checks.metrics_lookback_hours.to_string()),
             ],
             SnapshotStale => vec![("snapshot_max_age_days", checks.snapshot_max_age_days.to_string())],
+            AlarmMissing => vec![
+                ("alarm_sigma", checks.alarm_sigma.to_string()),
+                ("alarms_required", checks.alarms_required.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")),
+                ("metrics_lookback_hours", checks.metrics_lookback_hours.to_string()),
+            ],
             _ => Vec::new(),
         }
     }

@@ -7,6 +7,7 @@
 //! `fleetscan checks` and the HTML report both render it from there.
 
 pub mod access;
+pub mod alarms;
 pub mod application;
 pub mod catalog;
 pub mod index;
@@ -15,6 +16,7 @@ pub mod causes;
 pub mod check_doc;
 pub mod checkpoint;
 pub mod doc;
+pub mod health;
 pub mod sink;
 pub mod snapshot;
 
@@ -97,6 +99,9 @@ pub fn check_app(ctx: &Context, sink: &mut Sink) {
     snapshot::check(ctx, sink);
     application::check(ctx, sink);
     access::check(ctx, sink);
+    alarms::check(ctx, sink);
+    // Last: it adds AWS Health context to the findings above.
+    health::check(ctx, sink);
 }
 
 #[cfg(test)]

@@ -117,6 +117,6 @@ pub fn evaluate_and_write(
             config,
         )
     });
-    let output = report::write_run(out_dir, inventory, &evaluation, &config.output.formats)?;
+    let output = report::write_run_with_trend(out_dir, inventory, &evaluation, &config.output.formats, config.output.trend_runs)?;
     Ok((evaluation, output))
 }

@@ -240,6 +240,8 @@ struct AppRow<'a> {
     max_duration_n: f64,
     boundary: Option<String>,
     findings: usize,
+    /// AWS Health events (open or recent) of the app's account and region.
+    health: Vec<String>,
 }
 
 impl AppRow<'_> {
@@ -378,11 +380,11 @@ struct FindingData<'a>(u8, usize, usize, usize, u8, u8, &'a str, &'a str, &'a st
 /// `[account, region, name, arn, status, runtime, checkpointing 0/1, interval,
 ///   min_pause, configuration_type, snapshots 0/1, latest_snapshot, failed,
 ///   failed_n, max_duration, max_duration_n, role, boundary, key_type,
-///   key_arn, open_findings, chart]`; chart = `[path, interval_y, "x,y,h …", label, window]`
+///   key_arn, open_findings, chart, health]`; chart = `[path, interval_y, "x,y,h …", label, window]`
 #[derive(serde::Serialize)]
 struct AppData<'a>(
     usize, usize, &'a str, &'a str, &'a str, &'a str, u8, &'a str, &'a str, &'a str, u8, &'a str, &'a str, f64, &'a str, f64,
-    Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>, usize, ChartData<'a>,
+    Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>, usize, ChartData<'a>, &'a [String],
 );
 
 #[derive(Default)]
@@ -472,6 +474,7 @@ fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>], causes:
             a.app.encryption.key_arn.as_deref(),
             r.findings,
             ChartData(r),
+            &r.health,
         ));
     }
     data
@@ -491,6 +494,8 @@ struct ReportPage<'a> {
     causes_total: usize,
     /// Causes with an open finding.
     causes_open: usize,
+    /// Open findings and coverage over the last runs of the output folder.
+    trend: Option<super::trend::TrendChart>,
     /// The first [`ROWS_WITHOUT_JS`] rows, as markup.
     findings: &'a [FindingRow<'a>],
     findings_total: usize,
@@ -513,6 +518,7 @@ fn family_str(family: Family) -> &'static str {
         Family::Application => "application",
         Family::Access => "access",
         Family::Drift => "drift",
+        Family::Monitoring => "monitoring",
     }
 }
 
@@ -770,6 +776,13 @@ fn app_rows<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation) -> Vec<App
                 max_duration_n: facts.max_checkpoint_duration_ms.unwrap_or(-1.0),
                 boundary: facts.permissions_boundary_arn,
                 findings: findings_per_resource.get(a.app.arn.as_str()).copied().unwrap_or(0),
+                health: inventory
+                    .health
+                    .iter()
+                    .flat_map(|h| &h.events)
+                    .filter(|e| e.affects(&a.account.id, a.region))
+                    .map(|e| e.describe())
+                    .collect(),
                 inventory,
                 a,
             }
@@ -964,6 +977,18 @@ fn run_meta<'a>(run_id: &'a str, inventory: &'a Inventory) -> RunMeta<'a> {
 
 /// Renders `report.html` into `out` (streamed: no page-sized string).
 pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evaluation: &Evaluation) -> std::io::Result<()> {
+    let current = [super::trend::RunSummary::of(run_id, inventory, evaluation)];
+    write_report_with_trend(out, run_id, inventory, evaluation, &current)
+}
+
+/// [`write_report`] with the trend of the runs given (oldest first, this one last).
+pub fn write_report_with_trend<W: Write>(
+    out: W,
+    run_id: &str,
+    inventory: &Inventory,
+    evaluation: &Evaluation,
+    trend: &[super::trend::RunSummary],
+) -> std::io::Result<()> {
     let mut out = out;
     let comparisons = comparisons(inventory, evaluation);
     let mut per_check: HashMap<CheckId, usize> = HashMap::new();
@@ -985,6 +1010,7 @@ pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evalu
         causes: cause_views(evaluation),
         causes_total: evaluation.causes.len(),
         causes_open: evaluation.open_causes(),
+        trend: super::trend::chart(trend),
         findings: &findings[..findings_total.min(ROWS_WITHOUT_JS)],
         findings_total,
         filters: filters(evaluation),
@@ -1054,6 +1080,7 @@ mod tests {
             organization: None,
             accounts: vec![],
             coverage: vec![],
+            health: None,
         };
         let c = chart(&metrics, Some(6000), &inventory).unwrap();
         assert_eq!(c.duration_path, "M1 28l2 0 2-9");
