@@ -131,7 +131,7 @@ fn findings_json_carries_findings_drift_and_delta() {
     let mut rows = csv::Reader::from_reader(csv_text.as_bytes());
     for row in rows.records() {
         let row = row.unwrap();
-        let json = value["findings"].as_array().unwrap().iter().find(|f| f["finding_id"] == &row[0]).unwrap();
+        let json = value["findings"].as_array().unwrap().iter().find(|f| f["finding_id"] == row[0]).unwrap();
         assert_eq!(&row[12], json["cause_id"].as_str().unwrap(), "csv and json agree on the cause");
     }
 }
