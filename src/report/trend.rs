@@ -88,6 +88,10 @@ pub struct TrendLine {
 pub struct TrendChart {
     pub width: usize,
     pub height: usize,
+    /// Where the scales' labels go.
+    pub top: usize,
+    pub bottom: usize,
+    pub right_x: usize,
     pub lines: Vec<TrendLine>,
     pub coverage: TrendLine,
     pub max_open: usize,
@@ -99,6 +103,9 @@ pub struct TrendChart {
 const W: f64 = 560.0;
 const H: f64 = 120.0;
 const PAD: f64 = 8.0;
+/// Room for the scales: open findings on the left, coverage on the right.
+const LEFT: f64 = 30.0;
+const RIGHT: f64 = 38.0;
 
 /// Scales the runs to a small chart: open findings per severity (left axis,
 /// 0..max) and coverage (0..100 %, dashed).
@@ -106,7 +113,7 @@ pub fn chart(runs: &[RunSummary]) -> Option<TrendChart> {
     let first = runs.first()?;
     let last = runs.last()?;
     let max_open = runs.iter().flat_map(|r| r.open_by_severity.values().copied()).max().unwrap_or(0).max(1);
-    let x = |i: usize| if runs.len() == 1 { W / 2.0 } else { PAD + i as f64 * (W - 2.0 * PAD) / (runs.len() - 1) as f64 };
+    let x = |i: usize| if runs.len() == 1 { (LEFT + W - RIGHT) / 2.0 } else { LEFT + i as f64 * (W - LEFT - RIGHT) / (runs.len() - 1) as f64 };
     let y = |v: f64, max: f64| H - PAD - v / max * (H - 2.0 * PAD);
     let line = |class: &'static str, label: String, value: &dyn Fn(&RunSummary) -> f64, max: f64, unit: &str| {
         let mut path = String::new();
@@ -134,6 +141,9 @@ pub fn chart(runs: &[RunSummary]) -> Option<TrendChart> {
     Some(TrendChart {
         width: W as usize,
         height: H as usize,
+        top: (PAD + 4.0) as usize,
+        bottom: (H - PAD) as usize,
+        right_x: (W - RIGHT + 6.0) as usize,
         lines,
         coverage,
         max_open,
@@ -194,8 +204,8 @@ mod tests {
         let c = chart(&[run("a", 2, 10), run("b", 4, 5)]).unwrap();
         assert_eq!(c.lines.len(), 1);
         assert_eq!(c.lines[0].class, "sev-high");
-        assert_eq!(c.lines[0].path, "M8.0 60.0L552.0 8.0");
-        assert_eq!(c.coverage.path, "M8.0 8.0L552.0 60.0");
+        assert_eq!(c.lines[0].path, "M30.0 60.0L522.0 8.0");
+        assert_eq!(c.coverage.path, "M30.0 8.0L522.0 60.0");
         assert_eq!(c.lines[0].points[1].2, "b: 4 high open");
         assert_eq!(c.coverage.points[1].2, "b: 50 coverage %");
         assert!(chart(&[]).is_none());
