@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::checks::catalog::CheckId;
 use crate::findings::{AccessDecision, AccessOutcome, Cause, DecidingStatement, Finding, FindingStatus};
+use crate::inventory::Inventory;
 use crate::severity::Severity;
 
 /// What [`derive`] says about one finding.
@@ -40,6 +41,9 @@ pub struct Derived {
 pub struct Decisions<'a> {
     exact: HashMap<(&'a str, &'a str, &'a str, &'a str), &'a AccessDecision>,
     by_action: HashMap<(&'a str, String), Vec<&'a AccessDecision>>,
+    /// Role ARN → name of its permissions boundary, to name a boundary
+    /// that allows nothing (the engine names no statement then).
+    boundaries: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> Decisions<'a> {
@@ -50,7 +54,19 @@ impl<'a> Decisions<'a> {
             exact.insert((d.application_arn.as_str(), d.principal.as_str(), d.action.as_str(), d.resource.as_str()), d);
             by_action.entry((d.application_arn.as_str(), d.action.as_str().to_ascii_lowercase())).or_default().push(d);
         }
-        Self { exact, by_action }
+        Self { exact, by_action, boundaries: HashMap::new() }
+    }
+
+    /// Adds the boundary names of the inventory's roles.
+    pub fn with_boundaries(mut self, inventory: &'a Inventory) -> Self {
+        for account in &inventory.accounts {
+            for role in &account.roles {
+                if let Some(policy) = role.permissions_boundary_arn.as_deref().and_then(|arn| account.managed_policy(arn)) {
+                    self.boundaries.insert(role.arn.as_str(), policy.name.as_str());
+                }
+            }
+        }
+        self
     }
 
     fn exact(&self, app: &str, principal: &str, action: &str, resource: &str) -> Option<&'a AccessDecision> {
@@ -75,7 +91,7 @@ pub fn derive(f: &Finding, decisions: &Decisions<'_>) -> Derived {
             let named = (evidence(f, "principal"), evidence(f, "action"), evidence(f, "resource"));
             if let (Some(principal), Some(action), Some(resource)) = named {
                 if let Some(statement) = decisions.exact(app, principal, action, resource).and_then(deciding) {
-                    return from_statement(statement, Some(action));
+                    return from_statement(statement, Some(action), decisions);
                 }
             }
             if let Some(policy) = f.subject.strip_prefix("unparsed:") {
@@ -95,7 +111,7 @@ pub fn derive(f: &Finding, decisions: &Decisions<'_>) -> Derived {
             // decision for that action names the statement that makes the difference.
             let action = f.evidence.first().and_then(|e| e.label.split(" on ").next()).unwrap_or("");
             match decisions.for_action(app, action).and_then(deciding) {
-                Some(statement) => from_statement(statement, Some(action)),
+                Some(statement) => from_statement(statement, Some(action), decisions),
                 None => own(f),
             }
         }
@@ -161,7 +177,7 @@ fn deciding(d: &AccessDecision) -> Option<&DecidingStatement> {
     d.deciding.iter().find(|s| s.effect == "Deny").or_else(|| d.deciding.first())
 }
 
-fn from_statement(s: &DecidingStatement, action: Option<&str>) -> Derived {
+fn from_statement(s: &DecidingStatement, action: Option<&str>, decisions: &Decisions<'_>) -> Derived {
     let deny = s.effect == "Deny";
     let kind_label = match s.policy_kind.as_str() {
         "scp" => "SCP",
@@ -175,6 +191,10 @@ fn from_statement(s: &DecidingStatement, action: Option<&str>) -> Derived {
     };
     let mut name = match (s.policy_kind.as_str(), s.policy.as_str()) {
         ("resource", "") => resource_policy_name(&s.attached_at).to_owned(),
+        ("boundary", "") => match decisions.boundaries.get(s.attached_at.as_str()) {
+            Some(policy) => format!("Permissions boundary {policy}"),
+            None => kind_label.to_owned(),
+        },
         (_, "") => kind_label.to_owned(),
         ("resource", named) => capitalise(named),
         (_, named) => format!("{kind_label} {named}"),
@@ -260,10 +280,18 @@ struct Building {
 /// Groups findings by cause; most severe causes first, then the ones with
 /// the most open findings.
 pub fn group(findings: &[Finding], access: &[AccessDecision]) -> Vec<Cause> {
-    let decisions = Decisions::new(access);
+    group_with(findings, &Decisions::new(access))
+}
+
+/// [`group`] naming boundaries from the inventory (what evaluate calls).
+pub fn group_in(inventory: &Inventory, findings: &[Finding], access: &[AccessDecision]) -> Vec<Cause> {
+    group_with(findings, &Decisions::new(access).with_boundaries(inventory))
+}
+
+fn group_with(findings: &[Finding], decisions: &Decisions<'_>) -> Vec<Cause> {
     let mut by_id: HashMap<String, Building> = HashMap::new();
     for f in findings {
-        let derived = derive(f, &decisions);
+        let derived = derive(f, decisions);
         let id = cause_id(derived.kind, &derived.key);
         let entry = by_id.entry(id).or_insert_with(|| Building {
             derived: derived.clone(),
@@ -342,19 +370,24 @@ mod tests {
 
     #[test]
     fn statement_causes_name_the_policy_and_fix_by_kind() {
-        let scp = from_statement(&statement("scp", "EuOnly", "Root/Prod (ou-1)", Some(0), "Deny"), Some("s3:GetObject"));
+        let none = Decisions::new(&[]);
+        let scp = from_statement(&statement("scp", "EuOnly", "Root/Prod (ou-1)", Some(0), "Deny"), Some("s3:GetObject"), &none);
         assert_eq!(scp.what, "SCP EuOnly statement #0 denies");
         assert_eq!(scp.where_, "Root/Prod (ou-1)");
         assert!(scp.fix.contains("Narrow SCP EuOnly statement #0 at Root/Prod (ou-1)"), "{}", scp.fix);
-        let key = from_statement(&statement("resource", "", "arn:aws:kms:eu-west-1:1:key/k", None, ""), None);
+        let key = from_statement(&statement("resource", "", "arn:aws:kms:eu-west-1:1:key/k", None, ""), None, &none);
         assert_eq!(key.kind, "key-policy");
         assert_eq!(key.what, "Key policy allows none of the actions");
         // the why text (which names the action) never splits a cause
         let mut other = statement("scp", "EuOnly", "Root/Prod (ou-1)", Some(0), "Deny");
         other.why = "another action".into();
-        assert_eq!(from_statement(&other, Some("kms:Decrypt")).key, scp.key);
+        assert_eq!(from_statement(&other, Some("kms:Decrypt"), &none).key, scp.key);
         // the same policy attached elsewhere is another cause
-        assert_ne!(from_statement(&statement("scp", "EuOnly", "Root/Dev (ou-2)", Some(0), "Deny"), None).key, scp.key);
+        assert_ne!(from_statement(&statement("scp", "EuOnly", "Root/Dev (ou-2)", Some(0), "Deny"), None, &none).key, scp.key);
+        let mut decisions = Decisions::new(&[]);
+        decisions.boundaries.insert("arn:aws:iam::1:role/app", "flink-boundary");
+        let boundary = from_statement(&statement("boundary", "", "arn:aws:iam::1:role/app", None, ""), None, &decisions);
+        assert_eq!(boundary.what, "Permissions boundary flink-boundary allows none of the actions");
     }
 
     /// Two apps in one account, both denied the same actions by one SCP
