@@ -89,6 +89,10 @@ pub struct ChecksSection {
     pub checkpoint_slow_ratio: Option<f64>,
     pub snapshot_max_age_days: Option<u32>,
     pub runtime_warn_days: Option<u32>,
+    /// Suggested checkpoint-duration alarm threshold: mean + sigma × stddev.
+    pub alarm_sigma: Option<f64>,
+    /// Which alarms every app needs (`alarm-missing`).
+    pub alarms_required: Option<Vec<String>>,
     pub severity: Option<BTreeMap<String, String>>,
 }
 
@@ -127,6 +131,8 @@ pub struct RequireSection {
 pub struct OutputSection {
     pub dir: Option<String>,
     pub formats: Option<Vec<String>>,
+    /// Runs of the output folder the report's trend shows.
+    pub trend_runs: Option<usize>,
 }
 
 impl FileConfig {
@@ -229,6 +235,9 @@ pub struct ChecksConfig {
     /// `runtime-end-of-support` is medium this many days before a runtime's
     /// end-of-support date (high from the date on); 0: only after the date.
     pub runtime_warn_days: u32,
+    pub alarm_sigma: f64,
+    /// In the order of [`AlarmKind::ALL`], without repeats.
+    pub alarms_required: Vec<AlarmKind>,
     /// Per-check severity override or `off`, keyed by check id.
     pub severity: BTreeMap<String, SeverityOverride>,
 }
@@ -264,6 +273,7 @@ pub struct Requirement {
 pub struct OutputConfig {
     pub dir: PathBuf,
     pub formats: Vec<OutputFormat>,
+    pub trend_runs: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -272,6 +282,40 @@ pub enum OutputFormat {
     Html,
     Csv,
     Json,
+}
+
+/// An alarm every app should have (`[checks] alarms_required`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlarmKind {
+    /// `numberOfFailedCheckpoints` growing.
+    FailedCheckpoints,
+    /// `lastCheckpointDuration` above a threshold from the app's history.
+    CheckpointDuration,
+    /// Restarts: `fullRestarts` (Flink 1.x) or `numRestarts` (Flink 2.x).
+    Restarts,
+}
+
+impl AlarmKind {
+    pub const ALL: [AlarmKind; 3] = [AlarmKind::FailedCheckpoints, AlarmKind::CheckpointDuration, AlarmKind::Restarts];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FailedCheckpoints => "failed-checkpoints",
+            Self::CheckpointDuration => "checkpoint-duration",
+            Self::Restarts => "restarts",
+        }
+    }
+}
+
+impl std::str::FromStr for AlarmKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AlarmKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            format!("`{s}` is not one of \"failed-checkpoints\", \"checkpoint-duration\", \"restarts\"")
+        })
+    }
 }
 
 fn serialize_regex<S: serde::Serializer>(re: &Option<Regex>, s: S) -> Result<S::Ok, S::Error> {
@@ -377,6 +421,22 @@ impl Config {
         if runtime_warn_days > 3650 {
             return Err(invalid("checks.runtime_warn_days", format!("{runtime_warn_days} is more than ten years; use at most 3650")));
         }
+        let alarm_sigma = checks.alarm_sigma.unwrap_or(2.0);
+        if !(alarm_sigma.is_finite() && (0.0..=10.0).contains(&alarm_sigma)) {
+            return Err(invalid("checks.alarm_sigma", format!("{alarm_sigma} must be a number from 0 to 10 (standard deviations above the mean)")));
+        }
+        let alarms_required = match checks.alarms_required {
+            None => AlarmKind::ALL.to_vec(),
+            Some(list) => {
+                let mut kinds = list
+                    .iter()
+                    .map(|k| k.parse::<AlarmKind>().map_err(|message| invalid("checks.alarms_required", message)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                kinds.sort();
+                kinds.dedup();
+                kinds
+            }
+        };
         let mut severity = BTreeMap::new();
         for (check, level) in checks.severity.unwrap_or_default() {
             let key = format!("checks.severity.\"{check}\"");
@@ -423,6 +483,11 @@ impl Config {
                 .collect::<Result<Vec<_>, _>>()?,
         };
 
+        let trend_runs = output.trend_runs.unwrap_or(30);
+        if !(1..=1000).contains(&trend_runs) {
+            return Err(invalid("output.trend_runs", format!("{trend_runs} is outside 1..=1000")));
+        }
+
         Ok(Self {
             aws: AwsConfig {
                 role_name,
@@ -450,12 +515,14 @@ impl Config {
                 checkpoint_slow_ratio,
                 snapshot_max_age_days,
                 runtime_warn_days,
+                alarm_sigma,
+                alarms_required,
                 severity,
             },
             compare,
             suppress,
             require,
-            output: OutputConfig { dir, formats },
+            output: OutputConfig { dir, formats, trend_runs },
         })
     }
 
@@ -585,6 +652,19 @@ mod tests {
         assert_eq!(config.checks.snapshot_max_age_days, 7);
         assert_eq!(config.checks.runtime_warn_days, 180);
         assert_eq!(config.output.dir, PathBuf::from("reports"));
+        assert_eq!(config.checks.alarm_sigma, 2.0);
+        assert_eq!(config.output.trend_runs, 30);
+        assert_eq!(config.checks.alarms_required, AlarmKind::ALL.to_vec());
+    }
+
+    #[test]
+    fn alarms_required_names_the_bad_entry_and_dedups() {
+        let err = parse("[checks]\nalarms_required = [\"restarts\", \"downtime\"]").unwrap_err();
+        assert!(err.contains("`downtime` is not one of"), "{err}");
+        let config = parse("[checks]\nalarms_required = [\"restarts\", \"failed-checkpoints\", \"restarts\"]\nalarm_sigma = 1.5").unwrap();
+        assert_eq!(config.checks.alarms_required, vec![AlarmKind::FailedCheckpoints, AlarmKind::Restarts]);
+        assert_eq!(config.checks.alarm_sigma, 1.5);
+        assert!(parse("[checks]\nalarms_required = []").unwrap().checks.alarms_required.is_empty());
     }
 
     #[test]
@@ -624,6 +704,9 @@ mod tests {
             ("[[suppress]]\ncheck = \"snapshot-stale\"\nreason = \"x\"\nexpires = \"soon\"", "suppress[0].expires"),
             ("[[suppress]]\ncheck = \"snapshot-stale\"", "suppress[0].reason"),
             ("[output]\nformats = [\"pdf\"]", "output.formats"),
+            ("[checks]\nalarm_sigma = -1.0", "checks.alarm_sigma"),
+            ("[output]\ntrend_runs = 0", "output.trend_runs"),
+            ("[checks]\nalarms_required = [\"cpu\"]", "checks.alarms_required"),
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.contains(key), "expected `{key}` in: {err}");

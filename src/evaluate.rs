@@ -71,7 +71,8 @@ pub fn evaluate(inventory: &Inventory, config: &Config) -> Evaluation {
     for f in findings.iter().filter(|f| f.status == FindingStatus::Open) {
         *open_by_severity.entry(f.severity).or_default() += 1;
     }
-    Evaluation { findings, drift, open_by_severity, since_previous: None, access, access_allowed, suppressions, notes }
+    let causes = crate::checks::causes::group_in(inventory, &findings, &access);
+    Evaluation { findings, drift, open_by_severity, since_previous: None, access, access_allowed, suppressions, notes, causes }
 }
 
 fn sort_access(access: &mut [AccessDecision]) {

@@ -271,6 +271,36 @@ impl MissingInput {
     }
 }
 
+/// Findings that share a root cause (see [`crate::checks::causes`]): the
+/// deciding policy statement at its attachment point, one key policy, one
+/// configuration flag on one app, one missing alarm set, one AWS Health
+/// event. Fixing the cause clears every finding listed under it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cause {
+    /// Stable across runs: hash of the cause's kind and key.
+    pub cause_id: InlineString,
+    /// `policy-statement`, `key-policy`, `configuration`, `metrics`,
+    /// `alarms`, `health-event`, `finding`.
+    pub kind: InlineString,
+    /// Highest severity among its open findings (else among all).
+    pub severity: Severity,
+    /// What it is: `SCP RestrictCodeBuckets statement #1 (Sid DenyReads)`.
+    pub what: String,
+    /// Where it is: the attachment point, key, app or account and region.
+    #[serde(rename = "where")]
+    pub where_: String,
+    /// Applications with a finding from this cause.
+    pub apps: usize,
+    /// Distinct (application, action) pairs it blocks; 0 for causes that block no action.
+    pub actions: usize,
+    /// How to fix it for all its findings at once.
+    pub fix: String,
+    /// Its open findings.
+    pub open: usize,
+    /// `finding_id`s of every finding it explains (open and suppressed).
+    pub finding_ids: Vec<InlineString>,
+}
+
 /// What became of one `[[suppress]]` entry in this run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuppressionReport {
@@ -311,9 +341,25 @@ pub struct Evaluation {
     /// Things evaluation could not do (no run date, unknown compare account, ...).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Root causes, most severe first; every finding is under exactly one.
+    #[serde(default)]
+    pub causes: Vec<Cause>,
 }
 
 impl Evaluation {
+    /// `finding_id` → `cause_id`, for renderers.
+    pub fn cause_ids(&self) -> std::collections::HashMap<&str, &str> {
+        self.causes
+            .iter()
+            .flat_map(|c| c.finding_ids.iter().map(move |f| (f.as_str(), c.cause_id.as_str())))
+            .collect()
+    }
+
+    /// Causes with at least one open finding.
+    pub fn open_causes(&self) -> usize {
+        self.causes.iter().filter(|c| c.open > 0).count()
+    }
+
     pub fn highest_open_severity(&self) -> Option<Severity> {
         self.findings
             .iter()

@@ -34,6 +34,65 @@ pub struct Inventory {
     pub accounts: Vec<Account>,
     /// One row per account × region × scope that collect tried.
     pub coverage: Vec<CoverageRow>,
+    /// AWS Health events for Managed Flink (organizational view); `None`
+    /// when not read (see the `health` coverage row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthView>,
+}
+
+/// AWS Health's organizational view of Managed Flink, once per scan.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct HealthView {
+    /// Open events, and events updated inside the lookback window.
+    pub events: Vec<HealthEvent>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct HealthEvent {
+    pub arn: String,
+    /// `AWS_KINESISANALYTICS_OPERATIONAL_ISSUE`, ...
+    pub event_type: InlineString,
+    /// `issue`, `scheduledChange`, `accountNotification`, ...
+    pub category: InlineString,
+    pub region: InlineString,
+    /// `open`, `closed` or `upcoming`.
+    pub status: InlineString,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub last_updated_at: Option<DateTime<Utc>>,
+    /// Accounts of the Organization it affects.
+    pub accounts: Vec<InlineString>,
+    /// Resources it names (application ARNs or names), by account.
+    pub entities: Vec<HealthEntity>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct HealthEntity {
+    pub account_id: InlineString,
+    pub value: String,
+    /// `IMPAIRED`, `UNIMPAIRED`, `UNKNOWN`, `PENDING`, `RESOLVED`.
+    pub status: InlineString,
+}
+
+impl HealthEvent {
+    pub fn is_open(&self) -> bool {
+        self.status == "open"
+    }
+
+    /// Whether it concerns this account and region (an event that names no
+    /// account concerns the whole region).
+    pub fn affects(&self, account_id: &str, region: &str) -> bool {
+        self.region == region && (self.accounts.is_empty() || self.accounts.iter().any(|a| a == account_id))
+    }
+
+    /// `open AWS_KINESISANALYTICS_OPERATIONAL_ISSUE since 2026-11-25 18:00 UTC`.
+    pub fn describe(&self) -> String {
+        let when = |t: Option<DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "?".to_owned());
+        match self.ended_at {
+            Some(_) => format!("{} {} from {} to {}", self.status, self.event_type, when(self.started_at), when(self.ended_at)),
+            None => format!("{} {} since {}", self.status, self.event_type, when(self.started_at)),
+        }
+    }
 }
 
 impl Inventory {
@@ -424,6 +483,31 @@ pub struct ResourcePolicy {
 pub struct RegionInventory {
     pub region: InlineString,
     pub applications: Vec<FlinkApp>,
+    /// CloudWatch metric alarms on Managed Flink metrics (namespace
+    /// `AWS/KinesisAnalytics` with an `Application` dimension); `None` when
+    /// they were not read (no apps, or the read failed: see coverage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<Vec<MetricAlarm>>,
+}
+
+/// One CloudWatch metric alarm, reduced to what the alarm check reads.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MetricAlarm {
+    pub name: String,
+    /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
+    pub state: InlineString,
+    pub actions_enabled: bool,
+    /// What runs when it goes to ALARM (SNS topics, ...).
+    pub alarm_actions: Vec<String>,
+    /// The Managed Flink metrics it watches (one, or several for metric math).
+    pub metrics: Vec<AlarmedMetric>,
+}
+
+/// A metric of `AWS/KinesisAnalytics` an alarm watches, with its `Application` dimension.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AlarmedMetric {
+    pub metric_name: InlineString,
+    pub application: InlineString,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -101,7 +101,7 @@
     }
   };
 
-  // ---- Findings: [sev, check, account, region, suppressed, new, arn, subject, title, detail, evidence, id, suppression]
+  // ---- Findings: [sev, check, account, region, suppressed, new, arn, subject, title, detail, evidence, id, suppression, cause]
   function findingRow(f) {
     var sev = SEVN[f[0]], ck = D.checks[f[1]], ac = D.accounts[f[2]];
     var summary = el('summary', null, f[8]);
@@ -114,6 +114,10 @@
       fd.appendChild(dl);
     }
     if (f[12]) fd.appendChild(el('p', 'supp', 'Suppressed: ' + f[12]));
+    if (f[13] !== null && f[13] !== undefined) {
+      var cz = D.causes[f[13]];
+      add(fd, add(el('p', 'doc'), 'Cause: ', link('#cause-' + cz[0], null, cz[1]), ' ', add(el('span', 'muted'), '(cause ', el('code', null, cz[0]), ')')));
+    }
     add(fd, add(el('p', 'meta'), el('code', null, f[6]), f[7] ? ' · ' + f[7] : '', ' · id ', el('code', null, f[11])));
     add(fd, add(el('p', 'doc'), 'About this check: ', link('#check-' + ck[0], null, ck[1]), ' ', el('span', 'muted', '(' + ck[2] + ')')));
     add(fd, add(el('p', 'doc'), el('b', null, 'Why it matters: '), ck[3]));
@@ -142,14 +146,14 @@
   function findingHay(f) {
     if (f._t === undefined) {
       var ac = D.accounts[f[2]];
-      f._t = [ac[0], ac[1], ac[2], D.regions[f[3]], D.checks[f[1]][0], f[6], f[7], f[8], f[9], f[11], SEVN[f[0]]]
+      f._t = [ac[0], ac[1], ac[2], D.regions[f[3]], D.checks[f[1]][0], f[6], f[7], f[8], f[9], f[11], SEVN[f[0]], f[13] !== null ? D.causes[f[13]][0] : '']
         .concat(f[10].map(function (e) { return e[0] + ' ' + e[1]; })).join(' ').toLowerCase();
     }
     return f._t;
   }
 
   // ---- Apps: [account, region, name, arn, status, runtime, cp, interval, pause, cfg, snaps, latest,
-  //            failed, failed_n, maxdur, maxdur_n, role, boundary, key_type, key_arn, findings, chart]
+  //            failed, failed_n, maxdur, maxdur_n, role, boundary, key_type, key_arn, findings, chart, health]
   function svg(tag, attrs) {
     var e = document.createElementNS(SVG, tag);
     for (var k in attrs) e.setAttribute(k, attrs[k]);
@@ -175,6 +179,11 @@
     });
     add(dl, el('dt', null, 'Encryption'), add(el('dd', null, a[18]), a[19] ? ' ' : '', a[19] ? el('code', null, a[19]) : null));
     add(dl, el('dt', null, 'Checkpoint config'), el('dd', null, a[9]));
+    if (a[22] && a[22].length) {
+      var hd = el('dd', 'health');
+      a[22].forEach(function (h) { hd.appendChild(el('span', 'hev', h)); });
+      add(dl, el('dt', null, 'AWS Health'), hd);
+    }
     var cp = a[6] ? add(td(), onOff(true), ' ' + a[7], el('small', null, 'min pause ' + a[8])) : add(td(), onOff(false));
     var sn = a[10] ? add(td(), onOff(true), el('small', null, a[11] || 'no READY snapshot')) : add(td(), onOff(false));
     var failed = td('num' + (a[13] > 0 ? ' bad' : ''), a[12]);
@@ -185,7 +194,7 @@
       found.appendChild(l);
     } else found.textContent = '0';
     return add(el('tr'),
-      add(td(), add(el('details'), el('summary', null, a[2]), dl)),
+      add(td(), add(el('details'), el('summary', null, a[2]), dl), a[22] && a[22].length ? titled(el('span', 'tag health', 'AWS Health'), 'AWS Health events in this account and region') : null),
       nameCell(ac[1], ac[0]),
       td('rg', D.regions[a[1]]),
       add(td(), el('span', 'st st-' + a[4], a[4])),

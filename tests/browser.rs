@@ -385,6 +385,40 @@ fn large_report_opens_and_filters_smoothly() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
 
+/// The causes view: a click on a cause opens it to its findings; the trend
+/// chart of a second run draws a point per run; no console error.
+#[test]
+fn causes_expand_to_their_findings_and_the_trend_renders_after_a_second_run() {
+    let Some((driver, chromium)) = browser() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (inventory, evaluation) = (common::small_inventory(), common::small_evaluation());
+    fleetscan::report::write_run(dir.path(), &inventory, &evaluation, &[OutputFormat::Html]).unwrap();
+    let second = fleetscan::report::write_run(dir.path(), &inventory, &evaluation, &[OutputFormat::Html]).unwrap();
+    let browser = Driver::start(&driver, &chromium, true, (1440, 1600));
+    browser.open(&second.dir.join("report.html"));
+    browser.wait_for("return document.readyState === 'complete' && !!document.querySelector('#ft.ready')", "the script");
+
+    let first = &evaluation.causes[0];
+    let css = format!("#cause-{} > details > summary", first.cause_id);
+    assert_eq!(browser.js(&format!("return document.querySelector('{css}').parentNode.open")), json!(false), "causes start folded");
+    let found = browser.cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})));
+    let id = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_owned();
+    browser.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
+    browser.wait_for(&format!("return document.querySelector('{css}').parentNode.open"), "the cause opens");
+    let listed = browser.js(&format!("return Array.from(document.querySelectorAll('#cause-{} .cause-findings li')).filter(li => li.offsetParent !== null).length", first.cause_id));
+    assert_eq!(listed, json!(first.finding_ids.len()), "the open cause shows each of its findings");
+    // the causes view comes before the findings table on the page
+    assert_eq!(browser.js("return document.getElementById('causes').getBoundingClientRect().top < document.getElementById('findings').getBoundingClientRect().top"), json!(true));
+
+    // the trend: two runs, one point per run on each line, drawn with a size
+    let points = browser.js("return Array.from(document.querySelectorAll('#trend-chart g.tl')).map(g => g.querySelectorAll('circle').length)");
+    assert!(points.as_array().is_some_and(|lines| !lines.is_empty() && lines.iter().all(|n| n == &json!(2))), "points per line: {points}");
+    let width = browser.js("return document.getElementById('trend-chart').getBoundingClientRect().width");
+    assert!(width.as_f64().unwrap_or(0.0) > 100.0, "the chart is drawn: {width}");
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
 /// Not a check: a full-page picture for reviewing the design
 /// (`cargo test --test browser full_page -- --ignored`, then open
 /// target/tmp/report-full.png).

@@ -105,6 +105,33 @@ fn demo_prod_vs_dev_and_night_over_night() {
     let suppressed: Vec<_> = findings.iter().filter(|r| column(&fh, r, "status") == "suppressed").collect();
     assert_eq!(suppressed.len(), 1, "the demo's one suppression applies");
 
+    // The runbook: causes first, alarms with thresholds from history, AWS Health beside the failing app.
+    let high: Vec<&Vec<String>> = findings.iter().filter(|r| column(&fh, r, "severity") == "high" && column(&fh, r, "status") == "open").collect();
+    let high_causes: std::collections::BTreeSet<&str> = high.iter().map(|r| column(&fh, r, "cause_id")).collect();
+    assert_eq!((high.len(), high_causes.len()), (34, 6), "the demo's 34 high findings come from 6 causes (README)");
+    assert!(stdout.contains(" findings from ") && stdout.contains(" causes."), "summary counts causes: {stdout}");
+    let findings_json: Value = serde_json::from_str(&std::fs::read_to_string(run1.join("findings.json")).expect("findings.json")).expect("json");
+    let scp_cause = findings_json["causes"].as_array().expect("causes").iter()
+        .find(|c| c["what"].as_str().unwrap_or_default().contains("OrdersProdEuMigration")).expect("the SCP statement is a cause");
+    assert_eq!(scp_cause["where"], "Root/Workloads/Prod/Orders (ou-demo-267izdc7)", "{scp_cause}");
+    let alarm = |account: &str| -> Option<String> {
+        of("alarm-missing", account).first().map(|r| column(&fh, r, "evidence").to_owned())
+    };
+    let payments = alarm("prod-payments").expect("payments-prod has no alarm");
+    assert!(payments.contains("missing: failed-checkpoints, checkpoint-duration, restarts"), "{payments}");
+    let duration_command = payments.split("command checkpoint-duration: ").nth(1).unwrap_or_default();
+    let threshold = duration_command.split("--threshold ").nth(1).and_then(|t| t.split_whitespace().next()).unwrap_or_default();
+    assert!(threshold.parse::<u64>().is_ok_and(|ms| ms > 0), "computed threshold in the command: {payments}");
+    let orders_alarm = alarm("prod-orders").expect("orders-prod's failed-checkpoint alarm has actions disabled");
+    assert!(orders_alarm.contains("missing: failed-checkpoints;") && orders_alarm.contains("has its actions disabled"), "{orders_alarm}");
+    assert!(of("alarm-missing", "prod-analytics").iter().all(|r| !column(&fh, r, "resource_arn").ends_with("/sessionizer-prod")), "sessionizer-prod has all three alarms");
+    let health = of("health-event-open", "prod-payments");
+    assert_eq!(health.len(), 1, "the open Health event shows beside payments-prod");
+    assert!(column(&fh, health[0], "resource_arn").ends_with("application/payments-prod"));
+    let failing = of("checkpoint-failures", "prod-payments");
+    assert!(column(&fh, failing[0], "evidence").contains("AWS Health: open AWS_KINESISANALYTICS_OPERATIONAL_ISSUE"), "the failing app's checkpoint finding names the event");
+    assert!(coverage.iter().any(|r| column(&ch, r, "scope") == "health" && column(&ch, r, "status") == "ok"));
+
     // Every call the scan made is covered by the least-privilege audit
     // policies shipped in config/iam (sts:GetCallerIdentity needs none).
     let policy_actions: Vec<String> = ["fleetscan-org-read.json", "fleetscan-member-read.json"]
@@ -135,7 +162,8 @@ fn demo_prod_vs_dev_and_night_over_night() {
     for operation in calls.keys().filter(|a| *a != "sts:GetCallerIdentity") {
         let action = &iam_action(operation);
         assert!(policy_actions.contains(action), "{action} is not in config/iam policies");
-        if !action.starts_with("organizations:") && !action.starts_with("sts:") {
+        // Organizations, STS and the Health organizational view are called with the management credentials.
+        if !action.starts_with("organizations:") && !action.starts_with("sts:") && !action.starts_with("health:") {
             assert!(stackset.contains(action.as_str()), "{action} is not granted by the StackSet role");
         }
     }
@@ -168,6 +196,8 @@ fn demo_prod_vs_dev_and_night_over_night() {
     assert!(String::from_utf8_lossy(&second.stdout).contains("Since "), "second run compares with the first: {}", text(&second));
     let run2 = latest(out.path());
     assert_ne!(run1, run2);
+    let report2 = std::fs::read_to_string(run2.join("report.html")).expect("report");
+    assert!(report2.contains("<svg id=\"trend-chart\"") && report2.contains("last 2 runs of this output folder"), "the trend has two points");
 
     let diff = fleetscan(
         &emu,

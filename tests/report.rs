@@ -42,7 +42,7 @@ fn golden_csv_files_pin_columns_and_rows() {
 fn csv_headers_are_exactly_the_contract() {
     let (_dir, out) = small_run();
     for (name, header) in [
-        ("findings.csv", "finding_id,check_id,severity,status,account_id,account_name,ou_path,region,resource_arn,title,detail,evidence"),
+        ("findings.csv", "finding_id,check_id,severity,status,account_id,account_name,ou_path,region,resource_arn,title,detail,evidence,cause_id"),
         ("apps.csv", "account_id,account_name,ou_path,region,application_name,application_arn,status,runtime,checkpointing_enabled,checkpoint_interval_ms,min_pause_ms,snapshots_enabled,latest_snapshot_at,failed_checkpoints,max_checkpoint_duration_ms,execution_role_arn,permissions_boundary_arn,encryption_key_type,encryption_key_arn"),
         ("drift.csv", "comparison,baseline_account_id,target_account_id,application,dimension,subject,baseline,target,explanation"),
         ("coverage.csv", "account_id,account_name,region,scope,status,error_code,request_id,detail"),
@@ -122,6 +122,37 @@ fn findings_json_carries_findings_drift_and_delta() {
     assert_eq!(not_checked["last_seen_run_id"], "20261124T193000Z");
     assert_eq!(value["since_previous"]["resolved"].as_array().map(Vec::len), Some(1), "`resolved` keeps its meaning");
     assert_eq!(value["findings"][0]["check"], "checkpoint-failures");
+    // every finding names its cause, and every cause lists its findings
+    let causes = value["causes"].as_array().unwrap();
+    assert!(!causes.is_empty());
+    for f in value["findings"].as_array().unwrap() {
+        let id = f["cause_id"].as_str().unwrap();
+        let cause = causes.iter().find(|c| c["cause_id"] == id).unwrap_or_else(|| panic!("no cause {id}"));
+        assert!(cause["finding_ids"].as_array().unwrap().contains(&f["finding_id"]));
+        for key in ["what", "where", "fix", "severity", "apps", "actions"] {
+            assert!(!cause[key].is_null(), "cause without {key}: {cause}");
+        }
+    }
+    let csv_text = fs::read_to_string(out.dir.join("findings.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(csv_text.as_bytes());
+    for row in rows.records() {
+        let row = row.unwrap();
+        let json = value["findings"].as_array().unwrap().iter().find(|f| f["finding_id"] == row[0]).unwrap();
+        assert_eq!(&row[12], json["cause_id"].as_str().unwrap(), "csv and json agree on the cause");
+    }
+}
+
+#[test]
+fn html_leads_with_causes_that_fold_their_findings() {
+    let (_dir, out) = small_run();
+    let html = fs::read_to_string(out.dir.join("report.html")).unwrap();
+    let causes_at = html.find("<section id=\"causes\">").expect("causes view");
+    assert!(causes_at < html.find("<section id=\"findings\">").unwrap(), "causes come before the findings table");
+    let evaluation = common::small_evaluation();
+    let first = &evaluation.causes[0];
+    assert!(html.contains(&format!("<li id=\"cause-{}\"><details><summary>", first.cause_id)), "each cause is a <details> (works without JavaScript)");
+    let open_causes = evaluation.open_causes();
+    assert!(html.contains(&format!("{} open findings from {open_causes} causes", evaluation.findings.iter().filter(|f| f.status == fleetscan::findings::FindingStatus::Open).count())));
 }
 
 /// `fleetscan report --snapshot` writes a re-render: its own folder, marked
@@ -186,7 +217,7 @@ fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
     let evaluation = common::small_evaluation();
     let first = write_run(dir.path(), &inventory, &evaluation, &ALL).unwrap();
     assert_eq!(first.run_id, "20261125T193000Z");
-    let expected: Vec<PathBuf> = ["snapshot.json", "findings.json", "findings.csv", "apps.csv", "drift.csv", "coverage.csv", "report.html"]
+    let expected: Vec<PathBuf> = ["snapshot.json", "findings.json", "summary.json", "findings.csv", "apps.csv", "drift.csv", "coverage.csv", "report.html"]
         .iter()
         .map(|n| first.dir.join(n))
         .collect();
@@ -213,6 +244,33 @@ fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
     }
 }
 
+/// The trend reads each earlier run's summary.json (never its snapshot) and
+/// draws one point per run, the current one last.
+#[test]
+fn trend_chart_has_a_point_per_run_from_summaries_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = common::small_inventory();
+    let evaluation = common::small_evaluation();
+    let first = write_run(dir.path(), &inventory, &evaluation, &[OutputFormat::Html]).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&fs::read_to_string(first.dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["open"], evaluation.open_by_severity.values().sum::<usize>());
+    assert_eq!(summary["causes"], evaluation.open_causes());
+    let one = fs::read_to_string(first.dir.join("report.html")).unwrap();
+    assert!(one.contains("<svg id=\"trend-chart\""));
+    assert!(one.contains("last 1 run of this output folder"));
+    // the first run's snapshot is gone: the trend must not need it
+    fs::remove_file(first.dir.join("findings.json")).ok();
+    let second = fleetscan::report::write_run_with_trend(dir.path(), &inventory, &evaluation, &[OutputFormat::Html], 30).unwrap();
+    let two = fs::read_to_string(second.dir.join("report.html")).unwrap();
+    assert!(two.contains("last 2 runs of this output folder"), "trend of two runs");
+    let points = two.matches("<title>20261125T193000Z: ").count();
+    let points2 = two.matches("<title>20261125T193000Z-2: ").count();
+    assert!(points >= 2 && points == points2, "a point per run and line: {points} {points2}");
+    // trend_runs = 1 keeps only this run
+    let third = fleetscan::report::write_run_with_trend(dir.path(), &inventory, &evaluation, &[OutputFormat::Html], 1).unwrap();
+    assert!(fs::read_to_string(third.dir.join("report.html")).unwrap().contains("last 1 run of this output folder"));
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).unwrap().flatten() {
@@ -230,7 +288,7 @@ fn write_into_rerenders_into_a_chosen_folder_without_moving_latest() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("offline");
     let files = write_into(&folder, &common::small_inventory(), &common::small_evaluation(), &[OutputFormat::Html]).unwrap();
-    assert_eq!(files, vec![folder.join("findings.json"), folder.join("report.html")]);
+    assert_eq!(files, vec![folder.join("findings.json"), folder.join("summary.json"), folder.join("report.html")]);
     assert!(!dir.path().join("latest.txt").exists());
 }
 

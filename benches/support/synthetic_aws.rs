@@ -14,7 +14,7 @@
 //! |---|---|---|
 //! | organizations, kinesisanalytics, kms, kinesis | awsJson1_1 | `X-Amz-Target` |
 //! | sts, iam | awsQuery (form body, XML response) | `Action=` |
-//! | monitoring (CloudWatch) | rpc-v2-cbor | `/service/…/operation/<Op>` |
+//! | monitoring (CloudWatch), health | rpc-v2-cbor | `/service/…/operation/<Op>` |
 //! | s3 | restXml (path-style or virtual-hosted) | `?policy` |
 //!
 //! Requests are attributed to an account by the access key in the SigV4
@@ -587,6 +587,7 @@ impl SyntheticAws {
             "kms" => self.kms(req),
             "s3" => self.s3(req),
             "kinesis" => self.kinesis(req),
+            "health" => self.health(req),
             _ => Err(Fault::new(400, "UnknownOperationException", format!("synthetic AWS does not serve {}", req.service))),
         };
         result.unwrap_or_else(|fault| fault.into_resp(req))
@@ -1643,6 +1644,9 @@ impl SyntheticAws {
 
 impl SyntheticAws {
     fn cloudwatch(&self, req: &Req) -> Result<Resp, Fault> {
+        if req.operation == "DescribeAlarms" {
+            return self.describe_alarms(req);
+        }
         if req.operation != "GetMetricData" {
             return Err(Fault::new(400, "InvalidAction", format!("cloudwatch:{} is not synthesised", req.operation)));
         }
@@ -1699,6 +1703,90 @@ impl SyntheticAws {
             enc.end();
         }
         enc.str("Messages");
+        enc.array(0);
+        enc.end();
+        Ok(Resp::cbor(req, enc.into_writer()))
+    }
+}
+
+impl SyntheticAws {
+    /// Metric alarms of one account × region, pages of `MaxRecords` (the
+    /// token is the index of the next alarm): app k has all three alarms when
+    /// `k % 3 == 0`, a checkpoint-duration alarm with its actions disabled
+    /// when `k % 3 == 1`, none otherwise.
+    fn describe_alarms(&self, req: &Req) -> Result<Resp, Fault> {
+        let a = req.account().unwrap_or(0);
+        let input = cbor::decode(&req.body).map_err(|e| Fault::new(400, "SerializationException", e))?;
+        let limit = input.get("MaxRecords").and_then(cbor::Value::as_f64).unwrap_or(50.0) as usize;
+        if !(1..=100).contains(&limit) {
+            return Err(Fault::new(400, "ValidationError", "MaxRecords must be between 1 and 100"));
+        }
+        let start = match input.get("NextToken").and_then(cbor::Value::as_str) {
+            Some(token) => token.parse::<usize>().map_err(|_| Fault::new(400, "InvalidNextToken", "invalid NextToken"))?,
+            None => 0,
+        };
+        let mut alarms: Vec<(usize, &'static str, bool)> = Vec::new();
+        for k in self.apps_in(a, &req.region) {
+            match k % 3 {
+                0 => alarms.extend(["numberOfFailedCheckpoints", "lastCheckpointDuration", "fullRestarts"].map(|m| (k, m, true))),
+                1 => alarms.push((k, "lastCheckpointDuration", false)),
+                _ => {}
+            }
+        }
+        let page: Vec<_> = alarms.iter().skip(start).take(limit).collect();
+        let id = account_id(a);
+        let mut enc = aws_smithy_cbor::Encoder::new(Vec::new());
+        enc.begin_map();
+        enc.str("MetricAlarms");
+        enc.array(page.len());
+        for (k, metric, enabled) in &page {
+            let name = format!("{}-{metric}", self.app_name(*k));
+            enc.begin_map();
+            enc.str("AlarmName").str(&name);
+            enc.str("AlarmArn").str(&format!("arn:aws:cloudwatch:{}:{id}:alarm:{name}", req.region));
+            enc.str("ActionsEnabled").boolean(*enabled);
+            enc.str("AlarmActions");
+            enc.array(1);
+            enc.str(&format!("arn:aws:sns:{}:{id}:oncall", req.region));
+            enc.str("StateValue").str("OK");
+            enc.str("MetricName").str(metric);
+            enc.str("Namespace").str("AWS/KinesisAnalytics");
+            enc.str("Dimensions");
+            enc.array(1);
+            enc.begin_map();
+            enc.str("Name").str("Application");
+            enc.str("Value").str(&self.app_name(*k));
+            enc.end();
+            enc.str("Statistic").str("Maximum");
+            enc.str("Period").integer(300);
+            enc.str("EvaluationPeriods").integer(1);
+            enc.str("Threshold").double(0.0);
+            enc.str("ComparisonOperator").str("GreaterThanThreshold");
+            enc.end();
+        }
+        enc.str("CompositeAlarms");
+        enc.array(0);
+        if start + page.len() < alarms.len() {
+            enc.str("NextToken").str(&(start + page.len()).to_string());
+        }
+        enc.end();
+        Ok(Resp::cbor(req, enc.into_writer()))
+    }
+}
+
+impl SyntheticAws {
+    /// AWS Health's organizational view (rpc-v2-cbor): a quiet Organization,
+    /// no Managed Flink event; the calls cost what they cost in AWS.
+    fn health(&self, req: &Req) -> Result<Resp, Fault> {
+        let list = match req.operation.as_str() {
+            "DescribeEventsForOrganization" => "events",
+            "DescribeAffectedAccountsForOrganization" => "affectedAccounts",
+            "DescribeAffectedEntitiesForOrganization" => "entities",
+            other => return Err(Fault::new(400, "UnknownOperationException", format!("health:{other} is not synthesised"))),
+        };
+        let mut enc = aws_smithy_cbor::Encoder::new(Vec::new());
+        enc.begin_map();
+        enc.str(list);
         enc.array(0);
         enc.end();
         Ok(Resp::cbor(req, enc.into_writer()))

@@ -2,7 +2,7 @@
 
 use crate::checks::catalog::CheckId;
 use crate::checks::checkpoint::window_evidence;
-use crate::checks::doc::CheckDoc;
+use crate::checks::check_doc::CheckDoc;
 use crate::checks::sink::{Sink, Target};
 use crate::checks::Context;
 use crate::findings::Evidence;

@@ -58,6 +58,8 @@ checks! {
     DriftCheckpointConfig => "drift-checkpoint-config", Medium, Drift, "Checkpoint settings differ";
     DriftRuntime => "drift-runtime", Medium, Drift, "Runtime differs";
     DriftSnapshotConfig => "drift-snapshot-config", Medium, Drift, "Snapshot settings differ";
+    AlarmMissing => "alarm-missing", Medium, Monitoring, "No usable alarm on checkpoints or restarts";
+    HealthEventOpen => "health-event-open", Medium, Monitoring, "Open AWS Health event for Managed Flink";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -68,6 +70,7 @@ pub enum Family {
     Application,
     Access,
     Drift,
+    Monitoring,
 }
 
 impl std::str::FromStr for CheckId {
@@ -128,11 +131,13 @@ mod tests {
             ("drift-checkpoint-config", Severity::Medium),
             ("drift-runtime", Severity::Medium),
             ("drift-snapshot-config", Severity::Medium),
+            ("alarm-missing", Severity::Medium),
+            ("health-event-open", Severity::Medium),
         ] {
             let check: CheckId = id.parse().unwrap();
             assert_eq!(check.default_severity(), severity, "{id}");
             assert_eq!(check.as_str(), id);
         }
-        assert_eq!(CheckId::ALL.len(), 22);
+        assert_eq!(CheckId::ALL.len(), 24);
     }
 }

@@ -3,7 +3,7 @@
 //! CloudWatch checkpoint metrics of the lookback window.
 
 use crate::checks::catalog::CheckId;
-use crate::checks::doc::CheckDoc;
+use crate::checks::check_doc::CheckDoc;
 use crate::checks::sink::{Sink, Target};
 use crate::checks::Context;
 use crate::findings::Evidence;

@@ -8,25 +8,11 @@
 use serde::Serialize;
 
 use crate::checks::catalog::CheckId;
-use crate::checks::{access, application, checkpoint, snapshot};
+use crate::checks::check_doc::CheckDoc;
+use crate::checks::{access, alarms, application, checkpoint, health, snapshot};
 use crate::config::{ChecksConfig, Config};
 use crate::drift;
 use crate::severity::SeverityOverride;
-
-/// The documentation of one check (ruff/cargo-deny style).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct CheckDoc {
-    /// What the check looks at and when it fires.
-    pub what: &'static str,
-    /// Why it matters to someone running Flink in production.
-    pub why: &'static str,
-    /// A situation that fires it.
-    pub example: &'static str,
-    /// How to make it go away for real.
-    pub fix: &'static str,
-    /// Documentation the rule rests on.
-    pub references: &'static [&'static str],
-}
 
 impl CheckId {
     /// The check's documentation (defined next to its code).
@@ -55,6 +41,8 @@ impl CheckId {
             DriftCheckpointConfig => &drift::docs::DOC_CHECKPOINT_CONFIG,
             DriftRuntime => &drift::docs::DOC_RUNTIME,
             DriftSnapshotConfig => &drift::docs::DOC_SNAPSHOT_CONFIG,
+            AlarmMissing => &alarms::DOC_ALARM_MISSING,
+            HealthEventOpen => &health::DOC_HEALTH_EVENT_OPEN,
         }
     }
 
@@ -75,6 +63,11 @@ impl CheckId {
             ],
             SnapshotStale => vec![("snapshot_max_age_days", checks.snapshot_max_age_days.to_string())],
             RuntimeEndOfSupport => vec![("runtime_warn_days", checks.runtime_warn_days.to_string())],
+            AlarmMissing => vec![
+                ("alarm_sigma", checks.alarm_sigma.to_string()),
+                ("alarms_required", checks.alarms_required.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")),
+                ("metrics_lookback_hours", checks.metrics_lookback_hours.to_string()),
+            ],
             _ => Vec::new(),
         }
     }

@@ -7,12 +7,16 @@
 //! `fleetscan checks` and the HTML report both render it from there.
 
 pub mod access;
+pub mod alarms;
 pub mod application;
 pub mod catalog;
 pub mod index;
 pub mod catalog_cmd;
+pub mod causes;
+pub mod check_doc;
 pub mod checkpoint;
 pub mod doc;
+pub mod health;
 pub mod sink;
 pub mod snapshot;
 
@@ -22,7 +26,7 @@ use crate::config::Config;
 use crate::inventory::{Account, AppRef, FlinkApp, Inventory};
 
 pub use catalog::CheckId;
-pub use doc::CheckDoc;
+pub use check_doc::CheckDoc;
 pub use index::Index;
 pub use sink::Sink;
 
@@ -95,6 +99,9 @@ pub fn check_app(ctx: &Context, sink: &mut Sink) {
     snapshot::check(ctx, sink);
     application::check(ctx, sink);
     access::check(ctx, sink);
+    alarms::check(ctx, sink);
+    // Last: it adds AWS Health context to the findings above.
+    health::check(ctx, sink);
 }
 
 #[cfg(test)]

@@ -102,6 +102,12 @@ impl Sink {
         &self.findings
     }
 
+    /// For a check that adds context to findings already emitted (AWS
+    /// Health on checkpoint findings); never to change their identity.
+    pub fn findings_mut(&mut self) -> &mut [Finding] {
+        &mut self.findings
+    }
+
     pub fn access(&self) -> &[AccessDecision] {
         &self.access
     }

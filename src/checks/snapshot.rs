@@ -3,7 +3,7 @@
 use chrono::Duration;
 
 use crate::checks::catalog::CheckId;
-use crate::checks::doc::CheckDoc;
+use crate::checks::check_doc::CheckDoc;
 use crate::checks::sink::{Sink, Target};
 use crate::checks::Context;
 use crate::findings::Evidence;

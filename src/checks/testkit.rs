@@ -158,6 +158,7 @@ impl Fleet {
             }),
             accounts: Vec::new(),
             coverage: Vec::new(),
+            health: None,
         };
         Self { inv, parents: BTreeMap::new() }
     }
@@ -261,7 +262,7 @@ impl Fleet {
         }
         match acct.regions.iter_mut().find(|r| r.region == region) {
             Some(r) => r.applications.push(app),
-            None => acct.regions.push(RegionInventory { region: region.into(), applications: vec![app] }),
+            None => acct.regions.push(RegionInventory { region: region.into(), applications: vec![app], alarms: None }),
         }
         self
     }

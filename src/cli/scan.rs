@@ -106,7 +106,7 @@ pub fn evaluate_and_write(
         since_previous(PreviousRun::Findings(previous), inventory, &evaluation.findings, config)
     });
     let output = match write {
-        Write::Scan => report::write_run(out_dir, inventory, &evaluation, &config.output.formats)?,
+        Write::Scan => report::write_run_with_trend(out_dir, inventory, &evaluation, &config.output.formats, config.output.trend_runs)?,
         Write::Rerender => report::write_rerender(out_dir, inventory, &evaluation, &config.output.formats)?,
     };
     Ok((evaluation, output))

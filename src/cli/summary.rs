@@ -54,6 +54,11 @@ pub fn paragraph(
         if by_severity.is_empty() { "none open".to_owned() } else { by_severity.join(", ") },
         if suppressed > 0 { format!(" ({suppressed} suppressed)") } else { String::new() }
     );
+    let open_total: usize = evaluation.open_by_severity.values().sum();
+    if open_total > 0 {
+        let causes = evaluation.open_causes();
+        let _ = write!(out, "{open_total} finding{} from {causes} cause{}. ", plural(open_total), plural(causes));
+    }
     if let Some(delta) = &evaluation.since_previous {
         let _ = write!(
             out,
@@ -120,6 +125,10 @@ pub fn paragraph(
     let shown = if report.exists() { report } else { run_dir.to_path_buf() };
     let _ = write!(out, "Report: {}\nExit {}: {}", shown.display(), outcome.code(), describe(outcome, config.checks.fail_on));
     out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn describe(outcome: Outcome, fail_on: Severity) -> String {

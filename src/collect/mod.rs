@@ -15,6 +15,7 @@
 //! `service:Operation` into `RunInfo::api_calls`, and runs inside a tracing
 //! span naming account, region and operation.
 
+pub mod alarms;
 pub mod arn;
 pub mod calls;
 pub mod chains;
@@ -24,6 +25,7 @@ pub mod doctor;
 pub mod error;
 pub mod flink;
 pub mod flink_detail;
+pub mod health;
 pub mod iam;
 pub mod metrics;
 pub mod opt_in;

@@ -2,7 +2,7 @@
 //! `aws.concurrency`, taken in any order), each account's regions
 //! concurrently, all calls through the one bounded pool, so no account waits
 //! for an unrelated slow one. Per account: AssumeRole (or base
-//! credentials), then per region Flink + CloudWatch, then IAM and resource
+//! credentials), then per region Flink + CloudWatch (metrics and alarms), then IAM and resource
 //! policies for what the apps reference. Failures become coverage rows; the
 //! scan itself never fails.
 
@@ -17,7 +17,7 @@ use super::metrics::{self, Window};
 use super::ownership::{self, Scanned};
 use super::resources::{self, Wanted};
 use super::session::{self, AccountSession};
-use super::{flink, iam, org, Collector};
+use super::{alarms, flink, health, iam, org, Collector};
 use crate::inventory::{Account, CoverageRow, Inventory, RegionInventory, RunInfo, ScanDecision, GLOBAL_REGION, SCHEMA_VERSION};
 use crate::plan::{Plan, PlanEntry};
 
@@ -59,7 +59,28 @@ impl Collector {
                 None
             }
         };
-        let (mut results, policies) = futures::join!(scans, policies);
+        let health = async {
+            // The organizational view is read with the management (or
+            // delegated-administrator) credentials, once.
+            plan.org.organization.as_ref()?;
+            let caller = &plan.org.caller.account;
+            let session = self.base_session(caller);
+            let name = plan.org.account(caller).map(|a| a.name.clone()).unwrap_or_default();
+            let mut log = CoverageLog::new(caller, &name);
+            let view = match health::fetch(&session, &self.calls, &plan.regions, window.start).await {
+                Ok(view) => {
+                    log.scope(GLOBAL_REGION, "health", &[], Some(format!("{} Managed Flink events", view.events.len())));
+                    Some(view)
+                }
+                Err(err) => {
+                    let why = format!("AWS Health organizational view not read (needs Business support or higher and the organizational view enabled): {err}");
+                    log.skipped(GLOBAL_REGION, "health", Some(&err), why);
+                    None
+                }
+            };
+            Some((view, log.into_rows()))
+        };
+        let (mut results, policies, health) = futures::join!(scans, policies, health);
         results.sort_by_key(|(index, _)| *index);
 
         let rows: usize = results.iter().map(|(_, scan)| scan.rows.len()).sum();
@@ -89,6 +110,8 @@ impl Collector {
             }
         }
         coverage.extend(resolution.rows);
+        let (health, health_rows) = health.unwrap_or_default();
+        coverage.extend(health_rows);
         let mut organization = plan.org.organization.clone();
         if let Some(fetched) = policies {
             org::attach_policies(&mut organization, &mut accounts, &mut coverage, &plan.org.enabled_policy_types, fetched);
@@ -111,6 +134,7 @@ impl Collector {
             organization,
             accounts,
             coverage,
+            health,
         }
     }
 
@@ -245,7 +269,7 @@ impl Collector {
         F: Fn(ProgressEvent) + Sync,
     {
         let mut log = CoverageLog::new(&account.id, &account.name);
-        let mut inventory = RegionInventory { region: region.into(), applications: Vec::new() };
+        let mut inventory = RegionInventory { region: region.into(), applications: Vec::new(), alarms: None };
         let mut key_ids = Vec::new();
         match flink::scan_region(session, &self.calls, region, window.start).await {
             Err(err) => log.scope(region, "flink", &[err], None),
@@ -268,8 +292,18 @@ impl Collector {
                         .iter()
                         .map(|a| metrics::AppMetricsWanted { name: a.name.to_string(), runtime: a.runtime.to_string() })
                         .collect();
-                    let (mut metrics, errors) = metrics::fetch(session, &self.calls, region, &wanted, window).await;
+                    let ((mut metrics, errors), alarms) = futures::join!(
+                        metrics::fetch(session, &self.calls, region, &wanted, window),
+                        alarms::fetch(session, &self.calls, region)
+                    );
                     log.scope(region, "cloudwatch", &errors, Some(format!("{} applications", wanted.len())));
+                    match alarms {
+                        Ok(alarms) => {
+                            log.scope(region, "alarms", &[], Some(format!("{} Managed Flink alarms", alarms.len())));
+                            inventory.alarms = Some(alarms);
+                        }
+                        Err(err) => log.scope(region, "alarms", &[err], None),
+                    }
                     for app in &mut inventory.applications {
                         app.metrics = metrics.remove(app.name.as_str());
                     }

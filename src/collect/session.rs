@@ -191,6 +191,18 @@ impl AccountSession {
         aws_sdk_cloudwatch::Client::from_conf(conf)
     }
 
+    /// AWS Health through its global endpoint (us-east-1), where the
+    /// organizational view is served
+    /// (<https://docs.aws.amazon.com/health/latest/ug/health-api.html>).
+    pub fn health(&self) -> aws_sdk_health::Client {
+        let conf = aws_sdk_health::config::Builder::from(&self.config)
+            .region(Region::new("us-east-1"))
+            .interceptor(self.counter("health"))
+            .retry_partition(self.retry_partition.clone())
+            .build();
+        aws_sdk_health::Client::from_conf(conf)
+    }
+
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         let conf = aws_sdk_kms::config::Builder::from(&self.config)
             .region(self.region(region))

@@ -1,6 +1,6 @@
 //! Documentation of the drift-* checks (prod-versus-dev comparisons).
 
-use crate::checks::doc::CheckDoc;
+use crate::checks::check_doc::CheckDoc;
 
 const SCP_EVAL: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html";
 const RCP_EVAL: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html";

@@ -17,12 +17,14 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use crate::findings::{DriftRow, Finding};
+use crate::findings::{DriftRow, Evaluation};
 use crate::inventory::{metric_names, AppRef, CoverageRow, Inventory};
 
-pub const FINDINGS_COLUMNS: [&str; 12] = [
+/// `cause_id` trails the original twelve columns, so scripts reading by
+/// position keep working.
+pub const FINDINGS_COLUMNS: [&str; 13] = [
     "finding_id", "check_id", "severity", "status", "account_id", "account_name", "ou_path", "region",
-    "resource_arn", "title", "detail", "evidence",
+    "resource_arn", "title", "detail", "evidence", "cause_id",
 ];
 pub const APPS_COLUMNS: [&str; 19] = [
     "account_id", "account_name", "ou_path", "region", "application_name", "application_arn", "status",
@@ -115,10 +117,11 @@ fn io_error(err: csv::Error) -> std::io::Error {
     }
 }
 
-/// `findings.csv`: every finding, open and suppressed.
-pub fn write_findings<W: Write>(out: W, findings: &[Finding]) -> std::io::Result<()> {
+/// `findings.csv`: every finding, open and suppressed, with its cause.
+pub fn write_findings<W: Write>(out: W, evaluation: &Evaluation) -> std::io::Result<()> {
     let mut table = Table::new(out, &FINDINGS_COLUMNS).map_err(io_error)?;
-    for f in findings {
+    let causes = evaluation.cause_ids();
+    for f in &evaluation.findings {
         let evidence = f.evidence_text();
         table
             .row(&[
@@ -134,6 +137,7 @@ pub fn write_findings<W: Write>(out: W, findings: &[Finding]) -> std::io::Result
                 text(&f.title),
                 text(&f.detail),
                 text(&evidence),
+                text(causes.get(f.finding_id.as_str()).copied().unwrap_or("")),
             ])
             .map_err(io_error)?;
     }

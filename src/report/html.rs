@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use super::csv::AppFacts;
 use crate::checks::catalog::{CheckId, Family};
-use crate::findings::{DriftRow, Evaluation, Finding, FindingStatus, NotChecked};
+use crate::findings::{Cause, DriftRow, Evaluation, Finding, FindingStatus, NotChecked};
 use crate::inventory::{InlineString, 
     metric_names, Account, AppRef, CheckpointMetrics, CoverageRow, CoverageStatus, Inventory, PolicyLevel,
 };
@@ -48,6 +48,10 @@ pub const ROWS_WITHOUT_JS: usize = 1_000;
 /// With more coverage rows than this, the HTML lists only the rows that are
 /// not `ok` (coverage.csv has them all).
 pub const COVERAGE_ALL_ROWS_LIMIT: usize = 2_000;
+/// Causes written in the causes view, most severe first (findings.json has all).
+pub const CAUSES_SHOWN: usize = 500;
+/// Findings listed under one cause in the causes view.
+const FINDINGS_PER_CAUSE: usize = 50;
 /// Items listed in the summary's "new", "resolved" and "incomplete" lists.
 const SUMMARY_LIST_LIMIT: usize = 50;
 /// Buckets of an app's checkpoint picture (one bucket = 2 px).
@@ -205,9 +209,16 @@ struct Summary<'a> {
 
 struct FindingRow<'a> {
     f: &'a Finding,
+    cause: Option<&'a Cause>,
     is_new: bool,
     family: &'static str,
     resource_short: &'a str,
+}
+
+/// One line of the causes view, with the findings folded under it.
+struct CauseView<'a> {
+    c: &'a Cause,
+    findings: Vec<&'a Finding>,
 }
 
 struct Filters<'a> {
@@ -237,6 +248,8 @@ struct AppRow<'a> {
     max_duration_n: f64,
     boundary: Option<String>,
     findings: usize,
+    /// AWS Health events (open or recent) of the app's account and region.
+    health: Vec<String>,
 }
 
 impl AppRow<'_> {
@@ -327,7 +340,7 @@ struct CheckDoc {
     severity: &'static str,
     family: &'static str,
     title: &'static str,
-    doc: &'static crate::checks::doc::CheckDoc,
+    doc: &'static crate::checks::check_doc::CheckDoc,
     findings: usize,
 }
 
@@ -361,23 +374,25 @@ struct PageData<'a> {
     /// id, title, family, why it matters, how to fix.
     checks: Vec<(&'static str, &'static str, &'static str, &'static str, &'static str)>,
     regions: Vec<&'a str>,
+    /// `[cause_id, what]`
+    causes: Vec<(&'a str, &'a str)>,
     findings: Vec<FindingData<'a>>,
     apps: Vec<AppData<'a>>,
 }
 
 /// `[severity 0-4, check, account, region, suppressed 0/1, new 0/1,
-///   resource_arn, subject, title, detail, [[label, value]…], finding_id, suppression]`
+///   resource_arn, subject, title, detail, [[label, value]…], finding_id, suppression, cause]`
 #[derive(serde::Serialize)]
-struct FindingData<'a>(u8, usize, usize, usize, u8, u8, &'a str, &'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str, Option<String>);
+struct FindingData<'a>(u8, usize, usize, usize, u8, u8, &'a str, &'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str, Option<String>, Option<usize>);
 
 /// `[account, region, name, arn, status, runtime, checkpointing 0/1, interval,
 ///   min_pause, configuration_type, snapshots 0/1, latest_snapshot, failed,
 ///   failed_n, max_duration, max_duration_n, role, boundary, key_type,
-///   key_arn, open_findings, chart]`; chart = `[path, interval_y, "x,y,h …", label, window]`
+///   key_arn, open_findings, chart, health]`; chart = `[path, interval_y, "x,y,h …", label, window]`
 #[derive(serde::Serialize)]
 struct AppData<'a>(
     usize, usize, &'a str, &'a str, &'a str, &'a str, u8, &'a str, &'a str, &'a str, u8, &'a str, &'a str, f64, &'a str, f64,
-    Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>, usize, ChartData<'a>,
+    Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>, usize, ChartData<'a>, &'a [String],
 );
 
 #[derive(Default)]
@@ -407,11 +422,13 @@ fn severity_index(s: Severity) -> u8 {
 }
 
 /// Borrows from the rows, so the apps' texts and charts exist once.
-fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>]) -> PageData<'a> {
+fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>], causes: &'a [Cause]) -> PageData<'a> {
     let mut data = PageData {
         checks: CheckId::ALL.iter().map(|c| (c.as_str(), c.title(), family_str(c.family()), c.doc().why, c.doc().fix)).collect(),
+        causes: causes.iter().map(|c| (c.cause_id.as_str(), c.what.as_str())).collect(),
         ..Default::default()
     };
+    let cause_index: HashMap<&str, usize> = causes.iter().enumerate().map(|(i, c)| (c.cause_id.as_str(), i)).collect();
     let check_index: HashMap<CheckId, usize> = CheckId::ALL.iter().enumerate().map(|(i, c)| (*c, i)).collect();
     let mut interner = Interner::default();
     for r in findings {
@@ -435,6 +452,7 @@ fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>]) -> Page
                 Some(until) => format!("{} (until {until})", s.reason),
                 None => s.reason.clone(),
             }),
+            r.cause.and_then(|c| cause_index.get(c.cause_id.as_str()).copied()),
         ));
     }
     for r in apps {
@@ -464,6 +482,7 @@ fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>]) -> Page
             a.app.encryption.key_arn.as_deref(),
             r.findings,
             ChartData(r),
+            &r.health,
         ));
     }
     data
@@ -478,6 +497,13 @@ struct ReportPage<'a> {
     script: &'static str,
     run: RunMeta<'a>,
     summary: Summary<'a>,
+    /// The first [`CAUSES_SHOWN`] causes, each with its first findings.
+    causes: Vec<CauseView<'a>>,
+    causes_total: usize,
+    /// Causes with an open finding.
+    causes_open: usize,
+    /// Open findings and coverage over the last runs of the output folder.
+    trend: Option<super::trend::TrendChart>,
     /// The first [`ROWS_WITHOUT_JS`] rows, as markup.
     findings: &'a [FindingRow<'a>],
     findings_total: usize,
@@ -500,6 +526,7 @@ fn family_str(family: Family) -> &'static str {
         Family::Application => "application",
         Family::Access => "access",
         Family::Drift => "drift",
+        Family::Monitoring => "monitoring",
     }
 }
 
@@ -573,6 +600,8 @@ fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons
 }
 
 fn findings_rows<'a>(evaluation: &'a Evaluation) -> Vec<FindingRow<'a>> {
+    let cause_of: HashMap<&str, &Cause> =
+        evaluation.causes.iter().flat_map(|c| c.finding_ids.iter().map(move |id| (id.as_str(), c))).collect();
     let new_ids: HashSet<&str> = evaluation
         .since_previous
         .as_ref()
@@ -583,6 +612,7 @@ fn findings_rows<'a>(evaluation: &'a Evaluation) -> Vec<FindingRow<'a>> {
         .iter()
         .map(|f| FindingRow {
             f,
+            cause: cause_of.get(f.finding_id.as_str()).copied(),
             is_new: new_ids.contains(f.finding_id.as_str()),
             family: family_str(f.check.family()),
             resource_short: short_arn(&f.resource_arn),
@@ -598,6 +628,19 @@ fn findings_rows<'a>(evaluation: &'a Evaluation) -> Vec<FindingRow<'a>> {
             .then(a.f.resource_arn.cmp(&b.f.resource_arn))
     });
     rows
+}
+
+fn cause_views(evaluation: &Evaluation) -> Vec<CauseView<'_>> {
+    let by_id: HashMap<&str, &Finding> = evaluation.findings.iter().map(|f| (f.finding_id.as_str(), f)).collect();
+    evaluation
+        .causes
+        .iter()
+        .take(CAUSES_SHOWN)
+        .map(|c| CauseView {
+            c,
+            findings: c.finding_ids.iter().filter_map(|id| by_id.get(id.as_str()).copied()).take(FINDINGS_PER_CAUSE).collect(),
+        })
+        .collect()
 }
 
 fn filters<'a>(evaluation: &'a Evaluation) -> Filters<'a> {
@@ -755,6 +798,13 @@ fn app_rows<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation) -> Vec<App
                 max_duration_n: facts.max_checkpoint_duration_ms.unwrap_or(-1.0),
                 boundary: facts.permissions_boundary_arn,
                 findings: findings_per_resource.get(a.app.arn.as_str()).copied().unwrap_or(0),
+                health: inventory
+                    .health
+                    .iter()
+                    .flat_map(|h| &h.events)
+                    .filter(|e| e.affects(&a.account.id, a.region))
+                    .map(|e| e.describe())
+                    .collect(),
                 inventory,
                 a,
             }
@@ -949,6 +999,18 @@ fn run_meta<'a>(run_id: &'a str, inventory: &'a Inventory) -> RunMeta<'a> {
 
 /// Renders `report.html` into `out` (streamed: no page-sized string).
 pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evaluation: &Evaluation) -> std::io::Result<()> {
+    let current = [super::trend::RunSummary::of(run_id, inventory, evaluation)];
+    write_report_with_trend(out, run_id, inventory, evaluation, &current)
+}
+
+/// [`write_report`] with the trend of the runs given (oldest first, this one last).
+pub fn write_report_with_trend<W: Write>(
+    out: W,
+    run_id: &str,
+    inventory: &Inventory,
+    evaluation: &Evaluation,
+    trend: &[super::trend::RunSummary],
+) -> std::io::Result<()> {
     let mut out = out;
     let comparisons = comparisons(inventory, evaluation);
     let mut per_check: HashMap<CheckId, usize> = HashMap::new();
@@ -958,7 +1020,7 @@ pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evalu
     let run_id = if run_id.is_empty() { inventory.run.run_id.as_str() } else { run_id };
     let findings = findings_rows(evaluation);
     let apps = app_rows(inventory, evaluation);
-    let data = ScriptJson(page_data(&findings, &apps));
+    let data = ScriptJson(page_data(&findings, &apps, &evaluation.causes));
     let (findings_total, apps_total) = (findings.len(), apps.len());
     let page = ReportPage {
         csp: content_security_policy(),
@@ -967,6 +1029,10 @@ pub fn write_report<W: Write>(out: W, run_id: &str, inventory: &Inventory, evalu
         script: SCRIPT,
         run: run_meta(run_id, inventory),
         summary: summary(inventory, evaluation, comparisons.len()),
+        causes: cause_views(evaluation),
+        causes_total: evaluation.causes.len(),
+        causes_open: evaluation.open_causes(),
+        trend: super::trend::chart(trend),
         findings: &findings[..findings_total.min(ROWS_WITHOUT_JS)],
         findings_total,
         filters: filters(evaluation),
@@ -1036,6 +1102,7 @@ mod tests {
             organization: None,
             accounts: vec![],
             coverage: vec![],
+            health: None,
         };
         let c = chart(&metrics, Some(6000), "FLINK-1_20", &inventory).unwrap();
         assert_eq!(c.duration_path, "M1 28l2 0 2-9");

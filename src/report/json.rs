@@ -8,7 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::RunKind;
-use crate::findings::{DriftRow, Evaluation, Finding, RunDelta};
+use crate::findings::{Cause, DriftRow, Evaluation, Finding, RunDelta};
 use crate::inventory::Inventory;
 use crate::severity::Severity;
 
@@ -38,9 +38,20 @@ struct FindingsFile<'a> {
     /// False when some account × region × scope was not scanned.
     complete: bool,
     open_by_severity: &'a BTreeMap<Severity, usize>,
-    findings: &'a [Finding],
+    /// Root causes, most severe first, each with the findings it explains.
+    causes: &'a [Cause],
+    /// Each finding with its `cause_id`.
+    findings: Vec<WithCause<'a>>,
     drift: &'a [DriftRow],
     since_previous: Option<&'a RunDelta>,
+}
+
+/// A finding as written: its fields and its `cause_id`.
+#[derive(Serialize)]
+struct WithCause<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    cause_id: &'a str,
 }
 
 /// Writes the evaluation as `findings.json`.
@@ -50,6 +61,7 @@ pub fn write_findings<W: Write>(out: W, run_id: &str, kind: RunKind<'_>, invento
         RunKind::Scan => (super::RUN_KIND_SCAN, None),
         RunKind::Rerender { from } => (super::RUN_KIND_RERENDER, Some(from)),
     };
+    let causes = evaluation.cause_ids();
     let file = FindingsFile {
         schema_version: FINDINGS_SCHEMA_VERSION,
         run_id,
@@ -58,7 +70,12 @@ pub fn write_findings<W: Write>(out: W, run_id: &str, kind: RunKind<'_>, invento
         tool_version: &inventory.run.tool_version,
         complete: inventory.is_complete(),
         open_by_severity: &evaluation.open_by_severity,
-        findings: &evaluation.findings,
+        causes: &evaluation.causes,
+        findings: evaluation
+            .findings
+            .iter()
+            .map(|finding| WithCause { finding, cause_id: causes.get(finding.finding_id.as_str()).copied().unwrap_or("") })
+            .collect(),
         drift: &evaluation.drift,
         since_previous: evaluation.since_previous.as_ref(),
     };

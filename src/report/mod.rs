@@ -14,9 +14,10 @@
 //!
 //! Files (SPEC §8): `report.html` ([`OutputFormat::Html`]); `findings.csv`,
 //! `apps.csv`, `drift.csv`, `coverage.csv` ([`OutputFormat::Csv`]);
-//! `snapshot.json` ([`OutputFormat::Json`]). `findings.json` is written for
-//! every run whatever the formats: it is the run's record, which the next
-//! run reads for "new / resolved". Each file is written atomically.
+//! `snapshot.json` ([`OutputFormat::Json`]). `findings.json` and
+//! `summary.json` are written for every run whatever the formats: the run's
+//! record, which the next run reads for "new / resolved" and the trend.
+//! Each file is written atomically.
 
 pub mod csv;
 pub mod html;
@@ -24,6 +25,7 @@ pub mod impact_html;
 pub mod json;
 pub mod output;
 pub mod previous;
+pub mod trend;
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +41,9 @@ pub const DRIFT_CSV: &str = "drift.csv";
 pub const COVERAGE_CSV: &str = "coverage.csv";
 pub const SNAPSHOT_JSON: &str = "snapshot.json";
 pub const FINDINGS_JSON: &str = "findings.json";
+pub use trend::SUMMARY_JSON;
+/// Runs the report's trend shows when the config does not say (`output.trend_runs`).
+pub const DEFAULT_TREND_RUNS: usize = 30;
 
 /// `run_kind` of a scan's `findings.json`.
 pub const RUN_KIND_SCAN: &str = "scan";
@@ -90,9 +95,23 @@ pub fn write_run(
     evaluation: &Evaluation,
     formats: &[OutputFormat],
 ) -> Result<RunOutput, ReportError> {
+    write_run_with_trend(out_dir, inventory, evaluation, formats, DEFAULT_TREND_RUNS)
+}
+
+/// [`write_run`] with the report's trend over the last `trend_runs` runs of
+/// `out_dir` (this one included), read from their `summary.json` files.
+pub fn write_run_with_trend(
+    out_dir: &Path,
+    inventory: &Inventory,
+    evaluation: &Evaluation,
+    formats: &[OutputFormat],
+    trend_runs: usize,
+) -> Result<RunOutput, ReportError> {
     let base = Some(inventory.run.run_id.as_str()).filter(|id| !id.is_empty());
     let (run_id, dir) = output::create_run_folder(out_dir, base)?;
-    let files = write_files(&dir, &run_id, RunKind::Scan, inventory, evaluation, formats)?;
+    let mut runs = trend::previous(out_dir, &run_id, trend_runs.saturating_sub(1));
+    runs.push(trend::RunSummary::of(&run_id, inventory, evaluation));
+    let files = write_files(&dir, &run_id, RunKind::Scan, inventory, evaluation, formats, &runs)?;
     output::update_latest(out_dir, &run_id)?;
     Ok(RunOutput { run_id, dir, files })
 }
@@ -109,7 +128,10 @@ pub fn write_rerender(
 ) -> Result<RunOutput, ReportError> {
     let from = inventory.run.run_id.as_str();
     let (run_id, dir) = output::create_rerender_folder(out_dir, from)?;
-    let files = write_files(&dir, &run_id, RunKind::Rerender { from }, inventory, evaluation, formats)?;
+    // A re-render draws the trend of its own run only and leaves no
+    // summary.json: it is not a run the next scan's trend should count.
+    let runs = [trend::RunSummary::of(&run_id, inventory, evaluation)];
+    let files = write_files(&dir, &run_id, RunKind::Rerender { from }, inventory, evaluation, formats, &runs)?;
     Ok(RunOutput { run_id, dir, files })
 }
 
@@ -123,7 +145,8 @@ pub fn write_into(
     formats: &[OutputFormat],
 ) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(folder).map_err(|source| ReportError::io(folder, source))?;
-    write_files(folder, &inventory.run.run_id, RunKind::Scan, inventory, evaluation, formats)
+    let runs = [trend::RunSummary::of(&inventory.run.run_id, inventory, evaluation)];
+    write_files(folder, &inventory.run.run_id, RunKind::Scan, inventory, evaluation, formats, &runs)
 }
 
 fn write_files(
@@ -133,6 +156,7 @@ fn write_files(
     inventory: &Inventory,
     evaluation: &Evaluation,
     formats: &[OutputFormat],
+    trend: &[trend::RunSummary],
 ) -> Result<Vec<PathBuf>, ReportError> {
     let mut files = Vec::new();
     let mut write = |name: &str, f: &dyn Fn(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>| {
@@ -145,14 +169,18 @@ fn write_files(
         write(SNAPSHOT_JSON, &|w| json::write_snapshot(w, inventory))?;
     }
     write(FINDINGS_JSON, &|w| json::write_findings(w, run_id, kind, inventory, evaluation))?;
+    // The run's few numbers, which later runs' trends read instead of this run's files.
+    if let Some(current) = trend.last() {
+        write(SUMMARY_JSON, &|w| serde_json::to_writer(&mut *w, current).map_err(std::io::Error::from))?;
+    }
     if formats.contains(&OutputFormat::Csv) {
-        write(FINDINGS_CSV, &|w| csv::write_findings(w, &evaluation.findings))?;
+        write(FINDINGS_CSV, &|w| csv::write_findings(w, evaluation))?;
         write(APPS_CSV, &|w| csv::write_apps(w, inventory))?;
         write(DRIFT_CSV, &|w| csv::write_drift(w, &evaluation.drift))?;
         write(COVERAGE_CSV, &|w| csv::write_coverage(w, &inventory.coverage))?;
     }
     if formats.contains(&OutputFormat::Html) {
-        write(REPORT_HTML, &|w| html::write_report(w, run_id, inventory, evaluation))?;
+        write(REPORT_HTML, &|w| html::write_report_with_trend(w, run_id, inventory, evaluation, trend))?;
     }
     Ok(files)
 }

@@ -190,7 +190,7 @@ pub fn small_inventory() -> Inventory {
         vec![RegionInventory { region: "eu-west-1".into(), applications: vec![
             app("111122223333", "eu-west-1", "orders-enricher-dev", None, true, true, Some(metrics(1, &[], 4_000.0, None))),
             app("111122223333", "eu-west-1", "orders-sink-dev", Some((true, 30_000, 5_000)), true, false, Some(metrics(2, &[], 2_500.0, None))),
-        ] }],
+        ], alarms: None }],
         chain(("ou-ab12-dev", "Dev"), ("111122223333", "dev-orders"), &[], &[]), false,
     );
     let mut enricher = app("222222222222", "eu-west-1", "orders-enricher-prod", Some((true, 20_000, 5_000)), true, true, Some(metrics(3, &[40, 41, 120, 200, 201, 202], 9_000.0, Some((210, 19_000.0)))));
@@ -200,8 +200,8 @@ pub fn small_inventory() -> Inventory {
     let prod = account(
         "222222222222", "prod-orders", "Root/Workloads/Prod", &["r-ab12", "ou-ab12-work", "ou-ab12-prod"],
         vec![
-            RegionInventory { region: "eu-west-1".into(), applications: vec![enricher, sink] },
-            RegionInventory { region: "us-east-1".into(), applications: vec![] },
+            RegionInventory { region: "eu-west-1".into(), applications: vec![enricher, sink], alarms: None },
+            RegionInventory { region: "us-east-1".into(), applications: vec![], alarms: None },
         ],
         chain(("ou-ab12-prod", "Prod"), ("222222222222", "prod-orders"), &["p-denyregions"], &["p-denykms"]), true,
     );
@@ -209,7 +209,7 @@ pub fn small_inventory() -> Inventory {
         "333333333333", HOSTILE, "Root/Workloads/Dev", &["r-ab12", "ou-ab12-work", "ou-ab12-dev"],
         vec![RegionInventory { region: "eu-west-1".into(), applications: vec![
             app("333333333333", "eu-west-1", "=cmd|' /C calc'!A0", None, true, false, None),
-        ] }],
+        ], alarms: None }],
         chain(("ou-ab12-dev", "Dev"), ("333333333333", HOSTILE), &[], &[]), false,
     );
     let mut denied = account("444444444444", "analytics-sandbox", "Root/Sandbox", &["r-ab12"], vec![], vec![], false);
@@ -234,6 +234,7 @@ pub fn small_inventory() -> Inventory {
         organization: Some(organization),
         accounts: vec![dev, prod, hostile, denied],
         coverage: cov,
+        health: None,
     }
 }
 
@@ -338,7 +339,8 @@ pub fn small_evaluation() -> Evaluation {
         still_open: 6,
         now_suppressed: vec![],
     };
-    Evaluation { open_by_severity: open_by_severity(&findings), findings, drift, since_previous: Some(since_previous), ..Default::default() }
+    let causes = fleetscan::checks::causes::group(&findings, &[]);
+    Evaluation { open_by_severity: open_by_severity(&findings), causes, findings, drift, since_previous: Some(since_previous), ..Default::default() }
 }
 
 /// 5,000 accounts × 2 apps (10,000 apps), 24 h of 5-minute metrics each,
@@ -365,7 +367,7 @@ pub fn large_fleet(accounts: usize) -> (Inventory, Evaluation) {
             let name_app = format!("stream-{:04}-{r}", i);
             let failures: Vec<usize> = if i % 7 == 0 { vec![10, 11, 150] } else { vec![] };
             let a = app(&id, region, &name_app, Some((true, 60_000, 5_000)), true, i % 3 == 0, Some(metrics(i as u64 * 2 + r as u64, &failures, 6_000.0, None)));
-            region_inv.push(RegionInventory { region: (*region).into(), applications: vec![a] });
+            region_inv.push(RegionInventory { region: (*region).into(), applications: vec![a], alarms: None });
             for scope in ["flink", "cloudwatch"] {
                 coverage_rows.push(coverage(&id, &name, region, scope, if i % 997 == 5 { CoverageStatus::Throttled } else { CoverageStatus::Ok }));
             }
@@ -401,7 +403,9 @@ pub fn large_fleet(accounts: usize) -> (Inventory, Evaluation) {
         organization: None,
         accounts: inventory_accounts,
         coverage: coverage_rows,
+        health: None,
     };
-    let evaluation = Evaluation { open_by_severity: open_by_severity(&findings), findings, drift, since_previous: None, ..Default::default() };
+    let causes = fleetscan::checks::causes::group(&findings, &[]);
+    let evaluation = Evaluation { open_by_severity: open_by_severity(&findings), causes, findings, drift, since_previous: None, ..Default::default() };
     (inventory, evaluation)
 }

@@ -17,6 +17,9 @@ import time
 import uuid
 from typing import Any, Callable
 
+import alarms as alarmsmod
+import health as healthmod
+
 MANAGEMENT_ACCOUNT_ID = "123456789012"
 DEFAULT_AUDIT_ROLE = "OrganizationAccountAccessRole"
 DEFAULT_ORG_ID = "o-fleetscan01"
@@ -151,6 +154,8 @@ def normalise(raw: dict[str, Any]) -> dict[str, Any]:
         base_ctx[f"account:{n}"] = i
 
     fleet["organization"] = _subst(org, base_ctx)
+    if "health" in fleet:
+        fleet["health"] = _subst(fleet["health"], base_ctx)
     out_accounts = []
     for acct in accounts:
         ctx = dict(base_ctx, account_id=acct["id"], account_name=acct["name"])
@@ -185,6 +190,11 @@ class SeedResult:
 
     def __init__(self) -> None:
         self.apps: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        # CloudWatch metric alarms per (account, region): see alarms.py.
+        self.alarms: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # AWS Health organizational view: see health.py.
+        self.health_mode = "ok"
+        self.health_events: list[dict[str, Any]] = []
         self.account_status: dict[str, str] = {}
         self.anchor = time.time()
         self.page_size = 50
@@ -270,6 +280,11 @@ def seed(fleet_raw: dict[str, Any], page_size: int | None = None,
     _seed_org(fleet, res)
     for acct in fleet["accounts"]:
         _seed_account(fleet, acct, res)
+    health = fleet.get("health") or {}
+    res.health_mode = health.get("mode", "ok")
+    if res.health_mode not in ("ok", "not-subscribed", "org-view-disabled"):
+        raise FleetError(f"health.mode {res.health_mode!r} is not ok, not-subscribed or org-view-disabled")
+    res.health_events = healthmod.events_of(health, res.anchor)
     return res
 
 
@@ -708,6 +723,8 @@ def _seed_app(aid: str, spec: dict[str, Any], key_arns: dict[tuple[str, str], st
         operations.append({"summary": op, "details": details})
     operations = unordered(operations, lambda o: o["summary"]["OperationId"], lambda o: o["summary"]["StartTime"])
 
+    res.alarms.setdefault((aid, region), []).extend(
+        alarmsmod.build(aid, region, name, spec.get("alarms", []), res.anchor))
     res.apps.setdefault((aid, region), {})[name] = {
         "detail": detail,
         "tags": [{"Key": k, "Value": str(v)} for k, v in spec.get("tags", {}).items()],

@@ -2,7 +2,7 @@
 
 Order for every AWS request: identify (service, operation, account, region) →
 expired session token → latency → disabled region → AssumeRole denial → denied operation → throttle →
-5xx → own handlers (kinesisanalyticsv2, CloudWatch GetMetricData, AssumeRole
+5xx → own handlers (kinesisanalyticsv2, CloudWatch GetMetricData and DescribeAlarms, AssumeRole
 checks) → moto.  ``/_fleetscan/*`` is the unsigned control API and is never
 faulted nor logged.
 """
@@ -18,7 +18,9 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+import alarms as alarmsmod
 import fleet as fleetmod
+import health as healthmod
 import metrics
 from protocols import (
     DENIED_CODE, EXPIRED_TOKEN_CODE, GLOBAL_SERVICES, REGION_DISABLED_CODE, SERVER_ERROR_CODE, THROTTLE_CODE,
@@ -272,9 +274,25 @@ class FleetMiddleware:
             if info.protocol == "cbor":
                 return cbor_response(info, metrics.to_cbor_payload(out))
             return json_response(info, out)
+        if info.service == "cloudwatch" and info.operation == "DescribeAlarms" and info.protocol in ("cbor", "json"):
+            try:
+                out = alarmsmod.describe_alarms(info.params, self.store.alarms.get((info.account, info.region), []))
+            except alarmsmod.AlarmError as exc:
+                return error_response(info, exc.code, str(exc), 400)
+            if info.protocol == "cbor":
+                return cbor_response(info, alarmsmod.to_cbor_payload(out))
+            return json_response(info, out)
         if info.service == "cloudwatch" and info.protocol == "cbor":
             return error_response(info, "UnknownOperationException",
-                                  f"fleetscan emulator serves only GetMetricData over rpc-v2-cbor, not {info.operation}", 400)
+                                  f"fleetscan emulator serves only GetMetricData and DescribeAlarms over rpc-v2-cbor, not {info.operation}", 400)
+        if info.service == "health":
+            try:
+                out = healthmod.handle(info.operation, info.params, self.store.health_mode, self.store.health_events)
+            except healthmod.HealthError as exc:
+                return error_response(info, exc.code, str(exc), 400)
+            if info.protocol == "cbor":
+                return cbor_response(info, healthmod.to_cbor_payload(out))
+            return json_response(info, out)
         if info.service == "sts" and info.operation == "AssumeRole":
             return self.assume_role_checks(info)
         if info.service == "s3" and info.operation == "GetBucketPolicy":

@@ -24,6 +24,7 @@ SIGNING_TO_SDK = {
     "s3": "s3",
     "kinesis": "kinesis",
     "logs": "logs",
+    "health": "health",
 }
 ALIASES = {"kinesisanalytics": "kinesisanalyticsv2", "monitoring": "cloudwatch",
            "cloudwatchlogs": "logs"}
@@ -35,8 +36,11 @@ PROTOCOL = {
     "kinesis": "json", "logs": "json",
     "s3": "restxml",
     "cloudwatch": "cbor",
+    "health": "cbor",
 }
-GLOBAL_SERVICES = {"iam", "organizations"}
+GLOBAL_SERVICES = {"iam", "organizations", "health"}
+# Smithy namespace of each rpc-v2-cbor service (error `__type`).
+CBOR_NAMESPACE = {"cloudwatch": "com.amazonaws.cloudwatch", "health": "com.amazonaws.health"}
 
 QUERY_NS = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
@@ -53,6 +57,7 @@ THROTTLE_CODE = {
     "logs": ("ThrottlingException", 400),
     "s3": ("SlowDown", 503),
     "cloudwatch": ("Throttling", 400),
+    "health": ("ThrottlingException", 400),
 }
 DENIED_CODE = {
     "iam": ("AccessDenied", 403), "sts": ("AccessDenied", 403),
@@ -63,6 +68,7 @@ DENIED_CODE = {
     "logs": ("AccessDeniedException", 400),
     "s3": ("AccessDenied", 403),
     "cloudwatch": ("AccessDenied", 403),
+    "health": ("AccessDeniedException", 400),
 }
 REGION_DISABLED_CODE = {
     "query": ("InvalidClientTokenId", 403, "The security token included in the request is invalid."),
@@ -131,6 +137,8 @@ def parse_request(environ: dict[str, Any], body: bytes) -> RequestInfo:
         info.protocol = "cbor"
         if signing is None and "GraniteServiceVersion20100801" in path:
             signing = "monitoring"
+        if signing is None and "AWSHealth_20160804" in path:
+            signing = "health"
         try:
             info.params = cbor2.loads(body) if body else {}
         except Exception:  # noqa: BLE001
@@ -151,8 +159,8 @@ def parse_request(environ: dict[str, Any], body: bytes) -> RequestInfo:
     if signing:
         info.service = sdk_name(signing)
     info.protocol = PROTOCOL.get(info.service, info.protocol)
-    if info.service == "cloudwatch" and info.protocol == "cbor" and target:
-        info.protocol = "json"  # awsJson1_0 variant of CloudWatch
+    if info.service in ("cloudwatch", "health") and info.protocol == "cbor" and target:
+        info.protocol = "json"  # awsJson1_0 (CloudWatch) / awsJson1_1 (Health) variant
     if info.service == "s3":
         info.operation = s3_operation(environ.get("REQUEST_METHOD", "GET"), path, query)
     return info
@@ -203,10 +211,11 @@ def error_response(info: RequestInfo, code: str, message: str, status: int,
         headers = [("Content-Type", "application/xml"), ("x-amz-request-id", rid),
                    ("x-amz-id-2", "fleetscan-emulator"), ("x-amzn-RequestId", rid)]
     elif proto == "cbor":
-        body = cbor2.dumps({"__type": f"com.amazonaws.cloudwatch#{code}", "message": message})
+        body = cbor2.dumps({"__type": f"{CBOR_NAMESPACE.get(info.service, 'com.amazonaws.cloudwatch')}#{code}", "message": message})
         headers = [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"),
-                   ("x-amzn-RequestId", rid),
-                   ("x-amzn-query-error", f"{code};{'Sender' if sender else 'Receiver'}")]
+                   ("x-amzn-RequestId", rid)]
+        if info.service == "cloudwatch":  # awsQuery-compatible service
+            headers.append(("x-amzn-query-error", f"{code};{'Sender' if sender else 'Receiver'}"))
     else:
         ctype = "application/x-amz-json-1.0" if info.service == "cloudwatch" else "application/x-amz-json-1.1"
         body = json.dumps({"__type": code, "message": message}).encode()

@@ -1,6 +1,6 @@
 //! Documentation of the access checks.
 
-use crate::checks::doc::CheckDoc;
+use crate::checks::check_doc::CheckDoc;
 
 const POLICY_EVAL: &str = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html";
 const SCPS: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html";
