@@ -156,6 +156,8 @@ pub struct Overrides {
     pub accounts: Option<Vec<String>>,
     pub fail_on: Option<String>,
     pub out_dir: Option<PathBuf>,
+    /// `--format`: replaces `[output] formats`.
+    pub formats: Option<Vec<OutputFormat>>,
 }
 
 // ---------------------------------------------------------------------------
@@ -268,6 +270,51 @@ pub enum OutputFormat {
     Html,
     Csv,
     Json,
+    /// `findings.ocsf.json`: OCSF Detection Finding events.
+    Ocsf,
+    /// `findings.asff.json`: the `Findings` list of Security Hub's `BatchImportFindings`.
+    Asff,
+    /// `findings.sarif`: SARIF 2.1.0.
+    Sarif,
+    /// `findings.junit.xml`: one test case per application × check family.
+    Junit,
+}
+
+impl OutputFormat {
+    /// Every format, in the order `--help` and errors list them.
+    pub const ALL: [OutputFormat; 7] =
+        [Self::Html, Self::Csv, Self::Json, Self::Ocsf, Self::Asff, Self::Sarif, Self::Junit];
+    /// Written when neither the config nor `--format` names any.
+    pub const DEFAULT: [OutputFormat; 3] = [Self::Html, Self::Csv, Self::Json];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Html => "html",
+            Self::Csv => "csv",
+            Self::Json => "json",
+            Self::Ocsf => "ocsf",
+            Self::Asff => "asff",
+            Self::Sarif => "sarif",
+            Self::Junit => "junit",
+        }
+    }
+
+    /// `html, csv, json, ocsf, asff, sarif, junit`
+    pub fn names() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
+    }
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let name = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("`{name}` is not an output format (one of: {})", Self::names()))
+    }
 }
 
 fn serialize_regex<S: serde::Serializer>(re: &Option<Regex>, s: S) -> Result<S::Ok, S::Error> {
@@ -402,16 +449,12 @@ impl Config {
             .out_dir
             .or_else(|| output.dir.map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("reports"));
-        let formats = match output.formats {
-            None => vec![OutputFormat::Html, OutputFormat::Csv, OutputFormat::Json],
-            Some(list) => list
+        let formats = match (overrides.formats, output.formats) {
+            (Some(cli), _) => cli,
+            (None, None) => OutputFormat::DEFAULT.to_vec(),
+            (None, Some(list)) => list
                 .iter()
-                .map(|f| match f.to_ascii_lowercase().as_str() {
-                    "html" => Ok(OutputFormat::Html),
-                    "csv" => Ok(OutputFormat::Csv),
-                    "json" => Ok(OutputFormat::Json),
-                    other => Err(invalid("output.formats", format!("`{other}` is not one of html, csv, json"))),
-                })
+                .map(|f| f.parse::<OutputFormat>().map_err(|message| invalid("output.formats", message)))
                 .collect::<Result<Vec<_>, _>>()?,
         };
 
@@ -548,11 +591,7 @@ fn resolve_require(index: usize, section: RequireSection) -> Result<Requirement,
 
 impl fmt::Display for OutputFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Html => "html",
-            Self::Csv => "csv",
-            Self::Json => "json",
-        })
+        f.write_str(self.as_str())
     }
 }
 
@@ -614,6 +653,7 @@ mod tests {
             ("[[suppress]]\ncheck = \"snapshot-stale\"\nreason = \"x\"\nexpires = \"soon\"", "suppress[0].expires"),
             ("[[suppress]]\ncheck = \"snapshot-stale\"", "suppress[0].reason"),
             ("[output]\nformats = [\"pdf\"]", "output.formats"),
+            ("[output]\nformats = [\"html\", \"sarif2\"]", "sarif2"),
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.contains(key), "expected `{key}` in: {err}");

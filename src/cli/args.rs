@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::OutputFormat;
 use crate::exit_codes_help;
 
 const AFTER_HELP: &str = concat!(
@@ -45,7 +46,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan the Organization: collect, evaluate, and write the report into DIR/<run-id>/.
     #[command(after_help = "Writes report.html, findings.csv, apps.csv, drift.csv, coverage.csv, \
-findings.json and snapshot.json into DIR/<run-id>/ and points DIR/latest at it.")]
+findings.json and snapshot.json into DIR/<run-id>/ and points DIR/latest at it; on request \
+(--format) also findings.ocsf.json, findings.asff.json, findings.sarif and findings.junit.xml.")]
     Scan(ScanArgs),
 
     /// Re-evaluate a saved snapshot with the current config and render it again, offline.
@@ -103,6 +105,11 @@ pub struct ScanArgs {
     /// are recorded as skipped and the report is still written.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub max_duration: Option<std::time::Duration>,
+
+    /// Output formats, comma-separated (replaces [output] formats): html, csv, json, ocsf, asff, sarif, junit.
+    /// findings.json is always written.
+    #[arg(long = "format", value_name = "FORMAT,..", value_delimiter = ',', value_parser = parse_format)]
+    pub formats: Option<Vec<OutputFormat>>,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +124,11 @@ pub struct ReportArgs {
     /// Output folder. [default: reports]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Output formats, comma-separated (replaces [output] formats): html, csv, json, ocsf, asff, sarif, junit.
+    /// findings.json is always written.
+    #[arg(long = "format", value_name = "FORMAT,..", value_delimiter = ',', value_parser = parse_format)]
+    pub formats: Option<Vec<OutputFormat>>,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +190,11 @@ pub struct ChecksArgs {
     pub check: Option<String>,
 }
 
+/// One `--format` name (the message names the bad value and every allowed one).
+fn parse_format(text: &str) -> Result<OutputFormat, String> {
+    text.parse()
+}
+
 /// Parses `90s`, `30m`, `2h` or plain seconds.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
@@ -234,5 +251,14 @@ mod tests {
         assert!(Cli::try_parse_from(["fleetscan", "explain", "--bundle", "-"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "report", "--snapshot", "s.json"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "scan", "--fail-on", "severe"]).is_err());
+    }
+
+    #[test]
+    fn formats_are_a_comma_list_and_unknown_names_are_refused() {
+        let cli = Cli::try_parse_from(["fleetscan", "report", "--snapshot", "s.json", "--format", "html,SARIF,junit"]).unwrap();
+        let Command::Report(report) = cli.command else { panic!("not report") };
+        assert_eq!(report.formats.unwrap(), vec![OutputFormat::Html, OutputFormat::Sarif, OutputFormat::Junit]);
+        let err = Cli::try_parse_from(["fleetscan", "scan", "--format", "csv,pdf"]).unwrap_err().to_string();
+        assert!(err.contains("`pdf`") && err.contains("ocsf, asff, sarif, junit"), "{err}");
     }
 }

@@ -13,7 +13,7 @@ use crate::exit::Outcome;
 use crate::inventory::Inventory;
 
 pub fn run(args: &ReportArgs) -> anyhow::Result<Outcome> {
-    let config = load_config(&args.config, Overrides { out_dir: args.out.clone(), ..Default::default() })?;
+    let config = load_config(&args.config, Overrides { out_dir: args.out.clone(), formats: args.formats.clone(), ..Default::default() })?;
     let started = Instant::now();
     let inventory = Inventory::load(&args.snapshot)?;
     let (evaluation, output) = evaluate_and_write(&inventory, &config, &config.output.dir)?;

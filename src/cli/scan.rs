@@ -23,6 +23,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
         accounts: args.accounts.clone(),
         fail_on: args.fail_on.clone(),
         out_dir: args.out.clone(),
+        formats: args.formats.clone(),
     };
     let config = load_config(&args.config, overrides)?;
     let started = Instant::now();
@@ -117,6 +118,7 @@ pub fn evaluate_and_write(
             config,
         )
     });
-    let output = report::write_run(out_dir, inventory, &evaluation, &config.output.formats)?;
+    let outputs = report::Outputs { formats: &config.output.formats, fail_on: config.checks.fail_on };
+    let output = report::write_run_with(out_dir, inventory, &evaluation, outputs)?;
     Ok((evaluation, output))
 }

@@ -11,21 +11,29 @@
 //!
 //! Files (SPEC §8): `report.html` ([`OutputFormat::Html`]); `findings.csv`,
 //! `apps.csv`, `drift.csv`, `coverage.csv` ([`OutputFormat::Csv`]);
-//! `snapshot.json` ([`OutputFormat::Json`]). `findings.json` is written for
+//! `snapshot.json` ([`OutputFormat::Json`]); on request `findings.ocsf.json`,
+//! `findings.asff.json`, `findings.sarif`, `findings.junit.xml` (one module
+//! each). `findings.json` is written for
 //! every run whatever the formats: it is the run's record, which the next
 //! run reads for "new / resolved". Each file is written atomically.
 
+pub mod asff;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod junit;
+pub mod ocsf;
 pub mod output;
 pub mod previous;
+pub mod sarif;
+mod stream;
 
 use std::path::{Path, PathBuf};
 
 pub use crate::config::OutputFormat;
 use crate::findings::Evaluation;
 use crate::inventory::Inventory;
+use crate::severity::Severity;
 pub use output::{new_run_id, previous_run, PreviousRun};
 
 pub const REPORT_HTML: &str = "report.html";
@@ -35,6 +43,25 @@ pub const DRIFT_CSV: &str = "drift.csv";
 pub const COVERAGE_CSV: &str = "coverage.csv";
 pub const SNAPSHOT_JSON: &str = "snapshot.json";
 pub const FINDINGS_JSON: &str = "findings.json";
+pub const FINDINGS_OCSF: &str = "findings.ocsf.json";
+pub const FINDINGS_ASFF: &str = "findings.asff.json";
+pub const FINDINGS_SARIF: &str = "findings.sarif";
+pub const FINDINGS_JUNIT: &str = "findings.junit.xml";
+
+/// What to write: the formats, and the `--fail-on` severity the JUnit
+/// report marks as failing.
+#[derive(Debug, Clone, Copy)]
+pub struct Outputs<'a> {
+    pub formats: &'a [OutputFormat],
+    pub fail_on: Severity,
+}
+
+impl<'a> Outputs<'a> {
+    /// `formats` with the default `--fail-on` (high).
+    pub fn new(formats: &'a [OutputFormat]) -> Self {
+        Self { formats, fail_on: Severity::High }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -72,9 +99,19 @@ pub fn write_run(
     evaluation: &Evaluation,
     formats: &[OutputFormat],
 ) -> Result<RunOutput, ReportError> {
+    write_run_with(out_dir, inventory, evaluation, Outputs::new(formats))
+}
+
+/// [`write_run`] with the JUnit threshold given.
+pub fn write_run_with(
+    out_dir: &Path,
+    inventory: &Inventory,
+    evaluation: &Evaluation,
+    outputs: Outputs<'_>,
+) -> Result<RunOutput, ReportError> {
     let base = Some(inventory.run.run_id.as_str()).filter(|id| !id.is_empty());
     let (run_id, dir) = output::create_run_folder(out_dir, base)?;
-    let files = write_files(&dir, &run_id, inventory, evaluation, formats)?;
+    let files = write_files(&dir, &run_id, inventory, evaluation, outputs)?;
     output::update_latest(out_dir, &run_id)?;
     Ok(RunOutput { run_id, dir, files })
 }
@@ -88,8 +125,18 @@ pub fn write_into(
     evaluation: &Evaluation,
     formats: &[OutputFormat],
 ) -> Result<Vec<PathBuf>, ReportError> {
+    write_into_with(folder, inventory, evaluation, Outputs::new(formats))
+}
+
+/// [`write_into`] with the JUnit threshold given.
+pub fn write_into_with(
+    folder: &Path,
+    inventory: &Inventory,
+    evaluation: &Evaluation,
+    outputs: Outputs<'_>,
+) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(folder).map_err(|source| ReportError::io(folder, source))?;
-    write_files(folder, &inventory.run.run_id, inventory, evaluation, formats)
+    write_files(folder, &inventory.run.run_id, inventory, evaluation, outputs)
 }
 
 fn write_files(
@@ -97,8 +144,9 @@ fn write_files(
     run_id: &str,
     inventory: &Inventory,
     evaluation: &Evaluation,
-    formats: &[OutputFormat],
+    outputs: Outputs<'_>,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let formats = outputs.formats;
     let mut files = Vec::new();
     let mut write = |name: &str, f: &dyn Fn(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>| {
         let path = folder.join(name);
@@ -118,6 +166,18 @@ fn write_files(
     }
     if formats.contains(&OutputFormat::Html) {
         write(REPORT_HTML, &|w| html::write_report(w, run_id, inventory, evaluation))?;
+    }
+    if formats.contains(&OutputFormat::Ocsf) {
+        write(FINDINGS_OCSF, &|w| ocsf::write_findings(w, inventory, evaluation))?;
+    }
+    if formats.contains(&OutputFormat::Asff) {
+        write(FINDINGS_ASFF, &|w| asff::write_findings(w, inventory, evaluation))?;
+    }
+    if formats.contains(&OutputFormat::Sarif) {
+        write(FINDINGS_SARIF, &|w| sarif::write_findings(w, inventory, evaluation))?;
+    }
+    if formats.contains(&OutputFormat::Junit) {
+        write(FINDINGS_JUNIT, &|w| junit::write_findings(w, inventory, evaluation, outputs.fail_on))?;
     }
     Ok(files)
 }
