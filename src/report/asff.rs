@@ -131,7 +131,11 @@ fn resource_type(arn: &str) -> &'static str {
 
 /// A region name, or [`HOME_REGION`] for `global` and other non-regions.
 fn region_of(region: &str) -> &str {
-    if region.split('-').count() >= 3 { region } else { HOME_REGION }
+    if region.split('-').count() >= 3 {
+        region
+    } else {
+        HOME_REGION
+    }
 }
 
 /// How one finding stands in this run.
@@ -152,10 +156,13 @@ fn asff<'a>(f: &'a Finding, state: State, time: &'a str) -> AsffFinding<'a> {
     };
     let mut product_fields = BTreeMap::new();
     product_fields.insert("fleetscan/check_id", f.check.as_str().to_owned());
-    product_fields.insert("fleetscan/status", match state {
-        State::Current(status) => status.as_str().to_owned(),
-        State::Resolved => "resolved".to_owned(),
-    });
+    product_fields.insert(
+        "fleetscan/status",
+        match state {
+            State::Current(status) => status.as_str().to_owned(),
+            State::Resolved => "resolved".to_owned(),
+        },
+    );
     if !f.ou_path.is_empty() {
         product_fields.insert("fleetscan/ou_path", shorten(&f.ou_path, 2000).into_owned());
     }
@@ -167,19 +174,13 @@ fn asff<'a>(f: &'a Finding, state: State, time: &'a str) -> AsffFinding<'a> {
         product_fields.insert("fleetscan/suppression_reason", shorten(&s.reason, 2000).into_owned());
     }
     // Security Hub names an account as a resource `AWS::::Account:<id>`.
-    let resource_id: std::borrow::Cow<'_, str> = if is_account_id(&f.resource_arn) {
-        format!("AWS::::Account:{}", f.resource_arn).into()
-    } else {
-        f.resource_arn.as_str().into()
-    };
+    let resource_id: std::borrow::Cow<'_, str> =
+        if is_account_id(&f.resource_arn) { format!("AWS::::Account:{}", f.resource_arn).into() } else { f.resource_arn.as_str().into() };
     let description = if f.detail.trim().is_empty() { f.title.as_str() } else { f.detail.as_str() };
     AsffFinding {
         schema_version: ASFF_SCHEMA_VERSION,
         id: &f.finding_id,
-        product_arn: format!(
-            "arn:{partition}:securityhub:{region}:{account}:product/{account}/default",
-            account = f.account_id
-        ),
+        product_arn: format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default", account = f.account_id),
         product_name: "fleetscan",
         company_name: "fleetscan",
         region,
@@ -193,10 +194,7 @@ fn asff<'a>(f: &'a Finding, state: State, time: &'a str) -> AsffFinding<'a> {
         title: shorten(&f.title, 256),
         description: shorten(description, 1024),
         remediation: AsffRemediation {
-            recommendation: AsffRecommendation {
-                text: shorten(&one_line(doc.fix), 512).into_owned(),
-                url: doc.references.first().copied(),
-            },
+            recommendation: AsffRecommendation { text: shorten(&one_line(doc.fix), 512).into_owned(), url: doc.references.first().copied() },
         },
         product_fields,
         resources: [AsffResource { r#type: resource_type(&f.resource_arn), id: resource_id, partition, region }],

@@ -70,9 +70,9 @@ fn finding_line(f: &Finding) -> String {
 
 fn write_case<W: Write>(out: &mut W, account: &str, subject: &Subject<'_>, family: &str, findings: &[&Finding], fail_on: Severity) -> io::Result<()> {
     let failing: Vec<&&Finding> = findings.iter().filter(|f| f.status == FindingStatus::Open && f.severity >= fail_on).collect();
-    write!(
+    writeln!(
         out,
-        "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" time=\"0\">\n",
+        "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" time=\"0\">",
         escape(&format!("{account}.{}.{}", subject.region, subject.name)),
         escape(family),
         escape(subject.arn),
@@ -80,13 +80,7 @@ fn write_case<W: Write>(out: &mut W, account: &str, subject: &Subject<'_>, famil
     if let Some(worst) = failing.iter().map(|f| f.severity).max() {
         let message = format!("{} open {} finding(s) at or above {fail_on}", failing.len(), family);
         let body: Vec<String> = failing.iter().map(|f| finding_line(f)).collect();
-        write!(
-            out,
-            "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-            escape(&message),
-            worst,
-            escape(&body.join("\n")),
-        )?;
+        writeln!(out, "      <failure message=\"{}\" type=\"{}\">{}</failure>", escape(&message), worst, escape(&body.join("\n")),)?;
     }
     let others: Vec<String> = findings
         .iter()
@@ -94,7 +88,7 @@ fn write_case<W: Write>(out: &mut W, account: &str, subject: &Subject<'_>, famil
         .map(|f| finding_line(f))
         .collect();
     if !others.is_empty() {
-        write!(out, "      <system-out>{}</system-out>\n", escape(&others.join("\n")))?;
+        writeln!(out, "      <system-out>{}</system-out>", escape(&others.join("\n")))?;
     }
     out.write_all(b"    </testcase>\n")
 }

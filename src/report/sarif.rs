@@ -181,10 +181,7 @@ fn rule(id: CheckId) -> Rule<'static> {
         help: Help { text: format!("What: {what}\nWhy: {why}\nFix: {fix}"), markdown },
         help_uri: doc.references.first().copied(),
         default_configuration: Configuration { level: level(id.default_severity()) },
-        properties: RuleProperties {
-            tags: ["security", family_tag(id)],
-            security_severity: security_severity(id.default_severity()),
-        },
+        properties: RuleProperties { tags: ["security", family_tag(id)], security_severity: security_severity(id.default_severity()) },
     }
 }
 
@@ -219,11 +216,7 @@ fn result(f: &Finding) -> SarifResult<'_> {
             }],
         }],
         partial_fingerprints: Fingerprints { finding_id: &f.finding_id },
-        suppressions: f
-            .suppression
-            .iter()
-            .map(|s| Suppression { kind: "external", justification: &s.reason })
-            .collect(),
+        suppressions: f.suppression.iter().map(|s| Suppression { kind: "external", justification: &s.reason }).collect(),
         properties: ResultProperties {
             finding_id: &f.finding_id,
             severity: f.severity.as_str(),
@@ -240,10 +233,13 @@ fn result(f: &Finding) -> SarifResult<'_> {
 
 /// A path segment: characters a URI path may hold as they are, others percent-encoded.
 fn uri_segment(text: &str) -> String {
-    const KEEP: &percent_encoding::AsciiSet =
-        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
     let encoded = percent_encoding::utf8_percent_encode(text, KEEP).to_string();
-    if encoded.is_empty() || encoded == "." || encoded == ".." { "_".to_owned() } else { encoded }
+    if encoded.is_empty() || encoded == "." || encoded == ".." {
+        "_".to_owned()
+    } else {
+        encoded
+    }
 }
 
 /// Writes `findings.sarif`.

@@ -63,10 +63,7 @@ pub(crate) fn one_line(text: &str) -> String {
 
 /// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when not an ARN.
 pub(crate) fn partition(arn: &str) -> &str {
-    arn.strip_prefix("arn:")
-        .and_then(|rest| rest.split(':').next())
-        .filter(|p| !p.is_empty())
-        .unwrap_or("aws")
+    arn.strip_prefix("arn:").and_then(|rest| rest.split(':').next()).filter(|p| !p.is_empty()).unwrap_or("aws")
 }
 
 /// Is `resource` an AWS account id (12 digits)? Account-wide findings
