@@ -71,6 +71,46 @@ findings.json and snapshot.json into DIR/<run-id>/ and points DIR/latest at it; 
 
     /// Print the check catalogue: ids, default severities and what each check means.
     Checks(ChecksArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Install, for example:\n  \
+fleetscan completions bash > ~/.local/share/bash-completion/completions/fleetscan\n  \
+fleetscan completions zsh > \"${fpath[1]}/_fleetscan\"\n  \
+fleetscan completions fish > ~/.config/fish/completions/fleetscan.fish\n  \
+fleetscan completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff): fleetscan manpage > fleetscan.1; man ./fleetscan.1
+    Manpage,
+
+    /// The config file: its JSON Schema, or a commented starter file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the JSON Schema of the config file, for editors to complete and check it.
+    #[command(after_help = "For Taplo / Even Better TOML, save it and point the file at it:\n  \
+fleetscan config schema > fleetscan.schema.json\n  \
+then add `#:schema ./fleetscan.schema.json` as the first line of fleetscan.toml.")]
+    Schema,
+    /// Write a commented starter fleetscan.toml (never overwrites a file).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(long, value_name = "FILE", default_value = "fleetscan.toml")]
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +291,11 @@ mod tests {
         assert!(Cli::try_parse_from(["fleetscan", "explain", "--bundle", "-"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "report", "--snapshot", "s.json"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "scan", "--fail-on", "severe"]).is_err());
+        for shell in ["bash", "zsh", "fish", "powershell"] {
+            assert!(Cli::try_parse_from(["fleetscan", "completions", shell]).is_ok(), "{shell}");
+        }
+        assert!(Cli::try_parse_from(["fleetscan", "completions", "tcsh"]).is_err());
+        assert!(Cli::try_parse_from(["fleetscan", "config", "init", "--path", "x.toml"]).is_ok());
     }
 
     #[test]
