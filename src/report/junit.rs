@@ -11,7 +11,7 @@
 //! Written as it goes; text from AWS is escaped, and characters XML 1.0
 //! cannot hold are replaced.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
 use super::stream::{iso, run_time};
@@ -97,10 +97,12 @@ fn write_case<W: Write>(out: &mut W, account: &str, subject: &Subject<'_>, famil
 pub fn write_findings<W: Write>(out: W, inventory: &Inventory, evaluation: &Evaluation, fail_on: Severity) -> io::Result<()> {
     let mut out = out;
     // Findings by account, then (region, resource), then family.
-    let mut index: HashMap<(&str, &str, &str), ByFamily<'_>> = HashMap::new();
+    let mut index: HashMap<&str, HashMap<(&str, &str), ByFamily<'_>>> = HashMap::new();
     for f in &evaluation.findings {
         index
-            .entry((f.account_id.as_str(), f.region.as_str(), f.resource_arn.as_str()))
+            .entry(f.account_id.as_str())
+            .or_default()
+            .entry((f.region.as_str(), f.resource_arn.as_str()))
             .or_default()
             .entry(f.check.family())
             .or_default()
@@ -110,7 +112,9 @@ pub fn write_findings<W: Write>(out: W, inventory: &Inventory, evaluation: &Eval
     let timestamp = iso(run_time(inventory));
     writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
     writeln!(out, "<testsuites name=\"fleetscan {}\" timestamp=\"{timestamp}\">", escape(&inventory.run.run_id))?;
+    let none = HashMap::new();
     for account in &inventory.accounts {
+        let mine = index.get(account.id.as_str()).unwrap_or(&none);
         // The account's applications, then resources with findings that are not applications.
         let mut subjects: Vec<Subject<'_>> = Vec::new();
         for region in &account.regions {
@@ -118,23 +122,18 @@ pub fn write_findings<W: Write>(out: W, inventory: &Inventory, evaluation: &Eval
                 subjects.push(Subject { region: region.region.as_str(), name: app.name.as_str(), arn: &app.arn });
             }
         }
-        let mut extra: Vec<Subject<'_>> = index
+        let apps: HashSet<(&str, &str)> = subjects.iter().map(|s| (s.region, s.arn)).collect();
+        let mut extra: Vec<Subject<'_>> = mine
             .keys()
-            .filter(|(a, _, _)| *a == account.id)
-            .filter(|(_, r, arn)| !subjects.iter().any(|s| s.region == *r && s.arn == *arn))
-            .map(|&(_, region, arn)| Subject { region, name: super::stream::resource_name(arn), arn })
+            .filter(|key| !apps.contains(*key))
+            .map(|&(region, arn)| Subject { region, name: super::stream::resource_name(arn), arn })
             .collect();
         extra.sort_by(|a, b| (a.region, a.arn).cmp(&(b.region, b.arn)));
         subjects.extend(extra);
         if subjects.is_empty() {
             continue;
         }
-        let mut failures = 0;
-        for s in &subjects {
-            if let Some(by) = index.get(&(account.id.as_str(), s.region, s.arn)) {
-                failures += by.values().filter(|fs| fs.iter().any(failing)).count();
-            }
-        }
+        let failures: usize = mine.values().map(|by| by.values().filter(|fs| fs.iter().any(failing)).count()).sum();
         writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" timestamp=\"{timestamp}\">",
@@ -142,7 +141,7 @@ pub fn write_findings<W: Write>(out: W, inventory: &Inventory, evaluation: &Eval
             subjects.len() * FAMILIES.len(),
         )?;
         for s in &subjects {
-            let by = index.get(&(account.id.as_str(), s.region, s.arn));
+            let by = mine.get(&(s.region, s.arn));
             for (family, name) in FAMILIES {
                 let findings = by.and_then(|b| b.get(&family)).map(Vec::as_slice).unwrap_or(&[]);
                 write_case(&mut out, &account.id, s, name, findings, fail_on)?;
