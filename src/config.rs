@@ -198,10 +198,7 @@ enum SeverityName {
 /// The JSON Schema of the config file (`fleetscan config schema`), for
 /// editors (Taplo, Even Better TOML) to complete and check it.
 pub fn json_schema() -> serde_json::Value {
-    let mut schema = schemars::generate::SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<FileConfig>()
-        .to_value();
+    let mut schema = schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<FileConfig>().to_value();
     drop_null(&mut schema);
     schema["title"] = "fleetscan configuration (fleetscan.toml)".into();
     schema
@@ -396,8 +393,7 @@ pub enum OutputFormat {
 
 impl OutputFormat {
     /// Every format, in the order `--help` and errors list them.
-    pub const ALL: [OutputFormat; 7] =
-        [Self::Html, Self::Csv, Self::Json, Self::Ocsf, Self::Asff, Self::Sarif, Self::Junit];
+    pub const ALL: [OutputFormat; 7] = [Self::Html, Self::Csv, Self::Json, Self::Ocsf, Self::Asff, Self::Sarif, Self::Junit];
     /// Written when neither the config nor `--format` names any.
     pub const DEFAULT: [OutputFormat; 3] = [Self::Html, Self::Csv, Self::Json];
 
