@@ -1,6 +1,6 @@
 //! `findings.ocsf.json`: every open or suppressed finding as an OCSF
 //! Detection Finding event (class 2004, the class Prowler emits, so the
-//! pipelines that ingest Prowler's OCSF — Security Lake, SIEMs — take these
+//! pipelines that ingest Prowler's OCSF — Security Lake, SIEM tools — take these
 //! too). A JSON array, one event per finding, streamed.
 //!
 //! Mapping: `finding_info.uid` = the finding id (stable across runs);
