@@ -165,6 +165,10 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// Exit 1 (and fail the JUnit cases) when an open finding is at or above this severity. [default: high]
+    #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+
     /// Output formats, comma-separated (replaces [output] formats): html, csv, json, ocsf, asff, sarif, junit.
     /// findings.json is always written.
     #[arg(long = "format", value_name = "FORMAT,..", value_delimiter = ',', value_parser = parse_format)]
@@ -290,6 +294,7 @@ mod tests {
         assert!(Cli::try_parse_from(["fleetscan", "diff", "a.json", "b.json"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "explain", "--bundle", "-"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "report", "--snapshot", "s.json"]).is_ok());
+        assert!(Cli::try_parse_from(["fleetscan", "report", "--snapshot", "s.json", "--fail-on", "low"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "scan", "--fail-on", "severe"]).is_err());
         for shell in ["bash", "zsh", "fish", "powershell"] {
             assert!(Cli::try_parse_from(["fleetscan", "completions", shell]).is_ok(), "{shell}");

@@ -88,7 +88,8 @@ def latest(out: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory) -> dict[str, Path]:
-    """`first`: the demo scan; `second`: its snapshot re-evaluated, with resolved findings."""
+    """`first`: the demo scan; `second`: its snapshot re-evaluated (looser snapshot age, --fail-on
+    medium), with resolved findings; `hostile`: the hostile fleet (fail_on low in its config)."""
     out = tmp_path_factory.mktemp("formats")
     demo = (ROOT / "config" / "demo.toml").read_text()
     emu = Emulator(ROOT / "tests" / "fleets" / "demo.json")
@@ -110,7 +111,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     looser = out / "looser.toml"
     looser.write_text(re.sub(r"(?m)^snapshot_max_age_days = \d+", "snapshot_max_age_days = 100000", demo))
     run(["report", "--snapshot", str(first / "snapshot.json"), "--config", str(looser), "--out", str(out),
-         "--format", FORMATS], os.environ.copy(), 1)
+         "--format", FORMATS, "--fail-on", "medium"], os.environ.copy(), 1)
     second = latest(out)
     assert first != second
     return {"first": first, "second": second, "hostile": latest(hostile_out)}
@@ -269,7 +270,7 @@ def test_junit_parses_and_fails_exactly_the_app_families_at_or_above_fail_on(run
     snapshot = json.loads((folder / "snapshot.json").read_text())
     apps = {(a["id"], r["region"], app["arn"]): app["name"]
             for a in snapshot["accounts"] for r in a["regions"] for app in r["applications"]}
-    fail_on = "low" if which == "hostile" else "high"
+    fail_on = {"first": "high", "second": "medium", "hostile": "low"}[which]  # as each run was told
     rank = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
     family = {c["id"]: c["family"] for c in json.loads(subprocess.run(
         [str(binary()), "checks", "--format", "json"], capture_output=True, text=True, check=True).stdout)}
