@@ -142,9 +142,11 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     drop(previous);
     memory_after("nightly");
 
-    // Every report: report.html, the CSVs, snapshot.json, findings.json.
+    // Every report: report.html, the CSVs, snapshot.json, findings.json,
+    // and the OCSF, ASFF, SARIF and JUnit files (every format is on here).
     let t2 = Instant::now();
-    let files = fleetscan::report::write_into(out, &inventory, &evaluation, &config.output.formats).expect("reports");
+    let outputs = fleetscan::report::Outputs { formats: &config.output.formats, fail_on: config.checks.fail_on };
+    let files = fleetscan::report::write_into_with(out, &inventory, &evaluation, outputs).expect("reports");
     let report_bytes = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let reports = t2.elapsed();
     memory_after("reports");
@@ -174,7 +176,8 @@ fn config(spec: &FleetSpec, concurrency: usize) -> Config {
         aws.push_str(&format!("max_attempts = {n}\n"));
     }
     let file = FileConfig::parse(&aws).expect("bench config parses");
-    Config::resolve(file, Overrides::default()).expect("bench config is valid")
+    let formats = Some(fleetscan::config::OutputFormat::ALL.to_vec());
+    Config::resolve(file, Overrides { formats, ..Overrides::default() }).expect("bench config is valid")
 }
 
 /// Current and peak resident memory after a phase, so a regression points

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use regex::Regex;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -33,30 +34,44 @@ fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
 }
 
 // ---------------------------------------------------------------------------
-// The file, as written: every field optional so layers can be merged.
+// The file, as written: every field optional so layers can be merged. The
+// doc comments are the descriptions of `fleetscan config schema`.
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// fleetscan configuration (TOML). Every key is optional.
 pub struct FileConfig {
+    /// Credentials, the role assumed in member accounts, regions, concurrency.
     pub aws: Option<AwsSection>,
+    /// Which accounts of the Organization are scanned.
     pub accounts: Option<AccountsSection>,
+    /// Thresholds of the checks and per-check severities.
     pub checks: Option<ChecksSection>,
+    /// Prod-vs-dev pairs: a baseline account compared with a target account.
     #[serde(default)]
     pub compare: Vec<CompareSection>,
+    /// Findings hidden on purpose, with a reason and an optional expiry date.
     #[serde(default)]
     pub suppress: Vec<SuppressSection>,
+    /// Extra actions every execution role must be allowed (access analysis).
     #[serde(default)]
     pub require: Vec<RequireSection>,
+    /// Where reports go and in which formats.
     pub output: Option<OutputSection>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwsSection {
+    /// Role assumed in every member account. Default: OrganizationAccountAccessRole.
     pub role_name: Option<String>,
+    /// External id passed to AssumeRole, if the role's trust policy requires one.
     pub external_id: Option<String>,
+    /// AssumeRole session length, 900..=43200. Default: 3600.
     pub session_duration_secs: Option<u32>,
+    /// Regions to scan, e.g. ["us-east-1", "eu-west-1"]. Default: the credential chain's region.
     pub regions: Option<Vec<String>>,
+    /// Simultaneous in-flight AWS calls, 1..=1024. Default: 32.
     pub concurrency: Option<usize>,
     /// Concurrent Organizations calls (AWS throttles them hard).
     pub org_concurrency: Option<usize>,
@@ -69,70 +84,166 @@ pub struct AwsSection {
     pub assume_role_retry_secs: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountsSection {
+    /// OU ids or paths such as "Root/Workloads/Prod"; empty = all.
     pub include_ous: Option<Vec<String>>,
+    /// Account ids or names; empty = all.
     pub include_accounts: Option<Vec<String>>,
+    /// Account ids or names never scanned.
     pub exclude_accounts: Option<Vec<String>>,
     /// Read each scanned account's tags (one Organizations call per account).
     pub tags: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecksSection {
+    /// Exit 1 when an open finding is at or above this severity. Default: high.
+    #[schemars(with = "Option<SeverityName>")]
     pub fail_on: Option<String>,
+    /// CloudWatch window read for checkpoint metrics, 1..=1512 hours. Default: 24.
     pub metrics_lookback_hours: Option<u32>,
+    /// Shortest acceptable checkpoint interval. Default: 10000.
     pub checkpoint_interval_min_ms: Option<i64>,
+    /// Longest acceptable checkpoint interval. Default: 300000.
     pub checkpoint_interval_max_ms: Option<i64>,
+    /// Largest acceptable lastCheckpointDuration / interval. Default: 0.5.
     pub checkpoint_slow_ratio: Option<f64>,
+    /// Age after which the newest READY snapshot is stale. Default: 7.
     pub snapshot_max_age_days: Option<u32>,
     pub runtime_warn_days: Option<u32>,
     /// Suggested checkpoint-duration alarm threshold: mean + sigma × stddev.
     pub alarm_sigma: Option<f64>,
     /// Which alarms every app needs (`alarm-missing`).
     pub alarms_required: Option<Vec<String>>,
+    /// Per-check severity override, keyed by check id (`fleetscan checks`): a severity or "off".
     pub severity: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompareSection {
+    /// Name of the comparison in the report. Default: "<baseline>-vs-<target>".
     pub name: Option<String>,
+    /// Baseline account id or name (required), e.g. the dev account.
     pub baseline: Option<String>,
+    /// Target account id or name (required), e.g. the prod account.
     pub target: Option<String>,
+    /// Regex pairing apps by its `key` capture (or first group). Default: same name.
     pub app_pattern: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuppressSection {
+    /// Check id (required).
     pub check: Option<String>,
+    /// Account id or name; default any.
     pub account: Option<String>,
+    /// Glob over the resource ARN (`*`, `?`); default any.
     pub resource: Option<String>,
+    /// Why it is suppressed (required).
     pub reason: Option<String>,
+    /// YYYY-MM-DD after which the finding returns.
     pub expires: Option<String>,
 }
 
 /// An extra action every execution role must be allowed (access analysis).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequireSection {
+    /// `service:Action` (required).
     pub action: Option<String>,
+    /// Resource ARN or pattern. Default: "*".
     pub resource: Option<String>,
     /// Only apps whose name matches this regex; default all.
     pub app_pattern: Option<String>,
+    /// Shown with the decision. Default: "required by config".
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSection {
+    /// Output folder; each run writes DIR/<run-id>/. Default: reports.
     pub dir: Option<String>,
+    /// Files to write. Default: ["html", "csv", "json"]; findings.json is always written.
+    #[schemars(with = "Option<Vec<FormatName>>")]
     pub formats: Option<Vec<String>>,
     /// Runs of the output folder the report's trend shows.
     pub trend_runs: Option<usize>,
+}
+
+/// The names `[output] formats` accepts (schema only; parsed by [`OutputFormat`]).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum FormatName {
+    Html,
+    Csv,
+    Json,
+    Ocsf,
+    Asff,
+    Sarif,
+    Junit,
+}
+
+/// The names `fail_on` accepts (schema only; parsed by [`Severity`]).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum SeverityName {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// The JSON Schema of the config file (`fleetscan config schema`), for
+/// editors (Taplo, Even Better TOML) to complete and check it.
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<FileConfig>().to_value();
+    drop_null(&mut schema);
+    schema["title"] = "fleetscan configuration (fleetscan.toml)".into();
+    schema
+}
+
+/// Removes the `null` alternative schemars gives `Option` fields: TOML has
+/// no null, an absent key is how a value is left unset.
+fn drop_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".into(), only);
+                }
+            }
+            if let Some(Value::Array(values)) = map.get_mut("enum") {
+                values.retain(|v| !v.is_null());
+            }
+            if let Some(Value::Array(any_of)) = map.get_mut("anyOf") {
+                any_of.retain(|s| s.get("type").and_then(Value::as_str) != Some("null"));
+                if any_of.len() == 1 {
+                    let only = any_of.remove(0);
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = only {
+                        for (k, v) in inner {
+                            map.entry(k).or_insert(v);
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(drop_null);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null),
+        _ => {}
+    }
 }
 
 impl FileConfig {
@@ -163,6 +274,8 @@ pub struct Overrides {
     pub accounts: Option<Vec<String>>,
     pub fail_on: Option<String>,
     pub out_dir: Option<PathBuf>,
+    /// `--format`: replaces `[output] formats`.
+    pub formats: Option<Vec<OutputFormat>>,
 }
 
 // ---------------------------------------------------------------------------
@@ -282,6 +395,50 @@ pub enum OutputFormat {
     Html,
     Csv,
     Json,
+    /// `findings.ocsf.json`: OCSF Detection Finding events.
+    Ocsf,
+    /// `findings.asff.json`: the `Findings` list of Security Hub's `BatchImportFindings`.
+    Asff,
+    /// `findings.sarif`: SARIF 2.1.0.
+    Sarif,
+    /// `findings.junit.xml`: one test case per application × check family.
+    Junit,
+}
+
+impl OutputFormat {
+    /// Every format, in the order `--help` and errors list them.
+    pub const ALL: [OutputFormat; 7] = [Self::Html, Self::Csv, Self::Json, Self::Ocsf, Self::Asff, Self::Sarif, Self::Junit];
+    /// Written when neither the config nor `--format` names any.
+    pub const DEFAULT: [OutputFormat; 3] = [Self::Html, Self::Csv, Self::Json];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Html => "html",
+            Self::Csv => "csv",
+            Self::Json => "json",
+            Self::Ocsf => "ocsf",
+            Self::Asff => "asff",
+            Self::Sarif => "sarif",
+            Self::Junit => "junit",
+        }
+    }
+
+    /// `html, csv, json, ocsf, asff, sarif, junit`
+    pub fn names() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
+    }
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let name = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("`{name}` is not an output format (one of: {})", Self::names()))
+    }
 }
 
 /// An alarm every app should have (`[checks] alarms_required`).
@@ -470,16 +627,12 @@ impl Config {
             .out_dir
             .or_else(|| output.dir.map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("reports"));
-        let formats = match output.formats {
-            None => vec![OutputFormat::Html, OutputFormat::Csv, OutputFormat::Json],
-            Some(list) => list
+        let formats = match (overrides.formats, output.formats) {
+            (Some(cli), _) => cli,
+            (None, None) => OutputFormat::DEFAULT.to_vec(),
+            (None, Some(list)) => list
                 .iter()
-                .map(|f| match f.to_ascii_lowercase().as_str() {
-                    "html" => Ok(OutputFormat::Html),
-                    "csv" => Ok(OutputFormat::Csv),
-                    "json" => Ok(OutputFormat::Json),
-                    other => Err(invalid("output.formats", format!("`{other}` is not one of html, csv, json"))),
-                })
+                .map(|f| f.parse::<OutputFormat>().map_err(|message| invalid("output.formats", message)))
                 .collect::<Result<Vec<_>, _>>()?,
         };
 
@@ -624,11 +777,7 @@ fn resolve_require(index: usize, section: RequireSection) -> Result<Requirement,
 
 impl fmt::Display for OutputFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Html => "html",
-            Self::Csv => "csv",
-            Self::Json => "json",
-        })
+        f.write_str(self.as_str())
     }
 }
 
@@ -707,6 +856,7 @@ mod tests {
             ("[checks]\nalarm_sigma = -1.0", "checks.alarm_sigma"),
             ("[output]\ntrend_runs = 0", "output.trend_runs"),
             ("[checks]\nalarms_required = [\"cpu\"]", "checks.alarms_required"),
+            ("[output]\nformats = [\"html\", \"sarif2\"]", "sarif2"),
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.contains(key), "expected `{key}` in: {err}");

@@ -162,7 +162,7 @@ fn a_rerender_never_becomes_the_comparison_base() {
     let dir = tempfile::tempdir().unwrap();
     let (inventory, evaluation) = (common::small_inventory(), common::small_evaluation());
     let scan = write_run(dir.path(), &inventory, &evaluation, &[]).unwrap();
-    let rerender = report::write_rerender(dir.path(), &inventory, &fleetscan::findings::Evaluation::default(), &[OutputFormat::Html]).unwrap();
+    let rerender = report::write_rerender(dir.path(), &inventory, &fleetscan::findings::Evaluation::default(), report::Outputs::new(&[OutputFormat::Html])).unwrap();
     assert!(rerender.run_id.ends_with("-rerender-of-20261125T193000Z"), "{}", rerender.run_id);
     assert!(rerender.dir.join("report.html").is_file() && rerender.dir.join("findings.json").is_file());
     assert_eq!(fs::read_to_string(dir.path().join("latest.txt")).unwrap().trim(), scan.run_id, "latest not moved");
@@ -260,14 +260,14 @@ fn trend_chart_has_a_point_per_run_from_summaries_only() {
     assert!(one.contains("last 1 run of this output folder"));
     // the first run's snapshot is gone: the trend must not need it
     fs::remove_file(first.dir.join("findings.json")).ok();
-    let second = fleetscan::report::write_run_with_trend(dir.path(), &inventory, &evaluation, &[OutputFormat::Html], 30).unwrap();
+    let second = fleetscan::report::write_run_with(dir.path(), &inventory, &evaluation, fleetscan::report::Outputs::new(&[OutputFormat::Html]), 30).unwrap();
     let two = fs::read_to_string(second.dir.join("report.html")).unwrap();
     assert!(two.contains("last 2 runs of this output folder"), "trend of two runs");
     let points = two.matches("<title>20261125T193000Z: ").count();
     let points2 = two.matches("<title>20261125T193000Z-2: ").count();
     assert!(points >= 2 && points == points2, "a point per run and line: {points} {points2}");
     // trend_runs = 1 keeps only this run
-    let third = fleetscan::report::write_run_with_trend(dir.path(), &inventory, &evaluation, &[OutputFormat::Html], 1).unwrap();
+    let third = fleetscan::report::write_run_with(dir.path(), &inventory, &evaluation, fleetscan::report::Outputs::new(&[OutputFormat::Html]), 1).unwrap();
     assert!(fs::read_to_string(third.dir.join("report.html")).unwrap().contains("last 1 run of this output folder"));
 }
 

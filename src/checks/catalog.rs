@@ -73,6 +73,23 @@ pub enum Family {
     Monitoring,
 }
 
+impl Family {
+    /// Every family, in catalogue order.
+    pub const ALL: [Family; 6] = [Family::Checkpoint, Family::Snapshot, Family::Application, Family::Access, Family::Drift, Family::Monitoring];
+
+    /// The lowercase name (as serialized): `checkpoint`, `access`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Checkpoint => "checkpoint",
+            Family::Snapshot => "snapshot",
+            Family::Application => "application",
+            Family::Access => "access",
+            Family::Drift => "drift",
+            Family::Monitoring => "monitoring",
+        }
+    }
+}
+
 impl std::str::FromStr for CheckId {
     type Err = String;
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::OutputFormat;
 use crate::exit_codes_help;
 
 const AFTER_HELP: &str = concat!(
@@ -45,7 +46,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan the Organization: collect, evaluate, and write the report into DIR/<run-id>/.
     #[command(after_help = "Writes report.html, findings.csv, apps.csv, drift.csv, coverage.csv, \
-findings.json and snapshot.json into DIR/<run-id>/ and points DIR/latest at it.")]
+findings.json and snapshot.json into DIR/<run-id>/ and points DIR/latest at it; on request \
+(--format) also findings.ocsf.json, findings.asff.json, findings.sarif and findings.junit.xml.")]
     Scan(ScanArgs),
 
     /// Re-evaluate a saved snapshot with the current config and render it again, offline.
@@ -73,6 +75,21 @@ findings.json and snapshot.json into DIR/<run-id>/ and points DIR/latest at it."
     /// What a policy change would break: decide every app's required actions before and after, offline.
     #[command(after_long_help = IMPACT_HELP)]
     Impact(ImpactArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Install, for example:\n  \
+fleetscan completions bash > ~/.local/share/bash-completion/completions/fleetscan\n  \
+fleetscan completions zsh > \"${fpath[1]}/_fleetscan\"\n  \
+fleetscan completions fish > ~/.config/fish/completions/fleetscan.fish\n  \
+fleetscan completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff): fleetscan manpage > fleetscan.1; man ./fleetscan.1
+    Manpage,
+
+    /// The config file: its JSON Schema, or a commented starter file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
 
 const IMPACT_HELP: &str = "\
@@ -159,6 +176,31 @@ pub struct ImpactArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the JSON Schema of the config file, for editors to complete and check it.
+    #[command(after_help = "For Taplo / Even Better TOML, save it and point the file at it:\n  \
+fleetscan config schema > fleetscan.schema.json\n  \
+then add `#:schema ./fleetscan.schema.json` as the first line of fleetscan.toml.")]
+    Schema,
+    /// Write a commented starter fleetscan.toml (never overwrites a file).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(long, value_name = "FILE", default_value = "fleetscan.toml")]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// Configuration file (TOML). Without it, built-in defaults apply.
     #[arg(long, short = 'c', value_name = "FILE", env = "FLEETSCAN_CONFIG")]
@@ -190,6 +232,11 @@ pub struct ScanArgs {
     /// are recorded as skipped and the report is still written.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub max_duration: Option<std::time::Duration>,
+
+    /// Output formats, comma-separated (replaces [output] formats): html, csv, json, ocsf, asff, sarif, junit.
+    /// findings.json is always written.
+    #[arg(long = "format", value_name = "FORMAT,..", value_delimiter = ',', value_parser = parse_format)]
+    pub formats: Option<Vec<OutputFormat>>,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +251,15 @@ pub struct ReportArgs {
     /// Output folder. [default: reports]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Exit 1 (and fail the JUnit cases) when an open finding is at or above this severity. [default: high]
+    #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+
+    /// Output formats, comma-separated (replaces [output] formats): html, csv, json, ocsf, asff, sarif, junit.
+    /// findings.json is always written.
+    #[arg(long = "format", value_name = "FORMAT,..", value_delimiter = ',', value_parser = parse_format)]
+    pub formats: Option<Vec<OutputFormat>>,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +321,11 @@ pub struct ChecksArgs {
     pub check: Option<String>,
 }
 
+/// One `--format` name (the message names the bad value and every allowed one).
+fn parse_format(text: &str) -> Result<OutputFormat, String> {
+    text.parse()
+}
+
 /// Parses `90s`, `30m`, `2h` or plain seconds.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
@@ -320,6 +381,21 @@ mod tests {
         assert!(Cli::try_parse_from(["fleetscan", "diff", "a.json", "b.json"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "explain", "--bundle", "-"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "report", "--snapshot", "s.json"]).is_ok());
+        assert!(Cli::try_parse_from(["fleetscan", "report", "--snapshot", "s.json", "--fail-on", "low"]).is_ok());
         assert!(Cli::try_parse_from(["fleetscan", "scan", "--fail-on", "severe"]).is_err());
+        for shell in ["bash", "zsh", "fish", "powershell"] {
+            assert!(Cli::try_parse_from(["fleetscan", "completions", shell]).is_ok(), "{shell}");
+        }
+        assert!(Cli::try_parse_from(["fleetscan", "completions", "tcsh"]).is_err());
+        assert!(Cli::try_parse_from(["fleetscan", "config", "init", "--path", "x.toml"]).is_ok());
+    }
+
+    #[test]
+    fn formats_are_a_comma_list_and_unknown_names_are_refused() {
+        let cli = Cli::try_parse_from(["fleetscan", "report", "--snapshot", "s.json", "--format", "html,SARIF,junit"]).unwrap();
+        let Command::Report(report) = cli.command else { panic!("not report") };
+        assert_eq!(report.formats.unwrap(), vec![OutputFormat::Html, OutputFormat::Sarif, OutputFormat::Junit]);
+        let err = Cli::try_parse_from(["fleetscan", "scan", "--format", "csv,pdf"]).unwrap_err().to_string();
+        assert!(err.contains("`pdf`") && err.contains("ocsf, asff, sarif, junit"), "{err}");
     }
 }

@@ -2,6 +2,8 @@
 
 mod accounts;
 pub mod args;
+mod completions;
+mod config_cmd;
 mod diff;
 mod doctor;
 mod explain;
@@ -63,5 +65,9 @@ fn run(command: Command, quiet: bool) -> anyhow::Result<Outcome> {
         Command::Doctor(args) => doctor::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Impact(args) => impact::run(&args),
+        Command::Completions(args) => completions::completions(args.shell),
+        Command::Manpage => completions::manpage(),
+        Command::Config(args::ConfigCommand::Schema) => config_cmd::schema(),
+        Command::Config(args::ConfigCommand::Init(args)) => config_cmd::init(&args.path),
     }
 }

@@ -15,7 +15,13 @@ use crate::exit::Outcome;
 use crate::inventory::Inventory;
 
 pub fn run(args: &ReportArgs) -> anyhow::Result<Outcome> {
-    let config = load_config(&args.config, Overrides { out_dir: args.out.clone(), ..Default::default() })?;
+    let overrides = Overrides {
+        out_dir: args.out.clone(),
+        formats: args.formats.clone(),
+        fail_on: args.fail_on.clone(),
+        ..Default::default()
+    };
+    let config = load_config(&args.config, overrides)?;
     let started = Instant::now();
     let inventory = Inventory::load(&args.snapshot)?;
     let (evaluation, output) = evaluate_and_write(&inventory, &config, &config.output.dir, Write::Rerender)?;

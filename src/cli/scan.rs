@@ -24,6 +24,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
         accounts: args.accounts.clone(),
         fail_on: args.fail_on.clone(),
         out_dir: args.out.clone(),
+        formats: args.formats.clone(),
     };
     let config = load_config(&args.config, overrides)?;
     let started = Instant::now();
@@ -105,9 +106,10 @@ pub fn evaluate_and_write(
         let previous = Previous { run_id: Some(&p.run_id), findings: &p.findings, not_checked: &p.not_checked };
         since_previous(PreviousRun::Findings(previous), inventory, &evaluation.findings, config)
     });
+    let outputs = report::Outputs { formats: &config.output.formats, fail_on: config.checks.fail_on };
     let output = match write {
-        Write::Scan => report::write_run_with_trend(out_dir, inventory, &evaluation, &config.output.formats, config.output.trend_runs)?,
-        Write::Rerender => report::write_rerender(out_dir, inventory, &evaluation, &config.output.formats)?,
+        Write::Scan => report::write_run_with(out_dir, inventory, &evaluation, outputs, config.output.trend_runs)?,
+        Write::Rerender => report::write_rerender(out_dir, inventory, &evaluation, outputs)?,
     };
     Ok((evaluation, output))
 }

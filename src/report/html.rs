@@ -520,14 +520,7 @@ struct ReportPage<'a> {
 }
 
 fn family_str(family: Family) -> &'static str {
-    match family {
-        Family::Checkpoint => "checkpoint",
-        Family::Snapshot => "snapshot",
-        Family::Application => "application",
-        Family::Access => "access",
-        Family::Drift => "drift",
-        Family::Monitoring => "monitoring",
-    }
+    family.as_str()
 }
 
 fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons: usize) -> Summary<'a> {

@@ -14,24 +14,31 @@
 //!
 //! Files (SPEC §8): `report.html` ([`OutputFormat::Html`]); `findings.csv`,
 //! `apps.csv`, `drift.csv`, `coverage.csv` ([`OutputFormat::Csv`]);
-//! `snapshot.json` ([`OutputFormat::Json`]). `findings.json` and
-//! `summary.json` are written for every run whatever the formats: the run's
-//! record, which the next run reads for "new / resolved" and the trend.
-//! Each file is written atomically.
+//! `snapshot.json` ([`OutputFormat::Json`]); on request `findings.ocsf.json`,
+//! `findings.asff.json`, `findings.sarif`, `findings.junit.xml` (one module
+//! each). `findings.json` and `summary.json` are written for every scan
+//! whatever the formats: the run's record, which the next run reads for
+//! "new / resolved" and the trend. Each file is written atomically.
 
+pub mod asff;
 pub mod csv;
 pub mod html;
 pub mod impact_html;
 pub mod json;
+pub mod junit;
+pub mod ocsf;
 pub mod output;
 pub mod previous;
 pub mod trend;
+pub mod sarif;
+mod stream;
 
 use std::path::{Path, PathBuf};
 
 pub use crate::config::OutputFormat;
 use crate::findings::Evaluation;
 use crate::inventory::Inventory;
+use crate::severity::Severity;
 pub use output::{new_run_id, previous_run, PreviousRun};
 
 pub const REPORT_HTML: &str = "report.html";
@@ -57,6 +64,26 @@ pub enum RunKind<'a> {
     Scan,
     /// `fleetscan report --snapshot` of the run `from`: never a comparison base.
     Rerender { from: &'a str },
+}
+
+pub const FINDINGS_OCSF: &str = "findings.ocsf.json";
+pub const FINDINGS_ASFF: &str = "findings.asff.json";
+pub const FINDINGS_SARIF: &str = "findings.sarif";
+pub const FINDINGS_JUNIT: &str = "findings.junit.xml";
+
+/// What to write: the formats, and the `--fail-on` severity the JUnit
+/// report marks as failing.
+#[derive(Debug, Clone, Copy)]
+pub struct Outputs<'a> {
+    pub formats: &'a [OutputFormat],
+    pub fail_on: Severity,
+}
+
+impl<'a> Outputs<'a> {
+    /// `formats` with the default `--fail-on` (high).
+    pub fn new(formats: &'a [OutputFormat]) -> Self {
+        Self { formats, fail_on: Severity::High }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,23 +122,24 @@ pub fn write_run(
     evaluation: &Evaluation,
     formats: &[OutputFormat],
 ) -> Result<RunOutput, ReportError> {
-    write_run_with_trend(out_dir, inventory, evaluation, formats, DEFAULT_TREND_RUNS)
+    write_run_with(out_dir, inventory, evaluation, Outputs::new(formats), DEFAULT_TREND_RUNS)
 }
 
-/// [`write_run`] with the report's trend over the last `trend_runs` runs of
-/// `out_dir` (this one included), read from their `summary.json` files.
-pub fn write_run_with_trend(
+/// [`write_run`] with the JUnit threshold given and the report's trend over
+/// the last `trend_runs` runs of `out_dir` (this one included), read from
+/// their `summary.json` files.
+pub fn write_run_with(
     out_dir: &Path,
     inventory: &Inventory,
     evaluation: &Evaluation,
-    formats: &[OutputFormat],
+    outputs: Outputs<'_>,
     trend_runs: usize,
 ) -> Result<RunOutput, ReportError> {
     let base = Some(inventory.run.run_id.as_str()).filter(|id| !id.is_empty());
     let (run_id, dir) = output::create_run_folder(out_dir, base)?;
     let mut runs = trend::previous(out_dir, &run_id, trend_runs.saturating_sub(1));
     runs.push(trend::RunSummary::of(&run_id, inventory, evaluation));
-    let files = write_files(&dir, &run_id, RunKind::Scan, inventory, evaluation, formats, &runs)?;
+    let files = write_files(&dir, &run_id, RunKind::Scan, inventory, evaluation, outputs, &runs)?;
     output::update_latest(out_dir, &run_id)?;
     Ok(RunOutput { run_id, dir, files })
 }
@@ -124,14 +152,14 @@ pub fn write_rerender(
     out_dir: &Path,
     inventory: &Inventory,
     evaluation: &Evaluation,
-    formats: &[OutputFormat],
+    outputs: Outputs<'_>,
 ) -> Result<RunOutput, ReportError> {
     let from = inventory.run.run_id.as_str();
     let (run_id, dir) = output::create_rerender_folder(out_dir, from)?;
     // A re-render draws the trend of its own run only and leaves no
     // summary.json: it is not a run the next scan's trend should count.
     let runs = [trend::RunSummary::of(&run_id, inventory, evaluation)];
-    let files = write_files(&dir, &run_id, RunKind::Rerender { from }, inventory, evaluation, formats, &runs)?;
+    let files = write_files(&dir, &run_id, RunKind::Rerender { from }, inventory, evaluation, outputs, &runs)?;
     Ok(RunOutput { run_id, dir, files })
 }
 
@@ -144,9 +172,19 @@ pub fn write_into(
     evaluation: &Evaluation,
     formats: &[OutputFormat],
 ) -> Result<Vec<PathBuf>, ReportError> {
+    write_into_with(folder, inventory, evaluation, Outputs::new(formats))
+}
+
+/// [`write_into`] with the JUnit threshold given.
+pub fn write_into_with(
+    folder: &Path,
+    inventory: &Inventory,
+    evaluation: &Evaluation,
+    outputs: Outputs<'_>,
+) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(folder).map_err(|source| ReportError::io(folder, source))?;
     let runs = [trend::RunSummary::of(&inventory.run.run_id, inventory, evaluation)];
-    write_files(folder, &inventory.run.run_id, RunKind::Scan, inventory, evaluation, formats, &runs)
+    write_files(folder, &inventory.run.run_id, RunKind::Scan, inventory, evaluation, outputs, &runs)
 }
 
 fn write_files(
@@ -155,9 +193,10 @@ fn write_files(
     kind: RunKind<'_>,
     inventory: &Inventory,
     evaluation: &Evaluation,
-    formats: &[OutputFormat],
+    outputs: Outputs<'_>,
     trend: &[trend::RunSummary],
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let formats = outputs.formats;
     let mut files = Vec::new();
     let mut write = |name: &str, f: &dyn Fn(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>| {
         let path = folder.join(name);
@@ -169,8 +208,9 @@ fn write_files(
         write(SNAPSHOT_JSON, &|w| json::write_snapshot(w, inventory))?;
     }
     write(FINDINGS_JSON, &|w| json::write_findings(w, run_id, kind, inventory, evaluation))?;
-    // The run's few numbers, which later runs' trends read instead of this run's files.
-    if let Some(current) = trend.last() {
+    // The run's few numbers, which later scans' trends read instead of this
+    // run's files (a re-render is not a run of the trend).
+    if let (RunKind::Scan, Some(current)) = (kind, trend.last()) {
         write(SUMMARY_JSON, &|w| serde_json::to_writer(&mut *w, current).map_err(std::io::Error::from))?;
     }
     if formats.contains(&OutputFormat::Csv) {
@@ -181,6 +221,18 @@ fn write_files(
     }
     if formats.contains(&OutputFormat::Html) {
         write(REPORT_HTML, &|w| html::write_report_with_trend(w, run_id, inventory, evaluation, trend))?;
+    }
+    if formats.contains(&OutputFormat::Ocsf) {
+        write(FINDINGS_OCSF, &|w| ocsf::write_findings(w, inventory, evaluation))?;
+    }
+    if formats.contains(&OutputFormat::Asff) {
+        write(FINDINGS_ASFF, &|w| asff::write_findings(w, inventory, evaluation))?;
+    }
+    if formats.contains(&OutputFormat::Sarif) {
+        write(FINDINGS_SARIF, &|w| sarif::write_findings(w, inventory, evaluation))?;
+    }
+    if formats.contains(&OutputFormat::Junit) {
+        write(FINDINGS_JUNIT, &|w| junit::write_findings(w, inventory, evaluation, outputs.fail_on))?;
     }
     Ok(files)
 }
