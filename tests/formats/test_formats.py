@@ -46,7 +46,7 @@ EMULATOR = ROOT / "tests" / "emulator" / "fleetemu.py"
 FORMATS = "html,csv,json,ocsf,asff,sarif,junit"
 NEW_FILES = ["findings.ocsf.json", "findings.asff.json", "findings.sarif", "findings.junit.xml"]
 RUNS = ["first", "second", "hostile"]
-FAMILIES = ["checkpoint", "snapshot", "application", "access", "drift"]
+FAMILIES = ["checkpoint", "snapshot", "application", "access", "drift", "monitoring"]
 
 
 def binary() -> Path:
@@ -90,17 +90,23 @@ def latest(out: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory) -> dict[str, Path]:
-    """`first`: the demo scan; `second`: its snapshot re-evaluated (looser snapshot age, --fail-on
-    medium), with resolved findings; `hostile`: the hostile fleet (fail_on low in its config)."""
+    """`first`: the demo scan; `second`: the next scan with a looser snapshot age and --fail-on
+    medium, with resolved findings; `hostile`: the hostile fleet (fail_on low in its config)."""
     out = tmp_path_factory.mktemp("formats")
     demo = (ROOT / "config" / "demo.toml").read_text()
+    looser = out / "looser.toml"
+    looser.write_text(re.sub(r"(?m)^snapshot_max_age_days = \d+", "snapshot_max_age_days = 100000", demo))
     emu = Emulator(ROOT / "tests" / "fleets" / "demo.json")
     try:
         # exit 1: the demo fleet has findings at or above high
         run(["scan", "--config", str(ROOT / "config" / "demo.toml"), "--out", str(out), "--format", FORMATS], emu.env(), 1)
+        first = latest(out)
+        # The next night, read completely with a looser snapshot age: the
+        # stale-snapshot findings are resolved (ASFF archives them).
+        run(["scan", "--config", str(looser), "--out", str(out), "--format", FORMATS, "--fail-on", "medium"], emu.env(), 1)
+        second = latest(out)
     finally:
         emu.stop()
-    first = latest(out)
     # Names, tags and policies full of markup and control characters.
     hostile_out = out / "hostile"
     hostile_config = out / "hostile.toml"
@@ -110,11 +116,11 @@ def runs(tmp_path_factory) -> dict[str, Path]:
         run(["scan", "--config", str(hostile_config), "--out", str(hostile_out), "--format", FORMATS], emu.env(), 1)
     finally:
         emu.stop()
-    looser = out / "looser.toml"
-    looser.write_text(re.sub(r"(?m)^snapshot_max_age_days = \d+", "snapshot_max_age_days = 100000", demo))
-    run(["report", "--snapshot", str(first / "snapshot.json"), "--config", str(looser), "--out", str(out),
+    # A re-render writes every format too, into its own folder (never `latest`).
+    run(["report", "--snapshot", str(first / "snapshot.json"), "--config", str(looser), "--out", str(out / "rerender"),
          "--format", FORMATS, "--fail-on", "medium"], os.environ.copy(), 1)
-    second = latest(out)
+    rerendered = [p for p in (out / "rerender").iterdir() if "rerender-of-" in p.name]
+    assert len(rerendered) == 1 and (rerendered[0] / "findings.sarif").is_file(), rerendered
     assert first != second
     return {"first": first, "second": second, "hostile": latest(hostile_out)}
 
