@@ -92,9 +92,7 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let t0 = Instant::now();
     let (inventory, org_discovery) = runtime.block_on(async {
-        let collector = Collector::from_env_with_http_client(config, "bench", Some(aws.http_client()))
-            .await
-            .expect("collector");
+        let collector = Collector::from_env_with_http_client(config, "bench", Some(aws.http_client())).await.expect("collector");
         let org = collector.discover_tree().await.expect("organization");
         let org_discovery = t0.elapsed();
         let plan = fleetscan::plan::build(config, &org);
@@ -150,7 +148,6 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
     let report_bytes = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let reports = t2.elapsed();
     memory_after("reports");
-
 
     Outcome {
         findings: evaluation.findings.len(),
@@ -231,7 +228,13 @@ fn inventory_breakdown(inventory: &Inventory) {
     measure("whole", &|| Box::new(inventory.clone()));
     measure("coverage", &|| Box::new(inventory.coverage.clone()));
     measure("accounts w/o regions", &|| {
-        Box::new(inventory.accounts.iter().map(|a| fleetscan::inventory::Account { regions: Vec::new(), ..a.clone() }).collect::<Vec<_>>())
+        Box::new(
+            inventory
+                .accounts
+                .iter()
+                .map(|a| fleetscan::inventory::Account { regions: Vec::new(), ..a.clone() })
+                .collect::<Vec<_>>(),
+        )
     });
     measure("regions (apps)", &|| Box::new(inventory.accounts.iter().map(|a| a.regions.clone()).collect::<Vec<_>>()));
     measure("app metrics", &|| Box::new(inventory.apps().map(|a| a.app.metrics.clone()).collect::<Vec<_>>()));
@@ -327,11 +330,7 @@ fn print_report(aws: &SyntheticAws, config: &Config, stats: &StatsSnapshot, o: &
     let fs_total: u64 = fleetscan_calls.values().sum();
     println!("  {:<52} {:>9} {:>9} {:>10}", "total", stats.total, stats.throttles, fs_total);
     let scanned_accounts = o.inventory.accounts.iter().filter(|a| a.scan.is_scanned()).count().max(1);
-    println!(
-        "  per account: {:.1} calls; most in flight at once: {}",
-        stats.total as f64 / scanned_accounts as f64,
-        stats.max_in_flight
-    );
+    println!("  per account: {:.1} calls; most in flight at once: {}", stats.total as f64 / scanned_accounts as f64, stats.max_in_flight);
 
     // Organizations economy.
     let org_total = stats.service_total("organizations");

@@ -16,18 +16,12 @@ use serde_json::json;
 use fleetscan::policy::{evaluate, NamedPolicy, OrgLevel, Outcome, Policy, PolicySet, Request};
 
 fn p(name: &str, v: serde_json::Value) -> NamedPolicy {
-    NamedPolicy::new(
-        name,
-        Arc::new(Policy::from_value(&v).expect("valid policy")),
-    )
+    NamedPolicy::new(name, Arc::new(Policy::from_value(&v).expect("valid policy")))
 }
 
 fn scp_level(target: &str, n: usize) -> OrgLevel {
     let policies = vec![
-        p(
-            &format!("FullAWSAccess-{n}"),
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
-        ),
+        p(&format!("FullAWSAccess-{n}"), json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})),
         p(
             &format!("DenyRegions-{n}"),
             json!({"Version": "2012-10-17", "Statement": [{
@@ -46,19 +40,12 @@ fn scp_level(target: &str, n: usize) -> OrgLevel {
             {"Sid": "ProtectRoles", "Effect": "Deny", "Action": ["iam:AttachRolePolicy", "iam:PutRolePolicy"], "Resource": "arn:aws:iam::*:role/platform-*"}]}),
         ),
     ];
-    OrgLevel {
-        target: Arc::from(target),
-        policies,
-    }
+    OrgLevel { target: Arc::from(target), policies }
 }
 
 fn policy_set() -> PolicySet {
     PolicySet {
-        scps: Some(vec![
-            scp_level("r-ab12", 0),
-            scp_level("ou-ab12-prod", 1),
-            scp_level("111111111111", 2),
-        ]),
+        scps: Some(vec![scp_level("r-ab12", 0), scp_level("ou-ab12-prod", 1), scp_level("111111111111", 2)]),
         boundaries: vec![p(
             "FlinkBoundary",
             json!({"Version": "2012-10-17", "Statement": [
@@ -104,23 +91,16 @@ fn policy_set() -> PolicySet {
 }
 
 fn request() -> Request {
-    Request::new(
-        Some("arn:aws:iam::111111111111:role/flink-prod-app"),
-        "s3:GetObject",
-        "arn:aws:s3:::flink-code-prod/apps/app-1.4.2.jar",
-    )
-    .with_resource_account("111111111111")
-    .with_context(
-        "aws:PrincipalArn",
-        "arn:aws:iam::111111111111:role/flink-prod-app",
-    )
-    .with_context("aws:PrincipalAccount", "111111111111")
-    .with_context("aws:PrincipalOrgID", "o-abc123")
-    .with_context("aws:PrincipalTag/team", "streaming")
-    .with_context("aws:RequestedRegion", "eu-west-1")
-    .with_context("aws:ResourceAccount", "111111111111")
-    .with_context("aws:PrincipalIsAWSService", "false")
-    .with_context("aws:SecureTransport", "true")
+    Request::new(Some("arn:aws:iam::111111111111:role/flink-prod-app"), "s3:GetObject", "arn:aws:s3:::flink-code-prod/apps/app-1.4.2.jar")
+        .with_resource_account("111111111111")
+        .with_context("aws:PrincipalArn", "arn:aws:iam::111111111111:role/flink-prod-app")
+        .with_context("aws:PrincipalAccount", "111111111111")
+        .with_context("aws:PrincipalOrgID", "o-abc123")
+        .with_context("aws:PrincipalTag/team", "streaming")
+        .with_context("aws:RequestedRegion", "eu-west-1")
+        .with_context("aws:ResourceAccount", "111111111111")
+        .with_context("aws:PrincipalIsAWSService", "false")
+        .with_context("aws:SecureTransport", "true")
 }
 
 fn main() {
@@ -133,10 +113,7 @@ fn main() {
     for _ in 0..20_000 {
         black_box(evaluate(black_box(&set), black_box(&req)));
     }
-    let n: u32 = std::env::var("N")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(500_000);
+    let n: u32 = std::env::var("N").ok().and_then(|s| s.parse().ok()).unwrap_or(500_000);
     let start = Instant::now();
     for _ in 0..n {
         black_box(evaluate(black_box(&set), black_box(&req)));

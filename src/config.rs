@@ -248,14 +248,11 @@ fn drop_null(value: &mut serde_json::Value) {
 
 impl FileConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let size = std::fs::metadata(path)
-            .map_err(|cause| ConfigError::Read { path: path.to_owned(), cause })?
-            .len();
+        let size = std::fs::metadata(path).map_err(|cause| ConfigError::Read { path: path.to_owned(), cause })?.len();
         if size > MAX_CONFIG_BYTES {
             return Err(ConfigError::TooLarge { path: path.to_owned(), size });
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|cause| ConfigError::Read { path: path.to_owned(), cause })?;
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read { path: path.to_owned(), cause })?;
         Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_owned(), message })
     }
 
@@ -469,9 +466,10 @@ impl std::str::FromStr for AlarmKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AlarmKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            format!("`{s}` is not one of \"failed-checkpoints\", \"checkpoint-duration\", \"restarts\"")
-        })
+        AlarmKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not one of \"failed-checkpoints\", \"checkpoint-duration\", \"restarts\""))
     }
 }
 
@@ -523,10 +521,7 @@ impl Config {
         }
         let session_duration_secs = aws.session_duration_secs.unwrap_or(3600);
         if !(900..=43_200).contains(&session_duration_secs) {
-            return Err(invalid(
-                "aws.session_duration_secs",
-                format!("{session_duration_secs} is outside 900..=43200 (AssumeRole limits)"),
-            ));
+            return Err(invalid("aws.session_duration_secs", format!("{session_duration_secs} is outside 900..=43200 (AssumeRole limits)")));
         }
         let concurrency = aws.concurrency.unwrap_or(32);
         if !(1..=1024).contains(&concurrency) {
@@ -554,9 +549,7 @@ impl Config {
         }
 
         let fail_on_text = overrides.fail_on.or(checks.fail_on).unwrap_or_else(|| "high".to_owned());
-        let fail_on = fail_on_text
-            .parse::<Severity>()
-            .map_err(|message| invalid("checks.fail_on", message))?;
+        let fail_on = fail_on_text.parse::<Severity>().map_err(|message| invalid("checks.fail_on", message))?;
         let metrics_lookback_hours = checks.metrics_lookback_hours.unwrap_or(24);
         if !(1..=24 * 63).contains(&metrics_lookback_hours) {
             return Err(invalid("checks.metrics_lookback_hours", "must be 1..=1512 (CloudWatch keeps 5-minute data for 63 days)"));
@@ -604,29 +597,11 @@ impl Config {
             severity.insert(check, level);
         }
 
-        let compare = file
-            .compare
-            .into_iter()
-            .enumerate()
-            .map(|(i, section)| resolve_compare(i, section))
-            .collect::<Result<Vec<_>, _>>()?;
-        let suppress = file
-            .suppress
-            .into_iter()
-            .enumerate()
-            .map(|(i, section)| resolve_suppress(i, section))
-            .collect::<Result<Vec<_>, _>>()?;
-        let require = file
-            .require
-            .into_iter()
-            .enumerate()
-            .map(|(i, section)| resolve_require(i, section))
-            .collect::<Result<Vec<_>, _>>()?;
+        let compare = file.compare.into_iter().enumerate().map(|(i, section)| resolve_compare(i, section)).collect::<Result<Vec<_>, _>>()?;
+        let suppress = file.suppress.into_iter().enumerate().map(|(i, section)| resolve_suppress(i, section)).collect::<Result<Vec<_>, _>>()?;
+        let require = file.require.into_iter().enumerate().map(|(i, section)| resolve_require(i, section)).collect::<Result<Vec<_>, _>>()?;
 
-        let dir = overrides
-            .out_dir
-            .or_else(|| output.dir.map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("reports"));
+        let dir = overrides.out_dir.or_else(|| output.dir.map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("reports"));
         let formats = match (overrides.formats, output.formats) {
             (Some(cli), _) => cli,
             (None, None) => OutputFormat::DEFAULT.to_vec(),
@@ -710,15 +685,11 @@ fn validate_region(region: &str) -> Result<(), ConfigError> {
 }
 
 fn required(value: Option<String>, key: String) -> Result<String, ConfigError> {
-    value
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| invalid(key, "is required"))
+    value.filter(|v| !v.trim().is_empty()).ok_or_else(|| invalid(key, "is required"))
 }
 
 fn compile_pattern(key: String, pattern: Option<String>) -> Result<Option<Regex>, ConfigError> {
-    pattern
-        .map(|p| Regex::new(&p).map_err(|err| invalid(key, format!("not a valid regex: {err}"))))
-        .transpose()
+    pattern.map(|p| Regex::new(&p).map_err(|err| invalid(key, format!("not a valid regex: {err}")))).transpose()
 }
 
 fn resolve_compare(index: usize, section: CompareSection) -> Result<Comparison, ConfigError> {
@@ -748,8 +719,7 @@ fn resolve_suppress(index: usize, section: SuppressSection) -> Result<Suppressio
     let expires = section
         .expires
         .map(|text| {
-            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .map_err(|_| invalid(key("expires"), format!("`{text}` is not a date like 2027-01-31")))
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| invalid(key("expires"), format!("`{text}` is not a date like 2027-01-31")))
         })
         .transpose()?;
     Ok(Suppression {
@@ -866,15 +836,9 @@ mod tests {
     #[test]
     fn command_line_overrides_the_file() {
         let file = FileConfig::parse("[aws]\nregions = [\"us-east-1\"]\n[checks]\nfail_on = \"low\"").unwrap();
-        let config = Config::resolve(
-            file,
-            Overrides {
-                regions: Some(vec!["eu-west-1".into()]),
-                fail_on: Some("critical".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let config =
+            Config::resolve(file, Overrides { regions: Some(vec!["eu-west-1".into()]), fail_on: Some("critical".into()), ..Default::default() })
+                .unwrap();
         assert_eq!(config.aws.regions, vec!["eu-west-1"]);
         assert_eq!(config.checks.fail_on, Severity::Critical);
     }
@@ -897,19 +861,59 @@ mod fuzz {
     use proptest::prelude::*;
 
     const KEYS: &[&str] = &[
-        "[aws]", "[accounts]", "[checks]", "[checks.severity]", "[[compare]]", "[[suppress]]", "[[require]]", "[output]",
-        "role_name", "regions", "concurrency", "session_duration_secs", "fail_on", "include_ous", "baseline",
-        "target", "app_pattern", "check", "expires", "reason", "formats", "dir", "\"snapshot-stale\"", "action",
+        "[aws]",
+        "[accounts]",
+        "[checks]",
+        "[checks.severity]",
+        "[[compare]]",
+        "[[suppress]]",
+        "[[require]]",
+        "[output]",
+        "role_name",
+        "regions",
+        "concurrency",
+        "session_duration_secs",
+        "fail_on",
+        "include_ous",
+        "baseline",
+        "target",
+        "app_pattern",
+        "check",
+        "expires",
+        "reason",
+        "formats",
+        "dir",
+        "\"snapshot-stale\"",
+        "action",
     ];
     const VALUES: &[&str] = &[
-        "\"x\"", "0", "-1", "99999999999999999999", "1e309", "[]", "[\"us-east-1\"]", "\"(\"", "\"off\"", "true",
-        "{}", "\"<script>\"", "\"2027-13-45\"", "\"\u{0}\"", "nan", "\"high\"", "\"runtime-end-of-support\"",
+        "\"x\"",
+        "0",
+        "-1",
+        "99999999999999999999",
+        "1e309",
+        "[]",
+        "[\"us-east-1\"]",
+        "\"(\"",
+        "\"off\"",
+        "true",
+        "{}",
+        "\"<script>\"",
+        "\"2027-13-45\"",
+        "\"\u{0}\"",
+        "nan",
+        "\"high\"",
+        "\"runtime-end-of-support\"",
     ];
 
     fn toml_like() -> impl Strategy<Value = String> {
         proptest::collection::vec(
             (0..KEYS.len(), 0..VALUES.len(), any::<bool>()).prop_map(|(k, v, header)| {
-                if header || KEYS[k].starts_with('[') { KEYS[k].to_string() } else { format!("{} = {}", KEYS[k], VALUES[v]) }
+                if header || KEYS[k].starts_with('[') {
+                    KEYS[k].to_string()
+                } else {
+                    format!("{} = {}", KEYS[k], VALUES[v])
+                }
             }),
             0..12,
         )
@@ -954,9 +958,7 @@ mod fuzz {
 
     #[test]
     fn missing_config_file_names_the_path() {
-        let err = Config::load(Some(Path::new("/nonexistent/fleetscan.toml")), Overrides::default())
-            .unwrap_err()
-            .to_string();
+        let err = Config::load(Some(Path::new("/nonexistent/fleetscan.toml")), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("/nonexistent/fleetscan.toml"), "{err}");
     }
 }

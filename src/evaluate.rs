@@ -72,12 +72,29 @@ pub fn evaluate(inventory: &Inventory, config: &Config) -> Evaluation {
         *open_by_severity.entry(f.severity).or_default() += 1;
     }
     let causes = crate::checks::causes::group_in(inventory, &findings, &access);
-    Evaluation { findings, drift, open_by_severity, since_previous: None, access, access_allowed, suppressions, notes, causes }
+    Evaluation {
+        findings,
+        drift,
+        open_by_severity,
+        since_previous: None,
+        access,
+        access_allowed,
+        suppressions,
+        notes,
+        causes,
+    }
 }
 
 fn sort_access(access: &mut [AccessDecision]) {
     access.sort_by(|a, b| {
-        (&a.account_id, &a.region, &a.application, &a.principal, &a.action, &a.resource).cmp(&(&b.account_id, &b.region, &b.application, &b.principal, &b.action, &b.resource))
+        (&a.account_id, &a.region, &a.application, &a.principal, &a.action, &a.resource).cmp(&(
+            &b.account_id,
+            &b.region,
+            &b.application,
+            &b.principal,
+            &b.action,
+            &b.resource,
+        ))
     });
 }
 
@@ -112,7 +129,14 @@ mod tests {
             assert_eq!(evaluate(&inv, &config), a);
         }
         let order: Vec<_> = a.findings.iter().map(|f| (f.severity, f.check)).collect();
-        assert_eq!(order, vec![(Severity::High, CheckId::RuntimeEndOfSupport), (Severity::Medium, CheckId::SnapshotsDisabled), (Severity::Low, CheckId::SnapshotStale)]);
+        assert_eq!(
+            order,
+            vec![
+                (Severity::High, CheckId::RuntimeEndOfSupport),
+                (Severity::Medium, CheckId::SnapshotsDisabled),
+                (Severity::Low, CheckId::SnapshotStale)
+            ]
+        );
         assert_eq!(a.open_by_severity.get(&Severity::High), Some(&1));
     }
 

@@ -86,11 +86,7 @@ impl Finding {
 
     /// Evidence as one line: `label: value; label: value`.
     pub fn evidence_text(&self) -> String {
-        self.evidence
-            .iter()
-            .map(|e| format!("{}: {}", e.label, e.value))
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.evidence.iter().map(|e| format!("{}: {}", e.label, e.value)).collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -349,10 +345,7 @@ pub struct Evaluation {
 impl Evaluation {
     /// `finding_id` → `cause_id`, for renderers.
     pub fn cause_ids(&self) -> std::collections::HashMap<&str, &str> {
-        self.causes
-            .iter()
-            .flat_map(|c| c.finding_ids.iter().map(move |f| (f.as_str(), c.cause_id.as_str())))
-            .collect()
+        self.causes.iter().flat_map(|c| c.finding_ids.iter().map(move |f| (f.as_str(), c.cause_id.as_str()))).collect()
     }
 
     /// Causes with at least one open finding.
@@ -361,11 +354,7 @@ impl Evaluation {
     }
 
     pub fn highest_open_severity(&self) -> Option<Severity> {
-        self.findings
-            .iter()
-            .filter(|f| f.status == FindingStatus::Open)
-            .map(|f| f.severity)
-            .max()
+        self.findings.iter().filter(|f| f.status == FindingStatus::Open).map(|f| f.severity).max()
     }
 }
 

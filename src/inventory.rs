@@ -102,28 +102,20 @@ impl Inventory {
 
     /// Finds an account by id or by name (config refers to accounts either way).
     pub fn account_by_id_or_name(&self, key: &str) -> Option<&Account> {
-        self.accounts
-            .iter()
-            .find(|a| a.id == key)
-            .or_else(|| self.accounts.iter().find(|a| a.name == key))
+        self.accounts.iter().find(|a| a.id == key).or_else(|| self.accounts.iter().find(|a| a.name == key))
     }
 
     pub fn org_policy(&self, id: &str) -> Option<&OrgPolicy> {
-        self.organization
-            .as_ref()
-            .and_then(|org| org.policies.iter().find(|p| p.id == id))
+        self.organization.as_ref().and_then(|org| org.policies.iter().find(|p| p.id == id))
     }
 
     /// Every Flink application with the account and region that hold it.
     pub fn apps(&self) -> impl Iterator<Item = AppRef<'_>> {
         self.accounts.iter().flat_map(|account| {
-            account.regions.iter().flat_map(move |region| {
-                region.applications.iter().map(move |app| AppRef {
-                    account,
-                    region: region.region.as_str(),
-                    app,
-                })
-            })
+            account
+                .regions
+                .iter()
+                .flat_map(move |region| region.applications.iter().map(move |app| AppRef { account, region: region.region.as_str(), app }))
         })
     }
 
@@ -410,20 +402,13 @@ impl PolicyDoc {
     pub fn from_aws_text(text: &str) -> Self {
         let trimmed = text.trim_start();
         let decoded = if trimmed.starts_with('%') || (!trimmed.starts_with('{') && text.contains('%')) {
-            percent_encoding::percent_decode_str(text)
-                .decode_utf8()
-                .map(|s| s.into_owned())
-                .unwrap_or_else(|_| text.to_owned())
+            percent_encoding::percent_decode_str(text).decode_utf8().map(|s| s.into_owned()).unwrap_or_else(|_| text.to_owned())
         } else {
             text.to_owned()
         };
         match serde_json::from_str::<serde_json::Value>(&decoded) {
             Ok(json) => Self::from_json(json),
-            Err(err) => Self {
-                json: None,
-                raw: Some(decoded),
-                error: Some(format!("not valid JSON: {err}")),
-            },
+            Err(err) => Self { json: None, raw: Some(decoded), error: Some(format!("not valid JSON: {err}")) },
         }
     }
 
@@ -570,12 +555,7 @@ impl CheckpointConfig {
     /// Derives the effective values: DEFAULT means the service defaults
     /// whatever the other fields say; CUSTOM uses the fields, falling back to
     /// the defaults for any field left unset.
-    pub fn from_api(
-        configuration_type: &str,
-        enabled: Option<bool>,
-        interval_ms: Option<i64>,
-        min_pause_ms: Option<i64>,
-    ) -> Self {
+    pub fn from_api(configuration_type: &str, enabled: Option<bool>, interval_ms: Option<i64>, min_pause_ms: Option<i64>) -> Self {
         let default = EffectiveCheckpoint::SERVICE_DEFAULT;
         let effective = if configuration_type.eq_ignore_ascii_case("CUSTOM") {
             EffectiveCheckpoint {
@@ -896,10 +876,7 @@ impl CheckpointMetrics {
 impl FlinkApp {
     /// The newest snapshot in `READY` state.
     pub fn latest_ready_snapshot(&self) -> Option<&Snapshot> {
-        self.snapshots
-            .iter()
-            .filter(|s| s.status == "READY")
-            .max_by_key(|s| s.created_at)
+        self.snapshots.iter().filter(|s| s.status == "READY").max_by_key(|s| s.created_at)
     }
 
     pub fn region(&self) -> Option<&str> {
@@ -932,7 +909,6 @@ impl CoverageStatus {
             Self::Skipped => "skipped",
         }
     }
-
 }
 
 impl CoverageRow {
@@ -1081,9 +1057,7 @@ impl Inventory {
         match value.get("schema_version").and_then(serde_json::Value::as_u64) {
             Some(v) if v == u64::from(SCHEMA_VERSION) => {}
             Some(found) => return Err(SnapshotError::Version { path: path.to_owned(), found }),
-            None => {
-                return Err(SnapshotError::Invalid { path: path.to_owned(), message: "no schema_version field".into() })
-            }
+            None => return Err(SnapshotError::Invalid { path: path.to_owned(), message: "no schema_version field".into() }),
         }
         serde_json::from_value(value).map_err(|err| SnapshotError::Invalid { path: path.to_owned(), message: err.to_string() })
     }

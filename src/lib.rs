@@ -7,18 +7,18 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)] // errors, not panics, on data from AWS or a user (see Cargo.toml [lints])
 
 pub mod checks;
+pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod drift;
 pub mod evaluate;
+pub mod exit;
 pub mod findings;
 pub mod impact;
-pub mod report;
 pub mod inventory;
 pub mod labels;
 pub mod memory;
 pub mod plan;
 pub mod policy;
+pub mod report;
 pub mod severity;
-pub mod cli;
-pub mod exit;

@@ -125,12 +125,7 @@ fn decide(config: &Config, org: &OrgView, account: &Account, root_name: &str, pa
 }
 
 fn root_name(org: &OrgView) -> String {
-    org.accounts
-        .iter()
-        .filter_map(|a| a.ou_path.split('/').next())
-        .find(|s| !s.is_empty())
-        .unwrap_or("Root")
-        .to_owned()
+    org.accounts.iter().filter_map(|a| a.ou_path.split('/').next()).find(|s| !s.is_empty()).unwrap_or("Root").to_owned()
 }
 
 /// An account filter entry: the account id or its exact name.
@@ -150,11 +145,7 @@ pub fn ou_matches(key: &str, account: &Account, root_name: &str) -> bool {
     if key.starts_with("ou-") || key.starts_with("r-") {
         return account.parent_ids.iter().any(|id| id == key);
     }
-    let path = if key == root_name || key.starts_with(&format!("{root_name}/")) {
-        key.to_owned()
-    } else {
-        format!("{root_name}/{key}")
-    };
+    let path = if key == root_name || key.starts_with(&format!("{root_name}/")) { key.to_owned() } else { format!("{root_name}/{key}") };
     account.ou_path == path || account.ou_path.starts_with(&format!("{path}/"))
 }
 
@@ -177,12 +168,24 @@ mod tests {
             skeleton("111111111111", "prod-orders", None, "ACTIVE", "Root/Workloads/Prod", vec![root.clone(), "ou-w".into(), "ou-p".into()], false),
             skeleton("222222222222", "dev-orders", None, "ACTIVE", "Root/Workloads/Dev", vec![root.clone(), "ou-w".into(), "ou-d".into()], false),
             skeleton("333333333333", "old", None, "SUSPENDED", "Root/Workloads/Prod", vec![root.clone(), "ou-w".into(), "ou-p".into()], false),
-            skeleton("444444444444", "prod-deep", None, "ACTIVE", "Root/Workloads/Prod/Team/Sub", vec![root, "ou-w".into(), "ou-p".into(), "ou-t".into(), "ou-s".into()], false),
+            skeleton(
+                "444444444444",
+                "prod-deep",
+                None,
+                "ACTIVE",
+                "Root/Workloads/Prod/Team/Sub",
+                vec![root, "ou-w".into(), "ou-p".into(), "ou-t".into(), "ou-s".into()],
+                false,
+            ),
         ];
         OrgView {
             organization: None,
             accounts,
-            caller: CallerIdentity { account: "000000000000".into(), arn: "arn:aws:iam::000000000000:user/admin".into(), user_id: "X".into() },
+            caller: CallerIdentity {
+                account: "000000000000".into(),
+                arn: "arn:aws:iam::000000000000:user/admin".into(),
+                user_id: "X".into(),
+            },
             default_region: Some("eu-west-1".into()),
             enabled_policy_types: vec![],
             policies_pending: false,

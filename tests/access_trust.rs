@@ -13,9 +13,6 @@ use serde_json::{json, Value};
 use support::emulator::{fleet, Emulator};
 use support::run::{fleetscan, latest, text};
 
-
-
-
 fn findings(run: &Path) -> Vec<Value> {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(run.join("findings.json")).expect("findings.json")).expect("json");
     doc["findings"].as_array().cloned().unwrap_or_default()
@@ -36,8 +33,7 @@ fn unreadable_policy_targets_give_undetermined_decisions_never_false_findings() 
     let complete_out = tempfile::tempdir().expect("tempdir");
     let (complete, complete_run) = scan(&emu, &config, complete_out.path());
     assert_eq!(complete.status.code(), Some(1), "{}", text(&complete));
-    let complete_ids: BTreeSet<String> =
-        findings(&complete_run).iter().filter_map(|f| f["finding_id"].as_str().map(str::to_owned)).collect();
+    let complete_ids: BTreeSet<String> = findings(&complete_run).iter().filter_map(|f| f["finding_id"].as_str().map(str::to_owned)).collect();
 
     // The audit role may not read where organization policies are attached.
     emu.set_faults(&json!({"deny_operations": [
@@ -77,8 +73,7 @@ fn rcps_only_where_aws_applies_them_and_resources_judged_by_their_owner() {
     let (output, run) = scan(&emu, &config, &out.path().join("reports"));
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     let coverage = std::fs::read_to_string(run.join("coverage.csv")).expect("coverage.csv");
-    let incomplete: Vec<&str> =
-        coverage.lines().skip(1).filter(|l| !l.contains(",ok,") && !l.contains(",region-disabled,")).collect();
+    let incomplete: Vec<&str> = coverage.lines().skip(1).filter(|l| !l.contains(",ok,") && !l.contains(",region-disabled,")).collect();
     assert!(incomplete.is_empty(), "the central bucket is read by its owner, coverage complete: {incomplete:#?}");
 
     let all = findings(&run);
@@ -103,11 +98,18 @@ fn rcps_only_where_aws_applies_them_and_resources_judged_by_their_owner() {
     assert!(central.is_empty(), "payments-central-code may read its code from the artifacts account: {central:#?}");
     let snapshot: Value = serde_json::from_str(&std::fs::read_to_string(run.join("snapshot.json")).expect("json")).expect("json");
     let artifacts = snapshot["accounts"].as_array().into_iter().flatten().find(|a| a["name"] == "artifacts").expect("artifacts account");
-    let bucket = artifacts["resources"].as_array().into_iter().flatten().find(|r| r["arn"] == "arn:aws:s3:::central-artifacts-555555555555");
+    let bucket = artifacts["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["arn"] == "arn:aws:s3:::central-artifacts-555555555555");
     let bucket = bucket.expect("the central bucket is recorded under its owner");
     assert!(bucket["policy"].is_object() && bucket["unread"].is_null(), "{bucket}");
     // Read with the owner's credentials: no GetBucketPolicy was refused.
-    let refused: Vec<Value> =
-        emu.requests().into_iter().filter(|r| r["operation"] == "GetBucketPolicy" && r["status"].as_u64() == Some(403)).collect();
+    let refused: Vec<Value> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r["operation"] == "GetBucketPolicy" && r["status"].as_u64() == Some(403))
+        .collect();
     assert!(refused.is_empty(), "{refused:#?}");
 }

@@ -99,10 +99,7 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> std::io::R
     };
     let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
     let mut payload = raw[split + 4..].to_vec();
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok());
+    let length = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok());
     match length {
         Some(length) => {
             while payload.len() < length {
@@ -367,18 +364,37 @@ fn large_report_opens_and_filters_smoothly() {
     let browser = Driver::start(&driver, &chromium, true, (1440, 1000));
     let started = Instant::now();
     browser.open(&report);
-    browser.wait_for("return !!document.querySelector('#at.ready') && document.querySelectorAll('#ft tbody tr').length === 100", "first page of findings");
+    browser.wait_for(
+        "return !!document.querySelector('#at.ready') && document.querySelectorAll('#ft tbody tr').length === 100",
+        "first page of findings",
+    );
     let load = started.elapsed();
     let total = evaluation.findings.len();
-    assert!(browser.js("return document.querySelector('#ff [data-count]').textContent").as_str().unwrap().contains(&format!("{}", total).chars().rev().collect::<Vec<_>>().chunks(3).map(|c| c.iter().rev().collect::<String>()).rev().collect::<Vec<_>>().join(",")));
+    assert!(browser.js("return document.querySelector('#ff [data-count]').textContent").as_str().unwrap().contains(
+        &format!("{}", total)
+            .chars()
+            .rev()
+            .collect::<Vec<_>>()
+            .chunks(3)
+            .map(|c| c.iter().rev().collect::<String>())
+            .rev()
+            .collect::<Vec<_>>()
+            .join(",")
+    ));
     let started = Instant::now();
     browser.type_into("#ff input[name=q]", "team-0042-prod");
-    browser.wait_for("return document.querySelectorAll('#ft tbody tr').length > 0 && document.querySelectorAll('#ft tbody tr').length < 10", "search narrows 16,000 findings");
+    browser.wait_for(
+        "return document.querySelectorAll('#ft tbody tr').length > 0 && document.querySelectorAll('#ft tbody tr').length < 10",
+        "search narrows 16,000 findings",
+    );
     let filter = started.elapsed();
     let started = Instant::now();
     browser.js("document.querySelectorAll('#at th')[7].click()");
     let sort = started.elapsed();
-    println!("large report ({:.1} MB, {total} findings, 10,000 apps): load {load:.2?}, filter {filter:.2?} (incl. 120 ms debounce), sort apps {sort:.2?}", size as f64 / 1e6);
+    println!(
+        "large report ({:.1} MB, {total} findings, 10,000 apps): load {load:.2?}, filter {filter:.2?} (incl. 120 ms debounce), sort apps {sort:.2?}",
+        size as f64 / 1e6
+    );
     assert!(load < Duration::from_secs(20), "load took {load:?}");
     assert!(filter < Duration::from_secs(3), "filter took {filter:?}");
     let errors = browser.console_errors();
@@ -405,10 +421,18 @@ fn causes_expand_to_their_findings_and_the_trend_renders_after_a_second_run() {
     let id = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_owned();
     browser.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
     browser.wait_for(&format!("return document.querySelector('{css}').parentNode.open"), "the cause opens");
-    let listed = browser.js(&format!("return Array.from(document.querySelectorAll('#cause-{} .cause-findings li')).filter(li => li.offsetParent !== null).length", first.cause_id));
+    let listed = browser.js(&format!(
+        "return Array.from(document.querySelectorAll('#cause-{} .cause-findings li')).filter(li => li.offsetParent !== null).length",
+        first.cause_id
+    ));
     assert_eq!(listed, json!(first.finding_ids.len()), "the open cause shows each of its findings");
     // the causes view comes before the findings table on the page
-    assert_eq!(browser.js("return document.getElementById('causes').getBoundingClientRect().top < document.getElementById('findings').getBoundingClientRect().top"), json!(true));
+    assert_eq!(
+        browser.js(
+            "return document.getElementById('causes').getBoundingClientRect().top < document.getElementById('findings').getBoundingClientRect().top"
+        ),
+        json!(true)
+    );
 
     // the trend: two runs, one point per run on each line, drawn with a size
     let points = browser.js("return Array.from(document.querySelectorAll('#trend-chart g.tl')).map(g => g.querySelectorAll('circle').length)");

@@ -146,10 +146,7 @@ fn cli_cases() {
         .collect();
     paths.sort();
     assert!(!paths.is_empty(), "no cases in {}", folder.display());
-    let failures: Vec<String> = paths
-        .iter()
-        .filter_map(|p| run_case(p).err().map(|e| format!("== {}\n{e}", p.display())))
-        .collect();
+    let failures: Vec<String> = paths.iter().filter_map(|p| run_case(p).err().map(|e| format!("== {}\n{e}", p.display()))).collect();
     println!("{} CLI cases, {} failed", paths.len(), failures.len());
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

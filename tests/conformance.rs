@@ -45,13 +45,7 @@ const REQUIRED: &[&str] = &[
 ];
 
 fn is_required(rel: &str) -> bool {
-    REQUIRED.iter().any(|r| {
-        if r.ends_with('/') || r.ends_with('-') {
-            rel.starts_with(r)
-        } else {
-            rel == *r
-        }
-    })
+    REQUIRED.iter().any(|r| if r.ends_with('/') || r.ends_with('-') { rel.starts_with(r) } else { rel == *r })
 }
 
 fn corpus_dir() -> PathBuf {
@@ -63,10 +57,8 @@ fn known_failures_file() -> PathBuf {
     // list next to it (works from the main crate and from a scratch crate
     // that points at this file).
     let here = Path::new(file!());
-    let candidates = [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance-known-failures.md"),
-        here.with_file_name("conformance-known-failures.md"),
-    ];
+    let candidates =
+        [Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance-known-failures.md"), here.with_file_name("conformance-known-failures.md")];
     for c in &candidates {
         if c.exists() {
             return c.clone();
@@ -108,10 +100,7 @@ fn to_bundle(case: &Value) -> Value {
     request.insert("principal".into(), principal);
     request.insert("action".into(), req["action"].clone());
     request.insert("resource".into(), req["resource"]["resource"].clone());
-    request.insert(
-        "resource_account".into(),
-        req["resource"]["accountId"].clone(),
-    );
+    request.insert("resource_account".into(), req["resource"]["accountId"].clone());
     if let Some(c) = req.get("context") {
         request.insert("context".into(), c.clone());
     }
@@ -120,18 +109,9 @@ fn to_bundle(case: &Value) -> Value {
     }
     let mut b = Map::new();
     b.insert("request".into(), Value::Object(request));
-    b.insert(
-        "identity_policies".into(),
-        policies(case.get("identityPolicies")),
-    );
-    b.insert(
-        "permission_boundaries".into(),
-        policies(case.get("permissionBoundaries")),
-    );
-    b.insert(
-        "endpoint_policies".into(),
-        policies(case.get("endpointPolicies")),
-    );
+    b.insert("identity_policies".into(), policies(case.get("identityPolicies")));
+    b.insert("permission_boundaries".into(), policies(case.get("permissionBoundaries")));
+    b.insert("endpoint_policies".into(), policies(case.get("endpointPolicies")));
     if let Some(s) = case.get("sessionPolicy") {
         b.insert("session_policy".into(), s.clone());
     }
@@ -141,10 +121,7 @@ fn to_bundle(case: &Value) -> Value {
     // (`resourcePolicies`, plural, appears in three cases; upstream's
     // harness does not read it, so neither does the mapping.)
     if let Some(Value::Array(levels)) = case.get("serviceControlPolicies") {
-        let l: Vec<Value> = levels
-            .iter()
-            .map(|lv| json!({"target": lv["orgIdentifier"], "policies": policies(lv.get("policies"))}))
-            .collect();
+        let l: Vec<Value> = levels.iter().map(|lv| json!({"target": lv["orgIdentifier"], "policies": policies(lv.get("policies"))})).collect();
         b.insert("scps".into(), Value::Array(l));
     }
     if let Some(Value::Array(levels)) = case.get("resourceControlPolicies") {
@@ -190,12 +167,7 @@ fn run_case(case: &Value) -> Result<(), String> {
         return Err(format!("decision {got}, expected {want}"));
     }
     if let Some(exp) = expected_blocked(case) {
-        let got: BTreeSet<String> = out["blocked_by"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect();
+        let got: BTreeSet<String> = out["blocked_by"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
         if got != exp {
             return Err(format!("blocked_by {got:?}, expected {exp:?}"));
         }
@@ -240,11 +212,7 @@ fn iam_simulate_conformance() {
     let mut failures: BTreeMap<(String, String), String> = BTreeMap::new();
     let (mut pass, mut total, mut skipped) = (0usize, 0usize, 0usize);
     for f in &files {
-        let rel = f
-            .strip_prefix(&dir)
-            .unwrap_or(f)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = f.strip_prefix(&dir).unwrap_or(f).to_string_lossy().replace('\\', "/");
         let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("read {rel}: {e}"));
         let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {rel}: {e}"));
         let Some(cases) = v.as_array() else { continue };
@@ -275,15 +243,9 @@ fn iam_simulate_conformance() {
         let mark = if is_required(f) { "*" } else { " " };
         println!("{mark} {f:60} {p:3}/{t:3}  skipped {s}");
     }
-    let (req_pass, req_total) = per_file
-        .iter()
-        .filter(|(f, _)| is_required(f))
-        .fold((0, 0), |(a, b), (_, (p, t, _))| (a + p, b + t));
+    let (req_pass, req_total) = per_file.iter().filter(|(f, _)| is_required(f)).fold((0, 0), |(a, b), (_, (p, t, _))| (a + p, b + t));
     println!("required list (*): {req_pass}/{req_total}");
-    println!(
-        "all: {pass}/{total} ({:.1}%), {skipped} Discovery-mode cases skipped",
-        100.0 * pass as f64 / total.max(1) as f64
-    );
+    println!("all: {pass}/{total} ({:.1}%), {skipped} Discovery-mode cases skipped", 100.0 * pass as f64 / total.max(1) as f64);
     for ((f, n), r) in &failures {
         println!("FAIL {f} :: {n} — {r}");
     }
@@ -292,14 +254,8 @@ fn iam_simulate_conformance() {
     // wrong about AWS; the known-failures file cites the AWS page).
     let known = read_known_failures();
     let required_failures: Vec<_> = failures.keys().filter(|k| is_required(&k.0) && !known.contains(*k)).collect();
-    assert!(
-        required_failures.is_empty(),
-        "required cases failing: {required_failures:#?}"
-    );
-    assert!(
-        pass * 100 >= total * 95,
-        "only {pass}/{total} cases pass (need 95%)"
-    );
+    assert!(required_failures.is_empty(), "required cases failing: {required_failures:#?}");
+    assert!(pass * 100 >= total * 95, "only {pass}/{total} cases pass (need 95%)");
 
     let failing: BTreeSet<(String, String)> = failures.keys().cloned().collect();
     let unexpected: Vec<_> = failing.difference(&known).collect();

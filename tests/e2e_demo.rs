@@ -11,7 +11,6 @@ use serde_json::Value;
 use support::emulator::{fleet, Emulator};
 use support::run::{fleetscan, latest, text};
 
-
 fn demo_config() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml").display().to_string()
 }
@@ -27,8 +26,6 @@ fn column<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
     let index = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
     &row[index]
 }
-
-
 
 #[test]
 fn demo_prod_vs_dev_and_night_over_night() {
@@ -69,11 +66,8 @@ fn demo_prod_vs_dev_and_night_over_night() {
     // checkpointing disabled and a key policy without the service principals.
     let (dh, drift) = csv_rows(&run1.join("drift.csv"));
     let orders: Vec<&Vec<String>> = drift.iter().filter(|r| column(&dh, r, "comparison") == "orders").collect();
-    let has = |dimension: &str, needle: &str| {
-        orders.iter().any(|r| {
-            column(&dh, r, "dimension") == dimension && r.iter().any(|cell| cell.contains(needle))
-        })
-    };
+    let has =
+        |dimension: &str, needle: &str| orders.iter().any(|r| column(&dh, r, "dimension") == dimension && r.iter().any(|cell| cell.contains(needle)));
     assert!(has("scp", "OrdersProdEuMigration"), "SCP on Root/Workloads/Prod/Orders: {orders:#?}");
     assert!(has("scp", "Root/Workloads/Prod/Orders"), "SCP level named by OU path");
     assert!(orders.iter().any(|r| column(&dh, r, "dimension") == "permission-boundary"), "boundary differs");
@@ -83,10 +77,7 @@ fn demo_prod_vs_dev_and_night_over_night() {
 
     let (fh, findings) = csv_rows(&run1.join("findings.csv"));
     let of = |check: &str, account: &str| -> Vec<&Vec<String>> {
-        findings
-            .iter()
-            .filter(|r| column(&fh, r, "check_id") == check && column(&fh, r, "account_name") == account)
-            .collect()
+        findings.iter().filter(|r| column(&fh, r, "check_id") == check && column(&fh, r, "account_name") == account).collect()
     };
     assert_eq!(of("checkpointing-disabled", "prod-orders").len(), 1);
     assert!(!of("cmk-service-access-denied", "prod-orders").is_empty(), "key policy lacks the service principals");
@@ -94,7 +85,9 @@ fn demo_prod_vs_dev_and_night_over_night() {
     assert!(
         denied.iter().any(|r| {
             let evidence = format!("{} {}", column(&fh, r, "detail"), column(&fh, r, "evidence"));
-            evidence.contains("OrdersProdEuMigration") && evidence.contains("DenyStreamReadsOutsideEu") && evidence.contains("Root/Workloads/Prod/Orders")
+            evidence.contains("OrdersProdEuMigration")
+                && evidence.contains("DenyStreamReadsOutsideEu")
+                && evidence.contains("Root/Workloads/Prod/Orders")
         }),
         "a denied action names the exact SCP, statement and OU: {denied:#?}"
     );
@@ -111,12 +104,14 @@ fn demo_prod_vs_dev_and_night_over_night() {
     assert_eq!((high.len(), high_causes.len()), (34, 6), "the demo's 34 high findings come from 6 causes (README)");
     assert!(stdout.contains(" findings from ") && stdout.contains(" causes."), "summary counts causes: {stdout}");
     let findings_json: Value = serde_json::from_str(&std::fs::read_to_string(run1.join("findings.json")).expect("findings.json")).expect("json");
-    let scp_cause = findings_json["causes"].as_array().expect("causes").iter()
-        .find(|c| c["what"].as_str().unwrap_or_default().contains("OrdersProdEuMigration")).expect("the SCP statement is a cause");
+    let scp_cause = findings_json["causes"]
+        .as_array()
+        .expect("causes")
+        .iter()
+        .find(|c| c["what"].as_str().unwrap_or_default().contains("OrdersProdEuMigration"))
+        .expect("the SCP statement is a cause");
     assert_eq!(scp_cause["where"], "Root/Workloads/Prod/Orders (ou-demo-267izdc7)", "{scp_cause}");
-    let alarm = |account: &str| -> Option<String> {
-        of("alarm-missing", account).first().map(|r| column(&fh, r, "evidence").to_owned())
-    };
+    let alarm = |account: &str| -> Option<String> { of("alarm-missing", account).first().map(|r| column(&fh, r, "evidence").to_owned()) };
     let payments = alarm("prod-payments").expect("payments-prod has no alarm");
     assert!(payments.contains("missing: failed-checkpoints, checkpoint-duration, restarts"), "{payments}");
     let duration_command = payments.split("command checkpoint-duration: ").nth(1).unwrap_or_default();
@@ -124,12 +119,18 @@ fn demo_prod_vs_dev_and_night_over_night() {
     assert!(threshold.parse::<u64>().is_ok_and(|ms| ms > 0), "computed threshold in the command: {payments}");
     let orders_alarm = alarm("prod-orders").expect("orders-prod's failed-checkpoint alarm has actions disabled");
     assert!(orders_alarm.contains("missing: failed-checkpoints;") && orders_alarm.contains("has its actions disabled"), "{orders_alarm}");
-    assert!(of("alarm-missing", "prod-analytics").iter().all(|r| !column(&fh, r, "resource_arn").ends_with("/sessionizer-prod")), "sessionizer-prod has all three alarms");
+    assert!(
+        of("alarm-missing", "prod-analytics").iter().all(|r| !column(&fh, r, "resource_arn").ends_with("/sessionizer-prod")),
+        "sessionizer-prod has all three alarms"
+    );
     let health = of("health-event-open", "prod-payments");
     assert_eq!(health.len(), 1, "the open Health event shows beside payments-prod");
     assert!(column(&fh, health[0], "resource_arn").ends_with("application/payments-prod"));
     let failing = of("checkpoint-failures", "prod-payments");
-    assert!(column(&fh, failing[0], "evidence").contains("AWS Health: open AWS_KINESISANALYTICS_OPERATIONAL_ISSUE"), "the failing app's checkpoint finding names the event");
+    assert!(
+        column(&fh, failing[0], "evidence").contains("AWS Health: open AWS_KINESISANALYTICS_OPERATIONAL_ISSUE"),
+        "the failing app's checkpoint finding names the event"
+    );
     assert!(coverage.iter().any(|r| column(&ch, r, "scope") == "health" && column(&ch, r, "status") == "ok"));
 
     // Every call the scan made is covered by the least-privilege audit

@@ -33,7 +33,13 @@ fn write(dir: &Path, name: &str, doc: &Value) -> String {
 }
 
 fn apps(report: &Value) -> BTreeSet<String> {
-    report["changes"].as_array().into_iter().flatten().filter_map(|c| c["application_arn"].as_str()).map(|a| a.rsplit('/').next().unwrap_or(a).to_owned()).collect()
+    report["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["application_arn"].as_str())
+        .map(|a| a.rsplit('/').next().unwrap_or(a).to_owned())
+        .collect()
 }
 
 fn demo_snapshot(dir: &Path) -> PathBuf {
@@ -81,7 +87,10 @@ fn policy_changes_against_the_demo_snapshot() {
 
     // Detaching the SCP that blocks orders-prod's stream reads: they become
     // allowed, nothing becomes denied; exit 0. The text report names the app.
-    let out = impact(&snapshot, &["--detach", "OrdersProdEuMigration", "--from", "Root/Workloads/Prod/Orders", "--out", &dir.path().join("page").display().to_string()]);
+    let out = impact(
+        &snapshot,
+        &["--detach", "OrdersProdEuMigration", "--from", "Root/Workloads/Prod/Orders", "--out", &dir.path().join("page").display().to_string()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("orders-prod") && stdout.contains("kinesis:GetRecords") && stdout.contains("ExplicitlyDenied → Allowed"), "{stdout}");
@@ -92,7 +101,8 @@ fn policy_changes_against_the_demo_snapshot() {
 
     // Replacing prod-orders' boundary changes exactly the role that uses it.
     let boundary = "arn:aws:iam::210000000001:policy/flink-boundary";
-    let wide = write(policies, "boundary-v2.json", &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
+    let wide =
+        write(policies, "boundary-v2.json", &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
     let out = impact(&snapshot, &["--replace", boundary, "--with", &wide, "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let report = json_of(&out);

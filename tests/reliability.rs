@@ -95,7 +95,11 @@ fn config_file(dir: &Path, extra_aws: &str) -> PathBuf {
 fn scan_command(emu: &Emulator, dir: &Path, config: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetscan"));
     cmd.arg("scan").arg("--config").arg(config).arg("--out").arg(dir.join("out")).args(args);
-    cmd.current_dir(dir).env_remove("RUST_LOG").env_remove("FLEETSCAN_CONFIG").env_remove("AWS_PROFILE").env_remove("AWS_SESSION_TOKEN");
+    cmd.current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("FLEETSCAN_CONFIG")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN");
     for (k, v) in emu.aws_env() {
         cmd.env(k, v);
     }
@@ -149,7 +153,6 @@ fn wait_bounded(mut child: Child, limit: Duration) -> Output {
     Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
 }
 
-
 /// `(account, region, scope, status, error_code)` of every coverage row that is not `ok`.
 fn not_ok(snapshot: &Value) -> BTreeSet<(String, String, String, String, String)> {
     snapshot["coverage"]
@@ -186,7 +189,12 @@ fn app_records(snapshot: &Value) -> BTreeMap<String, Value> {
                         }
                     }
                 }
-                let key = format!("{}/{}/{}", account["id"].as_str().unwrap_or_default(), region["region"].as_str().unwrap_or_default(), app["name"].as_str().unwrap_or_default());
+                let key = format!(
+                    "{}/{}/{}",
+                    account["id"].as_str().unwrap_or_default(),
+                    region["region"].as_str().unwrap_or_default(),
+                    app["name"].as_str().unwrap_or_default()
+                );
                 out.insert(key, app);
             }
         }
@@ -304,15 +312,27 @@ fn chaos_run_keeps_every_reachable_app() {
         c.check(!r["error_code"].is_empty(), format!("coverage.csv row has an error code: {r:?}"));
     }
     for r in snap["coverage"].as_array().into_iter().flatten() {
-        c.check(r["at"].as_str().map(|t| t.ends_with('Z') || t.contains("+00:00")).unwrap_or(false), format!("coverage row has a UTC timestamp: {r}"));
+        c.check(
+            r["at"].as_str().map(|t| t.ends_with('Z') || t.contains("+00:00")).unwrap_or(false),
+            format!("coverage row has a UTC timestamp: {r}"),
+        );
     }
     // The summary names what is missing (a vanished app is not missing).
-    c.check(chaos.stdout.contains("INCOMPLETE") && chaos.stdout.contains(&denied_a) && chaos.stdout.contains(&denied_b) && chaos.stdout.contains(&disabled), format!("summary names what is missing:\n{}", chaos.stdout));
+    c.check(
+        chaos.stdout.contains("INCOMPLETE")
+            && chaos.stdout.contains(&denied_a)
+            && chaos.stdout.contains(&denied_b)
+            && chaos.stdout.contains(&disabled),
+        format!("summary names what is missing:\n{}", chaos.stdout),
+    );
     c.check(!chaos.stdout.contains("events-01"), "the vanished app is not reported missing");
 
     // Data: every app of every reachable account, with the same values.
     let unreachable = |key: &str| {
-        key.starts_with(&format!("{denied_a}/")) || key.starts_with(&format!("{denied_b}/")) || key == format!("{disabled}/eu-west-1/eu-06") || key == format!("{vanished}/us-east-1/events-01")
+        key.starts_with(&format!("{denied_a}/"))
+            || key.starts_with(&format!("{denied_b}/"))
+            || key == format!("{disabled}/eu-west-1/eu-06")
+            || key == format!("{vanished}/us-east-1/events-01")
     };
     let clean_snap = clean.snapshot();
     let want_apps: BTreeMap<String, Value> = app_records(&clean_snap).into_iter().filter(|(k, _)| !unreachable(k)).collect();
@@ -413,17 +433,36 @@ fn single_call_failures_are_isolated() {
     let resources = |id: &str| accounts[id]["resources"].as_array().map(Vec::len).unwrap_or(0);
     c.eq(roles(&iam_denied), 0, "GetRole denied: no role");
     c.eq(resources(&iam_denied), 3, "GetRole denied: key, bucket and stream policies kept");
-    c.check(apps[&format!("{cw_denied}/us-east-1/orders-03")]["metrics"]["series"].as_object().map(|s| s.is_empty()).unwrap_or(true), "GetMetricData denied: no metrics");
+    c.check(
+        apps[&format!("{cw_denied}/us-east-1/orders-03")]["metrics"]["series"].as_object().map(|s| s.is_empty()).unwrap_or(true),
+        "GetMetricData denied: no metrics",
+    );
     c.eq(roles(&cw_denied), 1, "GetMetricData denied: role kept");
     c.eq(resources(&kms_denied), 3, "GetKeyPolicy denied: bucket and stream kept, the key kept as unread");
-    let key_unread = accounts[&kms_denied]["resources"].as_array().into_iter().flatten().find(|r| r["kind"] == "kms-key").map(|r| r["unread"]["error_code"].clone());
+    let key_unread = accounts[&kms_denied]["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["kind"] == "kms-key")
+        .map(|r| r["unread"]["error_code"].clone());
     c.eq(key_unread, Some(serde_json::json!("AccessDeniedException")), "GetKeyPolicy denied: the key's policy is recorded as unread, not absent");
     c.eq(roles(&kms_denied), 1, "GetKeyPolicy denied: role kept");
     let inline = &accounts[&malformed]["roles"][0]["inline_policies"][0]["document"];
-    c.check(inline["raw"].as_str().is_some_and(|r| r.contains("</script>")) && inline["error"].is_string(), format!("malformed policy: raw text kept and flagged: {inline}"));
+    c.check(
+        inline["raw"].as_str().is_some_and(|r| r.contains("</script>")) && inline["error"].is_string(),
+        format!("malformed policy: raw text kept and flagged: {inline}"),
+    );
     c.eq(accounts[&malformed]["managed_policies"].as_array().map(Vec::len), Some(3), "malformed policy: managed policies kept");
-    let detail = snap["coverage"].as_array().into_iter().flatten().find(|r| r["error_code"] == "MalformedPolicyDocument").map(|r| r["detail"].clone());
-    c.check(detail.as_ref().and_then(Value::as_str).is_some_and(|d| d.contains("inline policy streams of role flink-role")), format!("malformed row names the policy: {detail:?}"));
+    let detail = snap["coverage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["error_code"] == "MalformedPolicyDocument")
+        .map(|r| r["detail"].clone());
+    c.check(
+        detail.as_ref().and_then(Value::as_str).is_some_and(|d| d.contains("inline policy streams of role flink-role")),
+        format!("malformed row names the policy: {detail:?}"),
+    );
     c.finish(&scan.context());
 }
 
@@ -440,10 +479,7 @@ fn hung_endpoint_times_out() {
     c.eq(scan.code, Some(3), "exit code");
     c.check(scan.elapsed < Duration::from_secs(30), format!("bounded by the timeouts: {:?}", scan.elapsed));
     let got = not_ok(&scan.snapshot());
-    let want: BTreeSet<_> = [1, 2]
-        .iter()
-        .flat_map(|&i| ["us-east-1", "eu-west-1"].map(|r| row(&team(i), r, "flink", "error", "Timeout")))
-        .collect();
+    let want: BTreeSet<_> = [1, 2].iter().flat_map(|&i| ["us-east-1", "eu-west-1"].map(|r| row(&team(i), r, "flink", "error", "Timeout"))).collect();
     c.eq(got, want, "flink rows time out");
     assert_complete_files(&scan, &mut c);
     c.finish(&scan.context());
@@ -462,9 +498,15 @@ fn max_duration_skips_unfinished_targets() {
     c.eq(scan.code, Some(3), "exit code");
     c.check(scan.elapsed < Duration::from_secs(3 + 3 + 10), format!("stops soon after the limit: {:?}", scan.elapsed));
     let snap = scan.snapshot();
-    c.check(snap["run"]["interrupted"].as_str().is_some_and(|s| s.contains("--max-duration")), format!("run.interrupted: {}", snap["run"]["interrupted"]));
+    c.check(
+        snap["run"]["interrupted"].as_str().is_some_and(|s| s.contains("--max-duration")),
+        format!("run.interrupted: {}", snap["run"]["interrupted"]),
+    );
     let rows = not_ok(&snap);
-    c.check(!rows.is_empty() && rows.iter().all(|r| r.3 == "skipped" && r.4 == "Interrupted"), format!("every unfinished target skipped/Interrupted: {rows:?}"));
+    c.check(
+        !rows.is_empty() && rows.iter().all(|r| r.3 == "skipped" && r.4 == "Interrupted"),
+        format!("every unfinished target skipped/Interrupted: {rows:?}"),
+    );
     c.check(scan.stdout.contains("INCOMPLETE"), "summary says incomplete");
     assert_complete_files(&scan, &mut c);
     c.finish(&scan.context());
@@ -497,7 +539,10 @@ fn sigterm_writes_incomplete_report() {
     let snap = scan.snapshot();
     c.eq(snap["run"]["interrupted"].as_str(), Some("interrupted by SIGTERM"), "run.interrupted");
     let rows = not_ok(&snap);
-    c.check(!rows.is_empty() && rows.iter().all(|r| r.3 == "skipped" && r.4 == "Interrupted"), format!("unfinished targets skipped/Interrupted: {rows:?}"));
+    c.check(
+        !rows.is_empty() && rows.iter().all(|r| r.3 == "skipped" && r.4 == "Interrupted"),
+        format!("unfinished targets skipped/Interrupted: {rows:?}"),
+    );
     let csv_rows = scan.csv("coverage.csv");
     c.check(csv_rows.iter().any(|r| r["status"] == "skipped" && r["error_code"] == "Interrupted"), "coverage.csv has the Interrupted rows");
     assert_complete_files(&scan, &mut c);
@@ -565,7 +610,10 @@ fn short_sessions_are_refreshed() {
         };
         let issued = emu.credentials().iter().filter(|cred| cred["account"] == id.as_str()).count();
         c.check(calls.len() > 20, format!("{id}: {} calls", calls.len()));
-        c.check(issued >= 1 && issued <= (span_secs / (ttl / 3.0 * 2.0)).ceil() as usize + 1, format!("{id}: {issued} sessions for {span_secs:.1}s of calls (not one per call)"));
+        c.check(
+            issued >= 1 && issued <= (span_secs / (ttl / 3.0 * 2.0)).ceil() as usize + 1,
+            format!("{id}: {issued} sessions for {span_secs:.1}s of calls (not one per call)"),
+        );
         if span_secs > ttl {
             outlived += 1;
             c.check(issued >= 2, format!("{id}: calls over {span_secs:.1}s > ttl {ttl}s need a refresh: {issued} sessions"));
@@ -641,7 +689,17 @@ fn hostile_fleet_is_escaped_and_neutralised() {
         c.check(!html.contains(raw), format!("report.html contains raw {raw:?}"));
     }
     c.eq(html.matches("<script").count(), html.matches("</script>").count(), "every </script> closes one of the report's own scripts");
-    c.check(["&lt;img src=x onerror=alert(1)&gt;", "&#60;img src=x onerror=alert(1)&#62;", "&#x3c;img src=x onerror=alert(1)&#x3e;"].iter().any(|e| html.contains(e)), format!("the hostile account name is shown, escaped: {:?}", html.match_indices("onerror").map(|(i, _)| html.get(i.saturating_sub(40)..i + 40).unwrap_or_default()).collect::<Vec<_>>()));
+    c.check(
+        ["&lt;img src=x onerror=alert(1)&gt;", "&#60;img src=x onerror=alert(1)&#62;", "&#x3c;img src=x onerror=alert(1)&#x3e;"]
+            .iter()
+            .any(|e| html.contains(e)),
+        format!(
+            "the hostile account name is shown, escaped: {:?}",
+            html.match_indices("onerror")
+                .map(|(i, _)| html.get(i.saturating_sub(40)..i + 40).unwrap_or_default())
+                .collect::<Vec<_>>()
+        ),
+    );
     let run_dir = scan.run_dir();
     let mut seen = BTreeSet::new();
     for name in ["apps.csv", "findings.csv", "coverage.csv", "drift.csv"] {

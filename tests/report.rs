@@ -150,9 +150,15 @@ fn html_leads_with_causes_that_fold_their_findings() {
     assert!(causes_at < html.find("<section id=\"findings\">").unwrap(), "causes come before the findings table");
     let evaluation = common::small_evaluation();
     let first = &evaluation.causes[0];
-    assert!(html.contains(&format!("<li id=\"cause-{}\"><details><summary>", first.cause_id)), "each cause is a <details> (works without JavaScript)");
+    assert!(
+        html.contains(&format!("<li id=\"cause-{}\"><details><summary>", first.cause_id)),
+        "each cause is a <details> (works without JavaScript)"
+    );
     let open_causes = evaluation.open_causes();
-    assert!(html.contains(&format!("{} open findings from {open_causes} causes", evaluation.findings.iter().filter(|f| f.status == fleetscan::findings::FindingStatus::Open).count())));
+    assert!(html.contains(&format!(
+        "{} open findings from {open_causes} causes",
+        evaluation.findings.iter().filter(|f| f.status == fleetscan::findings::FindingStatus::Open).count()
+    )));
 }
 
 /// `fleetscan report --snapshot` writes a re-render: its own folder, marked
@@ -162,7 +168,9 @@ fn a_rerender_never_becomes_the_comparison_base() {
     let dir = tempfile::tempdir().unwrap();
     let (inventory, evaluation) = (common::small_inventory(), common::small_evaluation());
     let scan = write_run(dir.path(), &inventory, &evaluation, &[]).unwrap();
-    let rerender = report::write_rerender(dir.path(), &inventory, &fleetscan::findings::Evaluation::default(), report::Outputs::new(&[OutputFormat::Html])).unwrap();
+    let rerender =
+        report::write_rerender(dir.path(), &inventory, &fleetscan::findings::Evaluation::default(), report::Outputs::new(&[OutputFormat::Html]))
+            .unwrap();
     assert!(rerender.run_id.ends_with("-rerender-of-20261125T193000Z"), "{}", rerender.run_id);
     assert!(rerender.dir.join("report.html").is_file() && rerender.dir.join("findings.json").is_file());
     assert_eq!(fs::read_to_string(dir.path().join("latest.txt")).unwrap().trim(), scan.run_id, "latest not moved");
@@ -196,7 +204,8 @@ fn last_nights_findings_resolved_tonight_come_back_whole() {
     let inventory = common::small_inventory();
     let config = fleetscan::config::Config::default();
     let read = fleetscan::drift::read_scope::ReadScopes::of(&inventory, &config);
-    let last_night = fleetscan::drift::nightly::Previous { run_id: Some(&previous.run_id), findings: &previous.findings, not_checked: &previous.not_checked };
+    let last_night =
+        fleetscan::drift::nightly::Previous { run_id: Some(&previous.run_id), findings: &previous.findings, not_checked: &previous.not_checked };
     let delta = fleetscan::drift::nightly::run_delta(last_night, tonight, &read);
     assert_eq!(evaluation.findings[0].status, fleetscan::findings::FindingStatus::Open);
     assert_eq!(delta.resolved[0], evaluation.findings[0].clone(), "the resolved finding is reported in full");
@@ -217,10 +226,11 @@ fn runs_get_their_own_folders_latest_moves_and_previous_run_is_found() {
     let evaluation = common::small_evaluation();
     let first = write_run(dir.path(), &inventory, &evaluation, &ALL).unwrap();
     assert_eq!(first.run_id, "20261125T193000Z");
-    let expected: Vec<PathBuf> = ["snapshot.json", "findings.json", "summary.json", "findings.csv", "apps.csv", "drift.csv", "coverage.csv", "report.html"]
-        .iter()
-        .map(|n| first.dir.join(n))
-        .collect();
+    let expected: Vec<PathBuf> =
+        ["snapshot.json", "findings.json", "summary.json", "findings.csv", "apps.csv", "drift.csv", "coverage.csv", "report.html"]
+            .iter()
+            .map(|n| first.dir.join(n))
+            .collect();
     assert_eq!(first.files, expected);
 
     let previous = previous_run(dir.path(), &[], None).unwrap();
@@ -260,14 +270,16 @@ fn trend_chart_has_a_point_per_run_from_summaries_only() {
     assert!(one.contains("last 1 run of this output folder"));
     // the first run's snapshot is gone: the trend must not need it
     fs::remove_file(first.dir.join("findings.json")).ok();
-    let second = fleetscan::report::write_run_with(dir.path(), &inventory, &evaluation, fleetscan::report::Outputs::new(&[OutputFormat::Html]), 30).unwrap();
+    let second =
+        fleetscan::report::write_run_with(dir.path(), &inventory, &evaluation, fleetscan::report::Outputs::new(&[OutputFormat::Html]), 30).unwrap();
     let two = fs::read_to_string(second.dir.join("report.html")).unwrap();
     assert!(two.contains("last 2 runs of this output folder"), "trend of two runs");
     let points = two.matches("<title>20261125T193000Z: ").count();
     let points2 = two.matches("<title>20261125T193000Z-2: ").count();
     assert!(points >= 2 && points == points2, "a point per run and line: {points} {points2}");
     // trend_runs = 1 keeps only this run
-    let third = fleetscan::report::write_run_with(dir.path(), &inventory, &evaluation, fleetscan::report::Outputs::new(&[OutputFormat::Html]), 1).unwrap();
+    let third =
+        fleetscan::report::write_run_with(dir.path(), &inventory, &evaluation, fleetscan::report::Outputs::new(&[OutputFormat::Html]), 1).unwrap();
     assert!(fs::read_to_string(third.dir.join("report.html")).unwrap().contains("last 1 run of this output folder"));
 }
 
@@ -336,7 +348,11 @@ fn templates_never_mark_data_safe() {
         for (i, _) in text.match_indices("|safe") {
             let before = &text[..i];
             let expr = before.rsplit("{{").next().unwrap().trim();
-            assert!(["style", "script", "head_script", "data"].contains(&expr), "{}: `{expr}|safe` — only the page's own constants and the ScriptJson data block may be safe", file.display());
+            assert!(
+                ["style", "script", "head_script", "data"].contains(&expr),
+                "{}: `{expr}|safe` — only the page's own constants and the ScriptJson data block may be safe",
+                file.display()
+            );
         }
     }
 }
@@ -369,10 +385,11 @@ fn large_report_breakdown() {
     let dir = tempfile::tempdir().unwrap();
     write_into(dir.path(), &inventory, &evaluation, &[OutputFormat::Html]).unwrap();
     let html = fs::read_to_string(dir.path().join("report.html")).unwrap();
-    let mut marks: Vec<(usize, &str)> = ["id=\"summary\"", "id=\"findings\"", "id=\"apps\"", "id=\"drift\"", "id=\"coverage\"", "id=\"checks\"", "id=\"run\""]
-        .iter()
-        .map(|s| (html.find(s).unwrap(), *s))
-        .collect();
+    let mut marks: Vec<(usize, &str)> =
+        ["id=\"summary\"", "id=\"findings\"", "id=\"apps\"", "id=\"drift\"", "id=\"coverage\"", "id=\"checks\"", "id=\"run\""]
+            .iter()
+            .map(|s| (html.find(s).unwrap(), *s))
+            .collect();
     marks.push((html.len(), "end"));
     for w in marks.windows(2) {
         println!("{:>20} {:>8.2} MB", w[0].1, (w[1].0 - w[0].0) as f64 / 1e6);

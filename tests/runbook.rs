@@ -55,7 +55,10 @@ fn health_unavailable_is_skipped_and_the_run_stays_complete() {
         let (findings, snapshot) = run_files(&out);
         let health = rows(&snapshot, "health");
         assert_eq!(health.len(), 1, "{mode}: one health row");
-        assert_eq!((health[0]["status"].as_str(), health[0]["error_code"].as_str(), health[0]["region"].as_str()), (Some("skipped"), Some(code), Some("global")));
+        assert_eq!(
+            (health[0]["status"].as_str(), health[0]["error_code"].as_str(), health[0]["region"].as_str()),
+            (Some("skipped"), Some(code), Some("global"))
+        );
         assert_eq!(findings["complete"], true, "{mode}");
         assert!(snapshot.get("health").is_none(), "{mode}: no Health view recorded");
         assert!(findings["findings"].as_array().expect("findings").iter().all(|f| f["check"] != "health-event-open"));
@@ -79,7 +82,10 @@ fn unreadable_alarms_are_a_coverage_row_and_judge_no_app() {
     assert!(alarm_findings.iter().any(|f| f["account_id"] == "210000000001"), "other accounts still are");
     // the calls were the paged reads, once per account × region with apps
     let describe = emu.requests().into_iter().filter(|r| r["operation"] == "DescribeAlarms").count();
-    let regions_with_apps = snapshot["accounts"].as_array().expect("accounts").iter()
+    let regions_with_apps = snapshot["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
         .flat_map(|a| a["regions"].as_array().cloned().unwrap_or_default())
         .filter(|r| r["applications"].as_array().is_some_and(|apps| !apps.is_empty()))
         .count();

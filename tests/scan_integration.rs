@@ -44,9 +44,7 @@ fn point_env_at(emu: &Emulator) {
 }
 
 fn config(extra: &str) -> Config {
-    let text = format!(
-        "[aws]\nregions = [\"us-east-1\", \"eu-west-1\"]\nassume_role_retry_secs = 0\nmax_attempts = 3\n{extra}"
-    );
+    let text = format!("[aws]\nregions = [\"us-east-1\", \"eu-west-1\"]\nassume_role_retry_secs = 0\nmax_attempts = 3\n{extra}");
     Config::resolve(FileConfig::parse(&text).expect("test config parses"), Overrides::default()).expect("test config valid")
 }
 
@@ -57,7 +55,6 @@ async fn scan(config: &Config) -> (Inventory, fleetscan::plan::Plan) {
     let inventory = collector.scan(&plan, |_| {}).await;
     (inventory, plan)
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn integration_fleet_scan() {
@@ -85,7 +82,10 @@ async fn integration_fleet_scan() {
         c.check(matches!(&prod.scan, ScanDecision::AssumedRole { role_arn } if role_arn == "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"), "prod scanned by assumed role");
     }
     let management = inv.account(MANAGEMENT);
-    c.check(management.map(|a| a.is_management && a.scan == ScanDecision::BaseCredentials).unwrap_or(false), "management account uses base credentials");
+    c.check(
+        management.map(|a| a.is_management && a.scan == ScanDecision::BaseCredentials).unwrap_or(false),
+        "management account uses base credentials",
+    );
     let suspended = inv.account(SUSPENDED);
     c.check(
         suspended.map(|a| matches!(&a.scan, ScanDecision::Skipped { reason } if reason.contains("SUSPENDED"))).unwrap_or(false),
@@ -121,7 +121,11 @@ async fn integration_fleet_scan() {
         c.eq(at_account, ["SandboxReadOnlyAllowList".to_string()].into(), "sandbox-old: FullAWSAccess replaced by an allow-list");
     }
     let full = org.policies.iter().find(|p| p.name == "FullAWSAccess");
-    c.check(full.map(|p| p.aws_managed && p.kind == OrgPolicyKind::ServiceControlPolicy && p.document.json.is_some()).unwrap_or(false), "FullAWSAccess kept, AWS managed, with its document");
+    c.check(
+        full.map(|p| p.aws_managed && p.kind == OrgPolicyKind::ServiceControlPolicy && p.document.json.is_some())
+            .unwrap_or(false),
+        "FullAWSAccess kept, AWS managed, with its document",
+    );
     c.check(org.policies.iter().any(|p| p.name == "RCPFullAWSAccess" && p.kind == OrgPolicyKind::ResourceControlPolicy), "RCPFullAWSAccess kept");
 
     // --- Flink apps
@@ -137,7 +141,11 @@ async fn integration_fleet_scan() {
     c.eq(apps.keys().cloned().collect::<BTreeSet<_>>(), want_apps.iter().cloned().collect(), "apps found (two regions, > 1 ListApplications page)");
     let app = |key: &str| apps.get(&key.replace("PROD", PROD).replace("DEV", DEV)).map(|r| r.app);
     if let Some(a) = app("PROD/us-east-1/payments-prod") {
-        c.eq((a.checkpoint.effective.enabled, a.checkpoint.effective.interval_ms, a.checkpoint.effective.min_pause_ms), (true, 30_000, 5_000), "payments-prod checkpoint");
+        c.eq(
+            (a.checkpoint.effective.enabled, a.checkpoint.effective.interval_ms, a.checkpoint.effective.min_pause_ms),
+            (true, 30_000, 5_000),
+            "payments-prod checkpoint",
+        );
         c.eq(a.status.as_str(), "RUNNING", "payments-prod status");
         c.eq(a.runtime.as_str(), "FLINK-1_18", "payments-prod runtime");
         c.eq(a.version_id, Some(7), "payments-prod version");
@@ -151,7 +159,10 @@ async fn integration_fleet_scan() {
         c.eq(a.vpc.as_ref().and_then(|v| v.vpc_id.clone()), Some("vpc-0a1b2c3d".into()), "payments-prod VPC");
         c.eq(a.vpc.as_ref().map(|v| v.subnet_ids.len()), Some(2), "payments-prod subnets");
         c.check(a.encryption.is_customer_managed(), "payments-prod CMK");
-        c.check(a.encryption.key_arn.as_deref().map(|k| k.starts_with("arn:aws:kms:us-east-1:111111111111:key/")).unwrap_or(false), format!("payments-prod key ARN resolved: {:?}", a.encryption.key_arn));
+        c.check(
+            a.encryption.key_arn.as_deref().map(|k| k.starts_with("arn:aws:kms:us-east-1:111111111111:key/")).unwrap_or(false),
+            format!("payments-prod key ARN resolved: {:?}", a.encryption.key_arn),
+        );
         c.eq(
             a.stream_arns.clone(),
             vec![
@@ -160,7 +171,11 @@ async fn integration_fleet_scan() {
             ],
             "payments-prod stream ARNs",
         );
-        c.eq(a.code.as_ref().map(|c| c.object_arn()), Some("arn:aws:s3:::payments-prod-code-111111111111/payments/app-1.4.2.jar".into()), "payments-prod code");
+        c.eq(
+            a.code.as_ref().map(|c| c.object_arn()),
+            Some("arn:aws:s3:::payments-prod-code-111111111111/payments/app-1.4.2.jar".into()),
+            "payments-prod code",
+        );
         c.eq(a.tags.get("tier").map(|t| t.as_str()), Some("1"), "payments-prod tags");
         c.eq(a.parallelism.as_ref().and_then(|p| p.parallelism), Some(4), "payments-prod parallelism");
         c.eq(a.execution_role_arn.as_deref(), Some("arn:aws:iam::111111111111:role/service-role/payments-flink-role"), "payments-prod role");
@@ -170,11 +185,18 @@ async fn integration_fleet_scan() {
         c.eq(a.checkpoint.effective.enabled, false, "ledger-prod checkpointing off");
     }
     if let Some(a) = app("PROD/us-east-1/fraud-prod") {
-        c.eq((a.checkpoint.configuration_type.as_str(), a.checkpoint.effective), ("DEFAULT", fleetscan::inventory::EffectiveCheckpoint::SERVICE_DEFAULT), "fraud-prod DEFAULT ⇒ service defaults");
+        c.eq(
+            (a.checkpoint.configuration_type.as_str(), a.checkpoint.effective),
+            ("DEFAULT", fleetscan::inventory::EffectiveCheckpoint::SERVICE_DEFAULT),
+            "fraud-prod DEFAULT ⇒ service defaults",
+        );
         c.eq(a.status.as_str(), "ROLLED_BACK", "fraud-prod status");
         c.eq(a.runtime.as_str(), "FLINK-1_11", "fraud-prod runtime");
         let failed = a.operations.iter().find(|o| o.status == "FAILED");
-        c.check(failed.and_then(|o| o.error.as_deref()).map(|e| e.contains("Checkpoint expired")).unwrap_or(false), format!("fraud-prod failed operation error: {failed:?}"));
+        c.check(
+            failed.and_then(|o| o.error.as_deref()).map(|e| e.contains("Checkpoint expired")).unwrap_or(false),
+            format!("fraud-prod failed operation error: {failed:?}"),
+        );
         c.eq(a.metrics.as_ref().and_then(|m| m.max_of(metric_names::DOWNTIME)), Some(120_000.0), "fraud-prod downtime");
     }
     if let Some(a) = app("PROD/us-east-1/reports-prod") {
@@ -240,7 +262,12 @@ async fn integration_fleet_scan() {
         c.check(streams.iter().any(|s| s.region.as_deref() == Some("eu-west-1")), "eu stream read in its region");
     }
     if let Some(dev) = inv.account(DEV) {
-        c.check(dev.role("arn:aws:iam::222222222222:role/service-role/payments-flink-role").map(|r| r.permissions_boundary_arn.is_some()).unwrap_or(false), "dev role with boundary");
+        c.check(
+            dev.role("arn:aws:iam::222222222222:role/service-role/payments-flink-role")
+                .map(|r| r.permissions_boundary_arn.is_some())
+                .unwrap_or(false),
+            "dev role with boundary",
+        );
         c.eq(dev.resources.iter().filter(|r| r.kind == ResourceKind::KmsKey).count(), 1, "dev key");
     }
 
@@ -288,10 +315,7 @@ async fn integration_fleet_scan() {
     let counted: u64 = inv.run.api_calls.values().sum();
     c.eq(counted, logged, "api_calls total equals the emulator's request count");
 
-    let summary = format!(
-        "api_calls: {}\n",
-        serde_json::to_string_pretty(&inv.run.api_calls).unwrap_or_default()
-    );
+    let summary = format!("api_calls: {}\n", serde_json::to_string_pretty(&inv.run.api_calls).unwrap_or_default());
     eprintln!("{summary}");
     if std::env::var_os("FLEETSCAN_DUMP_INVENTORY").is_some() {
         let _ = std::fs::write("/tmp/fleetscan-integration-inventory.json", serde_json::to_string_pretty(&inv).unwrap_or_default());
@@ -322,20 +346,15 @@ async fn faults_become_coverage_rows_without_losing_other_data() {
     config.aws.assume_role_retry_secs = 1;
     let (inv, _plan) = scan(&config).await;
     let mut c = Checks::default();
-    let row = |account: &str, region: &str, scope: &str| {
-        inv.coverage.iter().find(|r| r.account_id == account && r.region == region && r.scope == scope)
-    };
+    let row =
+        |account: &str, region: &str, scope: &str| inv.coverage.iter().find(|r| r.account_id == account && r.region == region && r.scope == scope);
 
     let denied = row("300000000001", "global", "assume-role");
     c.eq(denied.map(|r| r.status), Some(CoverageStatus::Denied), "assume-role denied row");
     c.eq(denied.and_then(|r| r.error_code.clone()), Some("AccessDenied".into()), "assume-role error code");
     c.check(denied.map(|r| r.request_id.is_some()).unwrap_or(false), "assume-role row has the request id");
     c.eq(inv.coverage.iter().filter(|r| r.account_id == "300000000001").count(), 1, "nothing else tried in the denied account");
-    let denied_attempts = emu
-        .requests()
-        .iter()
-        .filter(|r| r.get("injected_fault").and_then(|f| f.as_str()) == Some("assume_role_denied"))
-        .count();
+    let denied_attempts = emu.requests().iter().filter(|r| r.get("injected_fault").and_then(|f| f.as_str()) == Some("assume_role_denied")).count();
     c.check((2..=6).contains(&denied_attempts), format!("AssumeRole retried briefly: {denied_attempts} attempts"));
 
     c.eq(row("300000000002", "eu-south-1", "flink").map(|r| r.status), Some(CoverageStatus::RegionDisabled), "disabled opt-in region");
@@ -387,7 +406,10 @@ async fn doctor_and_concurrency() {
     let mut c = Checks::default();
 
     let steps = fleetscan::collect::doctor::doctor(&config, "20260101T000000Z", None).await;
-    c.check(steps.last().map(|s| s.ok && s.detail.contains("assumed")).unwrap_or(false), format!("doctor picks a member account: {:?}", steps.last()));
+    c.check(
+        steps.last().map(|s| s.ok && s.detail.contains("assumed")).unwrap_or(false),
+        format!("doctor picks a member account: {:?}", steps.last()),
+    );
     let steps = fleetscan::collect::doctor::doctor(&config, "20260101T000000Z", Some("prod-payments")).await;
     let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
     c.eq(names, vec!["caller-identity", "organizations", "assume-role"], "doctor steps");
@@ -397,7 +419,10 @@ async fn doctor_and_concurrency() {
     let steps = fleetscan::collect::doctor::doctor(&config, "20260101T000000Z", Some("111111111111")).await;
     let last = steps.last();
     c.eq(last.map(|s| s.name.as_str()), Some("assume-role"), "doctor reaches assume-role");
-    c.check(last.map(|s| !s.ok && s.hint.as_deref().unwrap_or("").contains("trusts")).unwrap_or(false), format!("denied AssumeRole has a hint: {last:?}"));
+    c.check(
+        last.map(|s| !s.ok && s.hint.as_deref().unwrap_or("").contains("trusts")).unwrap_or(false),
+        format!("denied AssumeRole has a hint: {last:?}"),
+    );
 
     let latency_ms = 100u64;
     emu.set_faults(&serde_json::json!({"latency_ms": latency_ms}));
@@ -453,7 +478,9 @@ async fn default_policy_attachments_inferred_match_the_listing() {
     let at_account: Vec<String> = sandbox.scp_chain.last().map(|l| l.policy_ids.iter().map(policy_name).collect()).unwrap_or_default();
     c.eq(at_account, vec!["SandboxAllowList".to_string()], "sandbox-01 has only its allow-list at the account");
     c.check(
-        view.accounts.iter().all(|a| a.rcp_chain.iter().all(|l| l.policy_ids.iter().any(|id| policy_name(id) == "RCPFullAWSAccess"))),
+        view.accounts
+            .iter()
+            .all(|a| a.rcp_chain.iter().all(|l| l.policy_ids.iter().any(|id| policy_name(id) == "RCPFullAWSAccess"))),
         "RCPFullAWSAccess at every level of every account",
     );
 

@@ -43,7 +43,12 @@ fn fleetscan(emu: &Emulator, dir: &Path, args: &[&str]) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!("exit {:?}\n--- stdout\n{}\n--- stderr\n{}", out.status.code(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn config(dir: &Path, regions: &[&str]) -> PathBuf {
@@ -63,7 +68,12 @@ fn json_file(path: &Path) -> Value {
 }
 
 fn ids(values: &Value) -> BTreeSet<String> {
-    values.as_array().into_iter().flatten().filter_map(|v| v.as_str().or_else(|| v["finding_id"].as_str()).map(str::to_owned)).collect()
+    values
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().or_else(|| v["finding_id"].as_str()).map(str::to_owned))
+        .collect()
 }
 
 /// Open findings of `account` in a findings.json.
@@ -108,12 +118,21 @@ fn resolved_means_fixed_an_account_not_entered_is_not_checked() {
     c.eq(ids(&delta["not_checked"]), team3.clone(), "team-03's findings are not checked");
     c.eq(ids(&delta["new"]), BTreeSet::new(), "nothing new");
     for n in delta["not_checked"].as_array().into_iter().flatten() {
-        c.check(n["not_checked_because"].as_str().is_some_and(|w| w.contains(&denied) && w.contains("assume-role denied")), format!("reason names the denied account: {n}"));
-        c.check(n["title"].as_str().is_some_and(|t| !t.is_empty()) && n["last_seen_run_id"] == findings1["run_id"], format!("carried with night 1's data: {n}"));
+        c.check(
+            n["not_checked_because"].as_str().is_some_and(|w| w.contains(&denied) && w.contains("assume-role denied")),
+            format!("reason names the denied account: {n}"),
+        );
+        c.check(
+            n["title"].as_str().is_some_and(|t| !t.is_empty()) && n["last_seen_run_id"] == findings1["run_id"],
+            format!("carried with night 1's data: {n}"),
+        );
     }
     let stdout2 = String::from_utf8_lossy(&night2.stdout);
     c.check(stdout2.contains("0 resolved") && stdout2.contains(&format!("{} not checked tonight", team3.len())), format!("summary: {stdout2}"));
-    c.check(stdout2.contains("NOT CHECKED") && stdout2.contains(&format!("{} × account {denied}: assume-role denied (AccessDenied)", team3.len())), format!("summary groups the reason: {stdout2}"));
+    c.check(
+        stdout2.contains("NOT CHECKED") && stdout2.contains(&format!("{} × account {denied}: assume-role denied (AccessDenied)", team3.len())),
+        format!("summary groups the reason: {stdout2}"),
+    );
     let html = std::fs::read_to_string(run2.join("report.html")).unwrap_or_default();
     c.check(html.contains("Not checked tonight (") && html.contains("assume-role denied"), "report.html shows the not-checked findings");
 
@@ -122,7 +141,13 @@ fn resolved_means_fixed_an_account_not_entered_is_not_checked() {
     let rerender = fleetscan(&emu, dir.path(), &["report", "--snapshot", &snapshot1, "--config", &config, "--out", &out_arg]);
     c.check(matches!(rerender.status.code(), Some(0 | 1)), format!("report --snapshot ran: {}", text(&rerender)));
     c.eq(latest(&out), run2.clone(), "report --snapshot does not move latest");
-    let rerenders: Vec<PathBuf> = std::fs::read_dir(&out).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().contains("-rerender-of-")).collect();
+    let rerenders: Vec<PathBuf> = std::fs::read_dir(&out)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("-rerender-of-"))
+        .collect();
     c.eq(rerenders.len(), 1, "one re-render folder");
 
     // Night 3: team-03 entered again; its findings are still there.
@@ -150,7 +175,11 @@ fn token_errors_are_region_disabled_only_in_opt_in_regions() {
         {"account": default_region, "region": "eu-west-1"},
         {"account": opt_in, "region": "eu-south-1"}
     ]}));
-    let run = fleetscan(&emu, dir.path(), &["scan", "--config", &config, "--out", &out.display().to_string(), "--accounts", "team-01,team-02", "--fail-on", "critical"]);
+    let run = fleetscan(
+        &emu,
+        dir.path(),
+        &["scan", "--config", &config, "--out", &out.display().to_string(), "--accounts", "team-01,team-02", "--fail-on", "critical"],
+    );
     let mut c = Checks::default();
     c.eq(run.status.code(), Some(3), "a token error in a default Region makes the run incomplete");
     let snapshot = json_file(&latest(&out).join("snapshot.json"));
@@ -172,10 +201,16 @@ fn token_errors_are_region_disabled_only_in_opt_in_regions() {
     .collect();
     c.eq(not_ok, want, "coverage rows that are not ok");
     let detail = snapshot["coverage"].as_array().into_iter().flatten().find(|r| r["status"] == "error").map(|r| r["detail"].clone());
-    c.check(detail.as_ref().and_then(Value::as_str).is_some_and(|d| d.contains("enabled by default")), format!("the error says why it is not a disabled Region: {detail:?}"));
+    c.check(
+        detail.as_ref().and_then(Value::as_str).is_some_and(|d| d.contains("enabled by default")),
+        format!("the error says why it is not a disabled Region: {detail:?}"),
+    );
     let stdout = String::from_utf8_lossy(&run.stdout);
     let missing: Vec<&str> = stdout.lines().skip_while(|l| !l.starts_with("INCOMPLETE")).skip(1).take_while(|l| l.starts_with("  ")).collect();
-    c.check(missing.len() == 1 && missing[0].contains(&default_region) && missing[0].contains("eu-west-1"), format!("only the default Region is missing: {missing:?}"));
+    c.check(
+        missing.len() == 1 && missing[0].contains(&default_region) && missing[0].contains("eu-west-1"),
+        format!("only the default Region is missing: {missing:?}"),
+    );
     c.finish(&text(&run));
 }
 
@@ -191,9 +226,18 @@ fn runtimes_are_judged_by_date_and_read_with_their_own_metrics() {
     let run_dir = latest(&out);
     let snapshot = json_file(&run_dir.join("snapshot.json"));
     let app = |name: &str| -> Value {
-        snapshot["accounts"].as_array().into_iter().flatten().flat_map(|a| a["regions"].as_array().into_iter().flatten()).flat_map(|r| r["applications"].as_array().into_iter().flatten()).find(|a| a["name"] == name).cloned().unwrap_or(Value::Null)
+        snapshot["accounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|a| a["regions"].as_array().into_iter().flatten())
+            .flat_map(|r| r["applications"].as_array().into_iter().flatten())
+            .find(|a| a["name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
     };
-    let series = |name: &str| -> BTreeSet<String> { app(name)["metrics"]["series"].as_object().map(|s| s.keys().cloned().collect()).unwrap_or_default() };
+    let series =
+        |name: &str| -> BTreeSet<String> { app(name)["metrics"]["series"].as_object().map(|s| s.keys().cloned().collect()).unwrap_or_default() };
     c.eq(app("stream-v2")["runtime"].as_str(), Some("FLINK-2_3"), "the Flink 2.x app is scanned");
     let v2 = series("stream-v2");
     c.check(v2.contains("numRestarts") && v2.contains("restartingTime") && v2.contains("failingTime"), format!("Flink 2.x metrics read: {v2:?}"));
@@ -203,36 +247,67 @@ fn runtimes_are_judged_by_date_and_read_with_their_own_metrics() {
 
     let findings = json_file(&run_dir.join("findings.json"));
     let of = |findings: &Value, check: &str, resource_suffix: &str| -> Vec<Value> {
-        findings["findings"].as_array().into_iter().flatten().filter(|f| f["check"] == check && f["resource_arn"].as_str().is_some_and(|r| r.ends_with(resource_suffix))).cloned().collect()
+        findings["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["check"] == check && f["resource_arn"].as_str().is_some_and(|r| r.ends_with(resource_suffix)))
+            .cloned()
+            .collect()
     };
     let unhealthy = of(&findings, "application-unhealthy", "/stream-v2");
     c.eq(unhealthy.len(), 1, "restartingTime > 0 makes the 2.x app unhealthy");
     let evidence = unhealthy.first().map(|f| f["evidence"].to_string()).unwrap_or_default();
-    c.check(evidence.contains("restarts in window (numRestarts)") && evidence.contains("\"value\":\"3\""), format!("restarts read from numRestarts (2 → 5): {evidence}"));
-    c.check(unhealthy.first().is_some_and(|f| f["detail"].as_str().is_some_and(|d| d.contains("restartingTime reached 30000 ms"))), format!("{unhealthy:?}"));
+    c.check(
+        evidence.contains("restarts in window (numRestarts)") && evidence.contains("\"value\":\"3\""),
+        format!("restarts read from numRestarts (2 → 5): {evidence}"),
+    );
+    c.check(
+        unhealthy.first().is_some_and(|f| f["detail"].as_str().is_some_and(|d| d.contains("restartingTime reached 30000 ms"))),
+        format!("{unhealthy:?}"),
+    );
     c.eq(of(&findings, "application-unhealthy", "/steady-v1").len(), 0, "1.x app judged on its zero downtime, not on numRestarts");
     c.eq(of(&findings, "runtime-end-of-support", "/stream-v2").len(), 0, "FLINK-2_3 is supported");
     let sql = of(&findings, "runtime-end-of-support", "/legacy-sql");
-    c.check(sql.len() == 1 && sql[0]["severity"] == "high" && sql[0]["detail"].as_str().is_some_and(|d| d.contains("2026-01-27")), format!("SQL-1_0 is past its date: {sql:?}"));
+    c.check(
+        sql.len() == 1 && sql[0]["severity"] == "high" && sql[0]["detail"].as_str().is_some_and(|d| d.contains("2026-01-27")),
+        format!("SQL-1_0 is past its date: {sql:?}"),
+    );
     let html = std::fs::read_to_string(run_dir.join("report.html")).unwrap_or_default();
     c.check(html.contains("3 restart(s) (numRestarts)"), "the app picture counts the 2.x restarts");
 
     // The same snapshot evaluated as of 2025-12-01, 57 days before SQL-1_0's
     // end of support: inside the 180-day warning window, medium, dated.
     let mut earlier = snapshot.clone();
-    for (key, at) in [("started_at", "2025-12-01T02:00:00Z"), ("finished_at", "2025-12-01T02:05:00Z"), ("metrics_window_start", "2025-11-30T02:15:00Z"), ("metrics_window_end", "2025-12-01T02:15:00Z")] {
+    for (key, at) in [
+        ("started_at", "2025-12-01T02:00:00Z"),
+        ("finished_at", "2025-12-01T02:05:00Z"),
+        ("metrics_window_start", "2025-11-30T02:15:00Z"),
+        ("metrics_window_end", "2025-12-01T02:15:00Z"),
+    ] {
         earlier["run"][key] = Value::from(at);
     }
     earlier["run"]["run_id"] = Value::from("20251201T020000Z");
     let earlier_path = dir.path().join("snapshot-2025-12-01.json");
     std::fs::write(&earlier_path, earlier.to_string()).expect("write snapshot");
-    let report = fleetscan(&emu, dir.path(), &["report", "--snapshot", &earlier_path.display().to_string(), "--config", &config, "--out", &out.display().to_string()]);
+    let report = fleetscan(
+        &emu,
+        dir.path(),
+        &["report", "--snapshot", &earlier_path.display().to_string(), "--config", &config, "--out", &out.display().to_string()],
+    );
     c.check(matches!(report.status.code(), Some(0 | 1)), "report --snapshot ran");
-    let rerender = std::fs::read_dir(&out).into_iter().flatten().flatten().map(|e| e.path()).find(|p| p.to_string_lossy().ends_with("-rerender-of-20251201T020000Z"));
+    let rerender = std::fs::read_dir(&out)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with("-rerender-of-20251201T020000Z"));
     let rerendered = rerender.map(|d| json_file(&d.join("findings.json"))).unwrap_or(Value::Null);
     let sql = of(&rerendered, "runtime-end-of-support", "/legacy-sql");
     c.check(
-        sql.len() == 1 && sql[0]["severity"] == "medium" && sql[0]["detail"].as_str().is_some_and(|d| d.contains("2026-01-27") && d.contains("57 days")),
+        sql.len() == 1
+            && sql[0]["severity"] == "medium"
+            && sql[0]["detail"].as_str().is_some_and(|d| d.contains("2026-01-27") && d.contains("57 days")),
         format!("medium within the warning window, with the date: {sql:?}"),
     );
     c.finish(&format!("{}\n{}", text(&run), text(&report)));
@@ -247,8 +322,10 @@ fn operations_are_read_to_the_cap_and_a_cut_list_is_incomplete() {
     fleet_doc["settings"]["page_size"] = Value::from(2);
     let ops = |n: usize| -> Value {
         (0..n)
-            .map(|i| json!({"operation": "UpdateApplication", "status": if i == 0 { "FAILED" } else { "SUCCESSFUL" },
-                            "start_hours_ago": 2 + i, "duration_minutes": 1, "error": "job failed to start"}))
+            .map(|i| {
+                json!({"operation": "UpdateApplication", "status": if i == 0 { "FAILED" } else { "SUCCESSFUL" },
+                            "start_hours_ago": 2 + i, "duration_minutes": 1, "error": "job failed to start"})
+            })
             .collect()
     };
     fleet_doc["accounts"].as_array_mut().expect("accounts").push(json!({
@@ -267,7 +344,11 @@ fn operations_are_read_to_the_cap_and_a_cut_list_is_incomplete() {
     let emu = Emulator::start(&fleet_path);
     let config = config(dir.path(), &["us-east-1"]).display().to_string();
     let out = dir.path().join("out");
-    let run = fleetscan(&emu, dir.path(), &["scan", "--config", &config, "--out", &out.display().to_string(), "--accounts", "busy", "--fail-on", "critical"]);
+    let run = fleetscan(
+        &emu,
+        dir.path(),
+        &["scan", "--config", &config, "--out", &out.display().to_string(), "--accounts", "busy", "--fail-on", "critical"],
+    );
     let mut c = Checks::default();
     c.eq(run.status.code(), Some(3), "a cut list makes the run incomplete");
     let snapshot = json_file(&latest(&out).join("snapshot.json"));
@@ -276,15 +357,33 @@ fn operations_are_read_to_the_cap_and_a_cut_list_is_incomplete() {
         .into_iter()
         .flatten()
         .filter(|r| r["status"] != "ok")
-        .map(|r| (r["scope"].as_str().unwrap_or_default().to_owned(), r["status"].as_str().unwrap_or_default().to_owned(), r["error_code"].as_str().unwrap_or_default().to_owned()))
+        .map(|r| {
+            (
+                r["scope"].as_str().unwrap_or_default().to_owned(),
+                r["status"].as_str().unwrap_or_default().to_owned(),
+                r["error_code"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
     c.eq(not_ok, vec![("flink:too-many-ops".to_owned(), "skipped".to_owned(), "Truncated".to_owned())], "only the app beyond the cap is incomplete");
     let operations = |name: &str| -> usize {
-        snapshot["accounts"].as_array().into_iter().flatten().flat_map(|a| a["regions"].as_array().into_iter().flatten()).flat_map(|r| r["applications"].as_array().into_iter().flatten()).find(|a| a["name"] == name).and_then(|a| a["operations"].as_array().map(Vec::len)).unwrap_or(0)
+        snapshot["accounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|a| a["regions"].as_array().into_iter().flatten())
+            .flat_map(|r| r["applications"].as_array().into_iter().flatten())
+            .find(|a| a["name"] == name)
+            .and_then(|a| a["operations"].as_array().map(Vec::len))
+            .unwrap_or(0)
     };
     c.eq(operations("many-ops"), 30, "every page read, well past operations older than the window");
     c.eq(operations("too-many-ops"), 40, "20 pages of 2 read, then cut");
-    let pages = emu.requests().iter().filter(|r| r["operation"] == "ListApplicationOperations" && r["account"] == "520000000002").count();
+    let pages = emu
+        .requests()
+        .iter()
+        .filter(|r| r["operation"] == "ListApplicationOperations" && r["account"] == "520000000002")
+        .count();
     c.eq(pages, 15 + 20, "ListApplicationOperations pages requested");
     let stdout = String::from_utf8_lossy(&run.stdout);
     c.check(stdout.contains("flink:too-many-ops: skipped (Truncated)"), format!("the summary names the cut list: {stdout}"));

@@ -73,14 +73,7 @@ async fn organizations_tree_policies_and_tags_parse() {
                 assert!(ou.name().is_some() && ou.arn().is_some());
             }
         }
-        let pages: Vec<_> = org
-            .list_accounts_for_parent()
-            .parent_id(&parent)
-            .into_paginator()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .unwrap();
+        let pages: Vec<_> = org.list_accounts_for_parent().parent_id(&parent).into_paginator().send().collect::<Result<Vec<_>, _>>().await.unwrap();
         for page in pages {
             for a in page.accounts() {
                 assert!(a.joined_timestamp().is_some(), "epoch timestamp parsed");
@@ -127,7 +120,9 @@ async fn organizations_tree_policies_and_tags_parse() {
     let stats_before = aws.stats().get("organizations:ListPoliciesForTarget");
     let mut seen = std::collections::BTreeSet::new();
     for entity in &entities {
-        for filter in [aws_sdk_organizations::types::PolicyType::ServiceControlPolicy, aws_sdk_organizations::types::PolicyType::ResourceControlPolicy] {
+        for filter in
+            [aws_sdk_organizations::types::PolicyType::ServiceControlPolicy, aws_sdk_organizations::types::PolicyType::ResourceControlPolicy]
+        {
             let listed = org.list_policies_for_target().target_id(entity).filter(filter.clone()).send().await.unwrap();
             assert!(listed.policies().iter().all(|p| p.r#type() == Some(&filter)));
             seen.extend(listed.policies().iter().map(|p| (entity.clone(), p.id().unwrap().to_owned())));
@@ -135,7 +130,13 @@ async fn organizations_tree_policies_and_tags_parse() {
     }
     assert_eq!(seen, attached, "ListPoliciesForTarget is the inverse of ListTargetsForPolicy");
     assert_eq!(aws.stats().get("organizations:ListPoliciesForTarget") - stats_before, 2 * entities.len() as u64);
-    let missing = org.list_policies_for_target().target_id("ou-synt-999").filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy).send().await.unwrap_err();
+    let missing = org
+        .list_policies_for_target()
+        .target_id("ou-synt-999")
+        .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(missing.code(), Some("TargetNotFoundException"));
 
     // Real page size: at most 20, larger asks are rejected.
@@ -366,11 +367,21 @@ async fn throttling_errors_are_retried_by_the_sdk() {
             .await
             .unwrap_err()
             .code()
-            .map(str::to_owned)];
+            .map(str::to_owned),
+    ];
     let codes: Vec<&str> = codes.iter().map(|c| c.as_deref().unwrap_or("-")).collect();
     assert_eq!(
         codes,
-        ["TooManyRequestsException", "Throttling", "Throttling", "ThrottlingException", "Throttling", "ThrottlingException", "SlowDown", "LimitExceededException"]
+        [
+            "TooManyRequestsException",
+            "Throttling",
+            "Throttling",
+            "ThrottlingException",
+            "Throttling",
+            "ThrottlingException",
+            "SlowDown",
+            "LimitExceededException"
+        ]
     );
     let stats = aws.stats();
     for (op, n) in &stats.calls {

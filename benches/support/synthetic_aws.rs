@@ -36,9 +36,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_smithy_runtime_api::client::http::{
-    http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpClient, SharedHttpConnector,
-};
+use aws_smithy_runtime_api::client::http::{http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
@@ -83,9 +81,23 @@ pub struct FleetSpec {
 
 /// The 17 regions enabled by default in a commercial-partition account.
 pub const DEFAULT_REGIONS: [&str; 17] = [
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
-    "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ap-southeast-1", "ap-southeast-2", "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "sa-east-1",
 ];
 
 impl FleetSpec {
@@ -421,14 +433,7 @@ impl SyntheticAws {
     pub fn stats(&self) -> StatsSnapshot {
         let calls = self.stats.calls.lock().unwrap().iter().map(|(k, v)| (k.clone(), *v)).collect();
         let throttled = self.stats.throttled.lock().unwrap().iter().map(|(k, v)| (k.clone(), *v)).collect();
-        let per_account = self
-            .stats
-            .per_account
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (format!("{k:012}"), *v))
-            .collect();
+        let per_account = self.stats.per_account.lock().unwrap().iter().map(|(k, v)| (format!("{k:012}"), *v)).collect();
         StatsSnapshot {
             calls,
             throttled,
@@ -504,8 +509,7 @@ impl SyntheticAws {
     fn app_by_arn(&self, arn: &str) -> Option<(usize, usize)> {
         // arn:aws:kinesisanalytics:<region>:<account>:application/<name>
         let mut parts = arn.splitn(6, ':');
-        let (_, _, _, region, account, rest) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let (_, _, _, region, account, rest) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let name = rest.strip_prefix("application/")?;
         let a = account_index(account)?;
         self.app_by_name(a, region, name).map(|k| (a, k))
@@ -828,10 +832,7 @@ impl Resp {
     fn json(req: &Req, value: Value) -> Self {
         Self {
             status: 200,
-            headers: vec![
-                ("content-type", "application/x-amz-json-1.1".into()),
-                ("x-amzn-requestid", req.request_id.clone()),
-            ],
+            headers: vec![("content-type", "application/x-amz-json-1.1".into()), ("x-amzn-requestid", req.request_id.clone())],
             body: serde_json::to_vec(&value).expect("json"),
         }
     }
@@ -956,7 +957,11 @@ impl Fault {
 /// The throttling error each service really sends.
 fn throttle_error(req: &Req) -> Resp {
     let fault = match req.service.as_str() {
-        "organizations" => Fault::new(400, "TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress. Try again later."),
+        "organizations" => Fault::new(
+            400,
+            "TooManyRequestsException",
+            "AWS Organizations can't complete your request because another request is already in progress. Try again later.",
+        ),
         "sts" | "iam" | "cloudwatch" => Fault::new(400, "Throttling", "Rate exceeded"),
         "kinesis" => Fault::new(400, "LimitExceededException", "Rate exceeded for stream"),
         "s3" => Fault::new(503, "SlowDown", "Please reduce your request rate."),
@@ -1079,7 +1084,9 @@ impl SyntheticAws {
 
     fn target_json(&self, t: Target) -> Value {
         match t {
-            Target::Root => json!({"TargetId": ROOT_ID, "Arn": format!("arn:aws:organizations::{}:root/{ORG_ID}/{ROOT_ID}", account_id(0)), "Name": "Root", "Type": "ROOT"}),
+            Target::Root => {
+                json!({"TargetId": ROOT_ID, "Arn": format!("arn:aws:organizations::{}:root/{ORG_ID}/{ROOT_ID}", account_id(0)), "Name": "Root", "Type": "ROOT"})
+            }
             Target::Ou(o) => {
                 let ou = &self.ous[o];
                 json!({"TargetId": ou.id, "Arn": format!("arn:aws:organizations::{}:ou/{ORG_ID}/{}", account_id(0), ou.id), "Name": ou.name, "Type": "ORGANIZATIONAL_UNIT"})
@@ -1324,7 +1331,9 @@ impl SyntheticAws {
         let inner = match req.operation.as_str() {
             "GetRole" => {
                 let name = req.form("RoleName").unwrap_or_default();
-                let k = self.role_app(a, &name).ok_or_else(|| Fault::not_found("NoSuchEntity", format!("The role with name {name} cannot be found.")))?;
+                let k = self
+                    .role_app(a, &name)
+                    .ok_or_else(|| Fault::not_found("NoSuchEntity", format!("The role with name {name} cannot be found.")))?;
                 let trust = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"kinesisanalytics.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":id}}}]});
                 let boundary = if k % 2 == 0 {
                     format!("<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>arn:aws:iam::{id}:policy/flink-boundary</PermissionsBoundaryArn></PermissionsBoundary>")
@@ -1342,20 +1351,24 @@ impl SyntheticAws {
             }
             "ListAttachedRolePolicies" => {
                 let name = req.form("RoleName").unwrap_or_default();
-                self.role_app(a, &name).ok_or_else(|| Fault::not_found("NoSuchEntity", format!("The role with name {name} cannot be found.")))?;
+                self.role_app(a, &name)
+                    .ok_or_else(|| Fault::not_found("NoSuchEntity", format!("The role with name {name} cannot be found.")))?;
                 format!(
                     "<IsTruncated>false</IsTruncated><AttachedPolicies><member><PolicyArn>arn:aws:iam::{id}:policy/flink-common</PolicyArn><PolicyName>flink-common</PolicyName></member><member><PolicyArn>{AWS_MANAGED_POLICY}</PolicyArn><PolicyName>AmazonKinesisReadOnlyAccess</PolicyName></member></AttachedPolicies>"
                 )
             }
             "ListRolePolicies" => {
                 let name = req.form("RoleName").unwrap_or_default();
-                self.role_app(a, &name).ok_or_else(|| Fault::not_found("NoSuchEntity", format!("The role with name {name} cannot be found.")))?;
+                self.role_app(a, &name)
+                    .ok_or_else(|| Fault::not_found("NoSuchEntity", format!("The role with name {name} cannot be found.")))?;
                 "<PolicyNames><member>app-access</member></PolicyNames><IsTruncated>false</IsTruncated>".to_owned()
             }
             "GetRolePolicy" => {
                 let name = req.form("RoleName").unwrap_or_default();
                 let policy = req.form("PolicyName").unwrap_or_default();
-                let k = self.role_app(a, &name).ok_or_else(|| Fault::not_found("NoSuchEntity", format!("The role with name {name} cannot be found.")))?;
+                let k = self
+                    .role_app(a, &name)
+                    .ok_or_else(|| Fault::not_found("NoSuchEntity", format!("The role with name {name} cannot be found.")))?;
                 if policy != "app-access" {
                     return Err(Fault::not_found("NoSuchEntity", format!("The role policy with name {policy} cannot be found.")));
                 }
@@ -1399,7 +1412,9 @@ impl SyntheticAws {
             json!({"Sid":"Streams","Effect":"Allow","Action":["kinesis:DescribeStreamSummary","kinesis:GetShardIterator","kinesis:GetRecords","kinesis:ListShards","kinesis:SubscribeToShard","kinesis:PutRecord","kinesis:PutRecords"],"Resource":[format!("arn:aws:kinesis:{region}:{id}:stream/{name}-in"),format!("arn:aws:kinesis:{region}:{id}:stream/events-{region}")]}),
         ];
         if self.has_cmk(k) {
-            statements.push(json!({"Sid":"Key","Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey","kms:DescribeKey"],"Resource":self.key_arn(k)}));
+            statements.push(
+                json!({"Sid":"Key","Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey","kms:DescribeKey"],"Resource":self.key_arn(k)}),
+            );
         }
         if k % 13 == 0 {
             // Some roles miss a permission: a realistic finding.
@@ -1452,7 +1467,9 @@ impl SyntheticAws {
             0 => json!({"ConfigurationType":"DEFAULT","CheckpointingEnabled":true,"CheckpointInterval":60000,"MinPauseBetweenCheckpoints":5000}),
             3 => json!({"ConfigurationType":"CUSTOM","CheckpointingEnabled":false,"CheckpointInterval":60000,"MinPauseBetweenCheckpoints":5000}),
             6 => json!({"ConfigurationType":"CUSTOM","CheckpointingEnabled":true,"CheckpointInterval":600000,"MinPauseBetweenCheckpoints":1000}),
-            _ => json!({"ConfigurationType":"CUSTOM","CheckpointingEnabled":true,"CheckpointInterval":30000 + (k % 5) * 15000,"MinPauseBetweenCheckpoints":5000}),
+            _ => {
+                json!({"ConfigurationType":"CUSTOM","CheckpointingEnabled":true,"CheckpointInterval":30000 + (k % 5) * 15000,"MinPauseBetweenCheckpoints":5000})
+            }
         };
         let mut conf = json!({
             "ApplicationCodeConfigurationDescription": {
@@ -1490,12 +1507,15 @@ impl SyntheticAws {
         });
         let obj = conf.as_object_mut().expect("object");
         if k % 3 == 1 {
-            obj.insert("VpcConfigurationDescriptions".into(), json!([{
-                "VpcConfigurationId": "1.1",
-                "VpcId": format!("vpc-{:017x}", a),
-                "SubnetIds": [format!("subnet-{:017x}", a * 3), format!("subnet-{:017x}", a * 3 + 1)],
-                "SecurityGroupIds": [format!("sg-{:017x}", a)],
-            }]));
+            obj.insert(
+                "VpcConfigurationDescriptions".into(),
+                json!([{
+                    "VpcConfigurationId": "1.1",
+                    "VpcId": format!("vpc-{:017x}", a),
+                    "SubnetIds": [format!("subnet-{:017x}", a * 3), format!("subnet-{:017x}", a * 3 + 1)],
+                    "SecurityGroupIds": [format!("sg-{:017x}", a)],
+                }]),
+            );
         }
         if self.has_cmk(k) {
             let key_id = if k % 8 == 5 { format!("alias/flink-{name}") } else { self.key_arn(k) };
@@ -1566,14 +1586,16 @@ impl SyntheticAws {
                 let (items, next) = page(&apps, token, limit);
                 let summaries: Vec<Value> = items
                     .iter()
-                    .map(|&k| json!({
-                        "ApplicationName": self.app_name(k),
-                        "ApplicationARN": self.app_arn(k),
-                        "ApplicationStatus": self.app_status(k),
-                        "ApplicationVersionId": 3 + (k % 20) as i64,
-                        "RuntimeEnvironment": RUNTIMES[k % RUNTIMES.len()],
-                        "ApplicationMode": "STREAMING",
-                    }))
+                    .map(|&k| {
+                        json!({
+                            "ApplicationName": self.app_name(k),
+                            "ApplicationARN": self.app_arn(k),
+                            "ApplicationStatus": self.app_status(k),
+                            "ApplicationVersionId": 3 + (k % 20) as i64,
+                            "RuntimeEnvironment": RUNTIMES[k % RUNTIMES.len()],
+                            "ApplicationMode": "STREAMING",
+                        })
+                    })
                     .collect();
                 with_token(json!({"ApplicationSummaries": summaries}), next)
             }
@@ -1671,9 +1693,7 @@ impl SyntheticAws {
             let app = metric
                 .and_then(|m| m.get("Dimensions"))
                 .and_then(cbor::Value::as_array)
-                .and_then(|dims| {
-                    dims.iter().find(|d| d.get("Name").and_then(cbor::Value::as_str) == Some("Application"))
-                })
+                .and_then(|dims| dims.iter().find(|d| d.get("Name").and_then(cbor::Value::as_str) == Some("Application")))
                 .and_then(|d| d.get("Value"))
                 .and_then(cbor::Value::as_str)
                 .and_then(|n| self.app_by_name(a, &req.region, n));
@@ -1824,7 +1844,10 @@ impl SyntheticAws {
             return self.has_cmk(k).then_some(k);
         }
         let k = usize::from_str_radix(tail.split('-').next()?, 16).ok()?;
-        (k < self.app_count() && self.has_cmk(k) && self.key_uuid(k) == tail && self.app_home(k).0 == account
+        (k < self.app_count()
+            && self.has_cmk(k)
+            && self.key_uuid(k) == tail
+            && self.app_home(k).0 == account
             && self.spec.regions[self.app_home(k).1] == region)
             .then_some(k)
     }
@@ -1933,7 +1956,11 @@ impl SyntheticAws {
         );
         Resp {
             status: 200,
-            headers: vec![("content-type", "application/xml".into()), ("x-amz-request-id", req.request_id.clone()), ("x-amz-id-2", "synthetic".into())],
+            headers: vec![
+                ("content-type", "application/xml".into()),
+                ("x-amz-request-id", req.request_id.clone()),
+                ("x-amz-id-2", "synthetic".into()),
+            ],
             body: body.into_bytes(),
         }
     }

@@ -72,7 +72,13 @@ fn unusable(alarm: &MetricAlarm) -> Option<String> {
 /// A checkpoint-duration threshold from the app's own history.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Threshold {
-    Computed { ms: f64, mean: f64, stddev: f64, points: usize, capped_at: Option<i64> },
+    Computed {
+        ms: f64,
+        mean: f64,
+        stddev: f64,
+        points: usize,
+        capped_at: Option<i64>,
+    },
     /// No usable history: the reason.
     Unknown(String),
 }
@@ -80,7 +86,14 @@ pub enum Threshold {
 /// mean + sigma × σ (population) of `lastCheckpointDuration` in the window,
 /// never above the effective checkpoint interval.
 pub fn duration_threshold(app: &FlinkApp, sigma: f64, lookback_hours: u32) -> Threshold {
-    let values: Vec<f64> = app.metrics.as_ref().map(|m| m.points(metric_names::CHECKPOINT_DURATION)).unwrap_or_default().iter().map(|p| p.value).collect();
+    let values: Vec<f64> = app
+        .metrics
+        .as_ref()
+        .map(|m| m.points(metric_names::CHECKPOINT_DURATION))
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p.value)
+        .collect();
     if values.len() < 2 {
         return Threshold::Unknown(format!(
             "no lastCheckpointDuration history in the {lookback_hours} h lookback window ({} point{}): choose a threshold below the checkpoint interval",
@@ -183,7 +196,10 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
                 Threshold::Computed { ms, mean, stddev, points, capped_at } => {
                     let mut text = format!("{ms:.0} ms = mean {mean:.0} + {} × σ {stddev:.0} over {points} points", checks.alarm_sigma);
                     if let Some(interval) = capped_at {
-                        text = format!("{ms:.0} ms: mean {mean:.0} + {} × σ {stddev:.0} is above the {interval} ms checkpoint interval, so the interval", checks.alarm_sigma);
+                        text = format!(
+                            "{ms:.0} ms: mean {mean:.0} + {} × σ {stddev:.0} is above the {interval} ms checkpoint interval, so the interval",
+                            checks.alarm_sigma
+                        );
                     }
                     text
                 }
@@ -248,7 +264,11 @@ mod tests {
     }
 
     fn value<'a>(f: &'a Finding, label: &str) -> &'a str {
-        f.evidence.iter().find(|e| e.label == label).map(|e| e.value.as_str()).unwrap_or_else(|| panic!("no {label}: {:?}", f.evidence))
+        f.evidence
+            .iter()
+            .find(|e| e.label == label)
+            .map(|e| e.value.as_str())
+            .unwrap_or_else(|| panic!("no {label}: {:?}", f.evidence))
     }
 
     #[test]
@@ -284,7 +304,10 @@ mod tests {
     #[test]
     fn duration_threshold_is_mean_plus_sigma_stddev_capped_at_the_interval() {
         // durations 1000, 3000 → mean 2000, σ 1000
-        let found = run(&fleet(Some(vec![]), |a| set_metric(a, metric_names::CHECKPOINT_DURATION, &[1000.0, 3000.0])), "[checks]\nalarms_required = [\"checkpoint-duration\"]\n");
+        let found = run(
+            &fleet(Some(vec![]), |a| set_metric(a, metric_names::CHECKPOINT_DURATION, &[1000.0, 3000.0])),
+            "[checks]\nalarms_required = [\"checkpoint-duration\"]\n",
+        );
         let f = &found[0];
         assert_eq!(value(f, "missing"), "checkpoint-duration");
         assert!(value(f, "duration threshold").starts_with("4000 ms = mean 2000 + 2 × σ 1000 over 2 points"), "{}", value(f, "duration threshold"));
@@ -320,12 +343,19 @@ mod tests {
 
     #[test]
     fn restarts_follow_the_runtime_and_counters_alarm_on_any_increase() {
-        let found = run(&fleet(Some(vec![alarm("r", "orders", "fullRestarts", true, "OK")]), |a| a.runtime = "FLINK-2_2".into()), "[checks]\nalarms_required = [\"restarts\"]\n");
+        let found = run(
+            &fleet(Some(vec![alarm("r", "orders", "fullRestarts", true, "OK")]), |a| a.runtime = "FLINK-2_2".into()),
+            "[checks]\nalarms_required = [\"restarts\"]\n",
+        );
         assert_eq!(found.len(), 1, "fullRestarts does not cover a Flink 2.x app");
         let cmd = value(&found[0], "command restarts");
         assert!(cmd.contains(r#""MetricName":"numRestarts""#) && cmd.contains(r#""Expression":"RATE(m)""#), "{cmd}");
         assert!(cmd.contains("--comparison-operator GreaterThanThreshold --threshold 0"), "{cmd}");
-        assert!(run(&fleet(Some(vec![alarm("r", "orders", "numRestarts", true, "OK")]), |a| a.runtime = "FLINK-2_2".into()), "[checks]\nalarms_required = [\"restarts\"]\n").is_empty());
+        assert!(run(
+            &fleet(Some(vec![alarm("r", "orders", "numRestarts", true, "OK")]), |a| a.runtime = "FLINK-2_2".into()),
+            "[checks]\nalarms_required = [\"restarts\"]\n"
+        )
+        .is_empty());
     }
 
     #[test]

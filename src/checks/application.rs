@@ -1,8 +1,8 @@
 //! Application checks: runtime support, health and failed operations.
 
 use crate::checks::catalog::CheckId;
-use crate::checks::checkpoint::window_evidence;
 use crate::checks::check_doc::CheckDoc;
+use crate::checks::checkpoint::window_evidence;
 use crate::checks::sink::{Sink, Target};
 use crate::checks::Context;
 use crate::findings::Evidence;
@@ -59,20 +59,90 @@ const SOURCE_UNDATED: &str = "no AWS page publishes a date (searched 2026-12-01)
 /// announces a date; an app on a runtime missing here is reported as
 /// unknown, never passed silently.
 pub const RUNTIMES: &[Runtime] = &[
-    Runtime { id: "SQL-1_0", engine: "Kinesis Data Analytics for SQL", end_of_support: EndOfSupport::On(2026, 1, 27), source: SOURCE_SQL_DISCONTINUED },
-    Runtime { id: "FLINK-1_6", engine: "Apache Flink 1.6", end_of_support: EndOfSupport::PastUndated, source: SOURCE_UNDATED },
-    Runtime { id: "FLINK-1_8", engine: "Apache Flink 1.8", end_of_support: EndOfSupport::PastUndated, source: SOURCE_UNDATED },
-    Runtime { id: "FLINK-1_11", engine: "Apache Flink 1.11", end_of_support: EndOfSupport::PastUndated, source: SOURCE_UNDATED },
-    Runtime { id: "FLINK-1_13", engine: "Apache Flink 1.13", end_of_support: EndOfSupport::PastUndated, source: SOURCE_UNDATED },
-    Runtime { id: "ZEPPELIN-FLINK-1_0", engine: "Studio on Apache Flink 1.11", end_of_support: EndOfSupport::PastUndated, source: SOURCE_UNDATED },
-    Runtime { id: "ZEPPELIN-FLINK-2_0", engine: "Studio on Apache Flink 1.13", end_of_support: EndOfSupport::PastUndated, source: SOURCE_UNDATED },
-    Runtime { id: "FLINK-1_15", engine: "Apache Flink 1.15", end_of_support: EndOfSupport::NoDatePublished, source: API_RUNTIME_ENVIRONMENT },
-    Runtime { id: "ZEPPELIN-FLINK-3_0", engine: "Studio on Apache Flink 1.15", end_of_support: EndOfSupport::NoDatePublished, source: API_RUNTIME_ENVIRONMENT },
-    Runtime { id: "FLINK-1_18", engine: "Apache Flink 1.18", end_of_support: EndOfSupport::NoDatePublished, source: API_RUNTIME_ENVIRONMENT },
-    Runtime { id: "FLINK-1_19", engine: "Apache Flink 1.19", end_of_support: EndOfSupport::NoDatePublished, source: GUIDE_FLINK_1_19 },
-    Runtime { id: "FLINK-1_20", engine: "Apache Flink 1.20", end_of_support: EndOfSupport::NoDatePublished, source: API_RUNTIME_ENVIRONMENT },
-    Runtime { id: "FLINK-2_2", engine: "Apache Flink 2.2", end_of_support: EndOfSupport::NoDatePublished, source: GUIDE_FLINK_2_2 },
-    Runtime { id: "FLINK-2_3", engine: "Apache Flink 2.3", end_of_support: EndOfSupport::NoDatePublished, source: API_RUNTIME_ENVIRONMENT },
+    Runtime {
+        id: "SQL-1_0",
+        engine: "Kinesis Data Analytics for SQL",
+        end_of_support: EndOfSupport::On(2026, 1, 27),
+        source: SOURCE_SQL_DISCONTINUED,
+    },
+    Runtime {
+        id: "FLINK-1_6",
+        engine: "Apache Flink 1.6",
+        end_of_support: EndOfSupport::PastUndated,
+        source: SOURCE_UNDATED,
+    },
+    Runtime {
+        id: "FLINK-1_8",
+        engine: "Apache Flink 1.8",
+        end_of_support: EndOfSupport::PastUndated,
+        source: SOURCE_UNDATED,
+    },
+    Runtime {
+        id: "FLINK-1_11",
+        engine: "Apache Flink 1.11",
+        end_of_support: EndOfSupport::PastUndated,
+        source: SOURCE_UNDATED,
+    },
+    Runtime {
+        id: "FLINK-1_13",
+        engine: "Apache Flink 1.13",
+        end_of_support: EndOfSupport::PastUndated,
+        source: SOURCE_UNDATED,
+    },
+    Runtime {
+        id: "ZEPPELIN-FLINK-1_0",
+        engine: "Studio on Apache Flink 1.11",
+        end_of_support: EndOfSupport::PastUndated,
+        source: SOURCE_UNDATED,
+    },
+    Runtime {
+        id: "ZEPPELIN-FLINK-2_0",
+        engine: "Studio on Apache Flink 1.13",
+        end_of_support: EndOfSupport::PastUndated,
+        source: SOURCE_UNDATED,
+    },
+    Runtime {
+        id: "FLINK-1_15",
+        engine: "Apache Flink 1.15",
+        end_of_support: EndOfSupport::NoDatePublished,
+        source: API_RUNTIME_ENVIRONMENT,
+    },
+    Runtime {
+        id: "ZEPPELIN-FLINK-3_0",
+        engine: "Studio on Apache Flink 1.15",
+        end_of_support: EndOfSupport::NoDatePublished,
+        source: API_RUNTIME_ENVIRONMENT,
+    },
+    Runtime {
+        id: "FLINK-1_18",
+        engine: "Apache Flink 1.18",
+        end_of_support: EndOfSupport::NoDatePublished,
+        source: API_RUNTIME_ENVIRONMENT,
+    },
+    Runtime {
+        id: "FLINK-1_19",
+        engine: "Apache Flink 1.19",
+        end_of_support: EndOfSupport::NoDatePublished,
+        source: GUIDE_FLINK_1_19,
+    },
+    Runtime {
+        id: "FLINK-1_20",
+        engine: "Apache Flink 1.20",
+        end_of_support: EndOfSupport::NoDatePublished,
+        source: API_RUNTIME_ENVIRONMENT,
+    },
+    Runtime {
+        id: "FLINK-2_2",
+        engine: "Apache Flink 2.2",
+        end_of_support: EndOfSupport::NoDatePublished,
+        source: GUIDE_FLINK_2_2,
+    },
+    Runtime {
+        id: "FLINK-2_3",
+        engine: "Apache Flink 2.3",
+        end_of_support: EndOfSupport::NoDatePublished,
+        source: API_RUNTIME_ENVIRONMENT,
+    },
 ];
 
 /// The table entry of `runtime`, if this build knows it.
@@ -251,11 +321,7 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
             target,
             &format!("operation:{}", op.id),
             format!("{} {} failed at {when}: {error}", app.name, op.operation),
-            vec![
-                Evidence::new("operation", format!("{} ({})", op.operation, op.id)),
-                Evidence::new("error", error),
-                window_evidence(ctx),
-            ],
+            vec![Evidence::new("operation", format!("{} ({})", op.operation, op.id)), Evidence::new("error", error), window_evidence(ctx)],
         );
     }
 }
@@ -301,7 +367,11 @@ mod tests {
         }
         for entry in RUNTIMES {
             assert!(sdk.contains(&entry.id), "{} is not a RuntimeEnvironment value of this SDK", entry.id);
-            assert!(entry.source.starts_with("https://docs.aws.amazon.com/") || entry.end_of_support == EndOfSupport::PastUndated, "{}: cite the AWS page", entry.id);
+            assert!(
+                entry.source.starts_with("https://docs.aws.amazon.com/") || entry.end_of_support == EndOfSupport::PastUndated,
+                "{}: cite the AWS page",
+                entry.id
+            );
             if let EndOfSupport::On(..) = entry.end_of_support {
                 assert!(entry.end_of_support.date().is_some(), "{}: a real date", entry.id);
             }

@@ -405,7 +405,8 @@ mod tests {
     /// statement, plus a config flag each: 2 + 1 + 1 causes.
     #[test]
     fn findings_of_one_statement_share_a_cause() {
-        let scp = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoLogs", "Effect": "Deny", "Action": "logs:*", "Resource": "*"}]});
+        let scp =
+            serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoLogs", "Effect": "Deny", "Action": "logs:*", "Resource": "*"}]});
         let inv = Fleet::new()
             .ou("ou-prod", "Prod", "r-root")
             .account("111111111111", "prod", "ou-prod")

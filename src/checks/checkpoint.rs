@@ -12,8 +12,7 @@ use crate::inventory::{metric_names, FlinkApp};
 const API_CHECKPOINT_CONFIGURATION: &str = "https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_CheckpointConfiguration.html";
 const GUIDE_FAULT_TOLERANCE: &str = "https://docs.aws.amazon.com/managed-flink/latest/java/how-fault.html";
 const GUIDE_METRICS: &str = "https://docs.aws.amazon.com/managed-flink/latest/java/metrics-dimensions.html";
-const FLINK_CHECKPOINTING: &str =
-    "https://nightlies.apache.org/flink/flink-docs-release-1.20/docs/dev/datastream/fault-tolerance/checkpointing/";
+const FLINK_CHECKPOINTING: &str = "https://nightlies.apache.org/flink/flink-docs-release-1.20/docs/dev/datastream/fault-tolerance/checkpointing/";
 const FLINK_TUNING: &str = "https://nightlies.apache.org/flink/flink-docs-release-1.20/docs/ops/state/large_state_tuning/";
 
 pub const DOC_CHECKPOINTING_DISABLED: CheckDoc = CheckDoc {
@@ -87,10 +86,7 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     if interval < checks.checkpoint_interval_min_ms || interval > checks.checkpoint_interval_max_ms {
         let side = if interval < checks.checkpoint_interval_min_ms { "below the minimum" } else { "above the maximum" };
         let mut evidence = config_evidence(app);
-        evidence.push(Evidence::new(
-            "allowed range",
-            format!("{}..={} ms", checks.checkpoint_interval_min_ms, checks.checkpoint_interval_max_ms),
-        ));
+        evidence.push(Evidence::new("allowed range", format!("{}..={} ms", checks.checkpoint_interval_min_ms, checks.checkpoint_interval_max_ms)));
         sink.emit(
             CheckId::CheckpointIntervalOutOfRange,
             target,

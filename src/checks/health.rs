@@ -91,7 +91,11 @@ mod tests {
             region: region.into(),
             status: status.into(),
             accounts: accounts.iter().map(|a| (*a).into()).collect(),
-            entities: vec![HealthEntity { account_id: "111111111111".into(), value: "arn:aws:kinesisanalytics:eu-west-1:111111111111:application/orders".into(), status: "IMPAIRED".into() }],
+            entities: vec![HealthEntity {
+                account_id: "111111111111".into(),
+                value: "arn:aws:kinesisanalytics:eu-west-1:111111111111:application/orders".into(),
+                status: "IMPAIRED".into(),
+            }],
             ..Default::default()
         }
     }
@@ -105,7 +109,11 @@ mod tests {
             .app("222222222222", "eu-west-1", "orders-dev", |a| set_metric(a, metric_names::FAILED_CHECKPOINTS, &[1.0, 4.0]))
             .edit(|inv| {
                 inv.health = Some(HealthView {
-                    events: vec![event("open", "eu-west-1", &["111111111111"]), event("closed", "eu-west-1", &["111111111111"]), event("open", "us-east-1", &["111111111111"])],
+                    events: vec![
+                        event("open", "eu-west-1", &["111111111111"]),
+                        event("closed", "eu-west-1", &["111111111111"]),
+                        event("open", "us-east-1", &["111111111111"]),
+                    ],
                 })
             })
             .build();

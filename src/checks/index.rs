@@ -31,11 +31,7 @@ pub struct Index<'a> {
 impl<'a> Index<'a> {
     pub fn new(inventory: &'a Inventory) -> Self {
         let accounts = inventory.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
-        let roles = inventory
-            .accounts
-            .iter()
-            .flat_map(|a| a.roles.iter().map(move |r| (r.arn.as_str(), (a, r))))
-            .collect();
+        let roles = inventory.accounts.iter().flat_map(|a| a.roles.iter().map(move |r| (r.arn.as_str(), (a, r)))).collect();
         let resources = inventory.accounts.iter().flat_map(|a| a.resources.iter().map(|r| (r.arn.as_str(), r))).collect();
         let (ou_paths, org_policies) = match &inventory.organization {
             Some(org) => (
@@ -50,7 +46,17 @@ impl<'a> Index<'a> {
             .flat_map(|org| org.policies.iter().map(|p| &p.document as *const PolicyDoc as usize))
             .collect();
         let unlisted = inventory.organization.iter().flat_map(|org| org.policies_unread.iter().map(|(k, u)| (*k, u))).collect();
-        Self { accounts, roles, resources, ou_paths, org_policies, compiled: Mutex::new(HashMap::new()), halves: Mutex::new(HashMap::new()), unlisted, shared_documents }
+        Self {
+            accounts,
+            roles,
+            resources,
+            ou_paths,
+            org_policies,
+            compiled: Mutex::new(HashMap::new()),
+            halves: Mutex::new(HashMap::new()),
+            unlisted,
+            shared_documents,
+        }
     }
 
     pub fn account(&self, id: &str) -> Option<&'a Account> {

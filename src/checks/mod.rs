@@ -10,13 +10,13 @@ pub mod access;
 pub mod alarms;
 pub mod application;
 pub mod catalog;
-pub mod index;
 pub mod catalog_cmd;
 pub mod causes;
 pub mod check_doc;
 pub mod checkpoint;
 pub mod doc;
 pub mod health;
+pub mod index;
 pub mod sink;
 pub mod snapshot;
 

@@ -185,10 +185,9 @@ pub fn finalize(findings: Vec<Finding>, config: &Config, run_date: Option<NaiveD
         } else if let Some(index) = expired_match {
             let s = &config.suppress[index];
             let expires = s.expires.map(|d| d.to_string()).unwrap_or_default();
-            finding.evidence.push(Evidence::new(
-                "suppression expired",
-                format!("suppress[{index}] expired {expires} ({})", s.reason),
-            ));
+            finding
+                .evidence
+                .push(Evidence::new("suppression expired", format!("suppress[{index}] expired {expires} ({})", s.reason)));
             finding.expired_suppression = Some(AppliedSuppression { reason: s.reason.clone(), expires: s.expires });
             reports[index].matched_after_expiry += 1;
         }

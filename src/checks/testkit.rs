@@ -97,7 +97,9 @@ pub fn set_metric(app: &mut FlinkApp, metric: &str, values: &[f64]) {
         .enumerate()
         .map(|(i, v)| MetricPoint { at: end - Duration::minutes((n - 1 - i as i64) * 5), value: *v })
         .collect();
-    app.metrics.get_or_insert_with(|| CheckpointMetrics { period_secs: 300, ..Default::default() }).set_points(metric, points);
+    app.metrics
+        .get_or_insert_with(|| CheckpointMetrics { period_secs: 300, ..Default::default() })
+        .set_points(metric, points);
 }
 
 #[derive(Debug, Clone)]
@@ -149,7 +151,9 @@ impl Fleet {
                         name: "RCPFullAWSAccess".to_owned(),
                         kind: OrgPolicyKind::ResourceControlPolicy,
                         aws_managed: true,
-                        document: PolicyDoc::from_json(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})),
+                        document: PolicyDoc::from_json(
+                            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}),
+                        ),
                         targets: vec!["r-root".to_owned()],
                         targets_unread: None,
                     },
@@ -352,7 +356,12 @@ impl Fleet {
             let mut cursor = parent.clone();
             while cursor != "r-root" {
                 chain_ids.push(cursor.clone());
-                cursor = org.organizational_units.iter().find(|o| o.id == cursor).map(|o| o.parent_id.clone()).unwrap_or_else(|| "r-root".to_owned());
+                cursor = org
+                    .organizational_units
+                    .iter()
+                    .find(|o| o.id == cursor)
+                    .map(|o| o.parent_id.clone())
+                    .unwrap_or_else(|| "r-root".to_owned());
             }
             chain_ids.push("r-root".to_owned());
             chain_ids.reverse();
@@ -371,7 +380,12 @@ impl Fleet {
                 } else {
                     org.organizational_units.iter().find(|o| o.id == target).map(|o| o.name.as_str()).unwrap_or_default().into()
                 },
-                policy_ids: org.policies.iter().filter(|p| p.kind == kind && p.targets.iter().any(|t| t == target)).map(|p| p.id.as_str().into()).collect(),
+                policy_ids: org
+                    .policies
+                    .iter()
+                    .filter(|p| p.kind == kind && p.targets.iter().any(|t| t == target))
+                    .map(|p| p.id.as_str().into())
+                    .collect(),
                 maybe_policy_ids: Vec::new(),
                 unlisted: false,
             };

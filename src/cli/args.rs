@@ -333,9 +333,7 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as 90s, 30m or 2h"))?;
+    let value: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 90s, 30m or 2h"))?;
     let seconds = match unit {
         "s" => value,
         "m" => value * 60,
@@ -370,8 +368,18 @@ mod tests {
     #[test]
     fn contract_flags_parse() {
         let cli = Cli::try_parse_from([
-            "fleetscan", "scan", "--config", "c.toml", "--out", "o", "--regions", "us-east-1,eu-west-1",
-            "--accounts", "111111111111,dev", "--fail-on", "medium",
+            "fleetscan",
+            "scan",
+            "--config",
+            "c.toml",
+            "--out",
+            "o",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--accounts",
+            "111111111111,dev",
+            "--fail-on",
+            "medium",
         ])
         .unwrap();
         let Command::Scan(scan) = cli.command else { panic!("not scan") };

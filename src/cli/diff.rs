@@ -26,11 +26,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
 }
 
 fn finding_line(out: &mut String, f: &Finding) {
-    let _ = writeln!(
-        out,
-        "  {:<8} {:<34} {} {} {}  {}",
-        f.severity, f.check, f.account_name, f.region, f.resource_arn, f.title
-    );
+    let _ = writeln!(out, "  {:<8} {:<34} {} {} {}  {}", f.severity, f.check, f.account_name, f.region, f.resource_arn, f.title);
 }
 
 pub fn render_text(diff: &SnapshotDiff) -> String {
@@ -91,7 +87,11 @@ mod tests {
             old_run_id: "r1".into(),
             new_run_id: "r2".into(),
             findings: RunDelta {
-                not_checked: vec![NotChecked { finding, not_checked_because: "account 222222222222: assume-role denied (AccessDenied)".into(), last_seen_run_id: Some("r1".into()) }],
+                not_checked: vec![NotChecked {
+                    finding,
+                    not_checked_because: "account 222222222222: assume-role denied (AccessDenied)".into(),
+                    last_seen_run_id: Some("r1".into()),
+                }],
                 ..Default::default()
             },
             new_findings: vec![],

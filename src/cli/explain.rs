@@ -39,9 +39,6 @@ fn read_bundle(location: &str) -> anyhow::Result<String> {
             .read_to_string(&mut text)
             .with_context(|| format!("cannot read bundle file {location}"))?;
     }
-    anyhow::ensure!(
-        text.len() as u64 <= MAX_BUNDLE_BYTES,
-        "the bundle from {location} is larger than {MAX_BUNDLE_BYTES} bytes"
-    );
+    anyhow::ensure!(text.len() as u64 <= MAX_BUNDLE_BYTES, "the bundle from {location} is larger than {MAX_BUNDLE_BYTES} bytes");
     Ok(text)
 }

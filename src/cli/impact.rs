@@ -20,7 +20,9 @@ use crate::report::output::write_atomic;
 pub fn run(args: &ImpactArgs) -> anyhow::Result<Outcome> {
     let changes = ordered_changes(args)?;
     if changes.is_empty() {
-        bail!("no change given: use --attach FILE --to TARGET, --detach NAME --from TARGET or --replace NAME --with FILE (see fleetscan impact --help)");
+        bail!(
+            "no change given: use --attach FILE --to TARGET, --detach NAME --from TARGET or --replace NAME --with FILE (see fleetscan impact --help)"
+        );
     }
     let config = load_config(&args.config, Overrides::default())?;
     let inventory = Inventory::load(&args.snapshot)?;
@@ -154,9 +156,19 @@ fn pair_lists(args: &ImpactArgs) -> anyhow::Result<Vec<Change>> {
         bail!("each --attach needs a --to, each --detach a --from and each --replace a --with");
     }
     let kind = |n: usize| args.kind.get(n).copied().map(kind_of).unwrap_or(OrgPolicyKind::ServiceControlPolicy);
-    let mut changes: Vec<Change> =
-        args.attach.iter().zip(&args.to).enumerate().map(|(n, (file, target))| Change::Attach { file: file.clone(), target: target.clone(), kind: kind(n) }).collect();
-    changes.extend(args.detach.iter().zip(&args.from).map(|(policy, target)| Change::Detach { policy: policy.clone(), target: target.clone() }));
+    let mut changes: Vec<Change> = args
+        .attach
+        .iter()
+        .zip(&args.to)
+        .enumerate()
+        .map(|(n, (file, target))| Change::Attach { file: file.clone(), target: target.clone(), kind: kind(n) })
+        .collect();
+    changes.extend(
+        args.detach
+            .iter()
+            .zip(&args.from)
+            .map(|(policy, target)| Change::Detach { policy: policy.clone(), target: target.clone() }),
+    );
     changes.extend(args.replace.iter().zip(&args.with).map(|(policy, file)| Change::Replace { policy: policy.clone(), file: file.clone() }));
     Ok(changes)
 }

@@ -8,13 +8,13 @@ mod diff;
 mod doctor;
 mod explain;
 mod impact;
+mod logging;
 mod progress;
 mod report_cmd;
 mod runtime;
 mod scan;
 mod signals;
 mod summary;
-mod logging;
 
 use std::process::ExitCode;
 

@@ -35,10 +35,7 @@ impl Progress {
                 tracing::debug!(account = %account_id, %region, apps, ok, "region done");
             }
             (ProgressEvent::AccountDone { account_id, account_name, apps, ok }, bar) => {
-                let line = format!(
-                    "account {account_id} ({account_name}): {apps} apps{}",
-                    if *ok { "" } else { ", incomplete (see coverage)" }
-                );
+                let line = format!("account {account_id} ({account_name}): {apps} apps{}", if *ok { "" } else { ", incomplete (see coverage)" });
                 match bar {
                     Some(bar) => bar.println(line),
                     None => tracing::info!("{line}"),

@@ -50,10 +50,7 @@ async fn collect(config: &Config, run_id: &str, max_duration: Option<Duration>, 
         tracing::warn!("{warning}");
     }
     let stop = collector.stop_handle();
-    let watchers = [
-        tokio::spawn(stop_on_first_signal(signals.clone(), stop.clone())),
-        tokio::spawn(stop_after(stop, max_duration)),
-    ];
+    let watchers = [tokio::spawn(stop_on_first_signal(signals.clone(), stop.clone())), tokio::spawn(stop_after(stop, max_duration))];
     let progress = Progress::new(plan.targets() as u64, quiet);
     let inventory = collector.scan(&plan, |event| progress.event(&event)).await;
     progress.finish();
@@ -87,12 +84,7 @@ pub enum Write {
 
 /// Evaluates, compares with the previous scan in `out_dir`, and writes the
 /// run folder. Shared by `scan` and `report --snapshot`.
-pub fn evaluate_and_write(
-    inventory: &Inventory,
-    config: &Config,
-    out_dir: &Path,
-    write: Write,
-) -> anyhow::Result<(Evaluation, report::RunOutput)> {
+pub fn evaluate_and_write(inventory: &Inventory, config: &Config, out_dir: &Path, write: Write) -> anyhow::Result<(Evaluation, report::RunOutput)> {
     let mut evaluation = evaluate(inventory, config);
     crate::memory::release_free_memory();
     // Read only now, so last night's findings and evaluation's temporaries

@@ -34,11 +34,12 @@ impl Signals {
         let signals = Self { first: Arc::new(watch::Sender::new(None)), collecting: Arc::new(AtomicBool::new(true)) };
         let state = signals.clone();
         runtime.spawn(async move {
-            state.run(next_signal, |name| {
-                eprintln!("{name} again: abandoning the run at once; no report written");
-                std::process::exit(i32::from(Outcome::Fatal.code()));
-            })
-            .await
+            state
+                .run(next_signal, |name| {
+                    eprintln!("{name} again: abandoning the run at once; no report written");
+                    std::process::exit(i32::from(Outcome::Fatal.code()));
+                })
+                .await
         });
         signals
     }

@@ -14,14 +14,7 @@ use crate::severity::Severity;
 /// Incomplete targets named one by one before the rest are counted.
 const MISSING_LISTED: usize = 10;
 
-pub fn paragraph(
-    inventory: &Inventory,
-    evaluation: &Evaluation,
-    config: &Config,
-    run_dir: &Path,
-    elapsed: Duration,
-    outcome: Outcome,
-) -> String {
+pub fn paragraph(inventory: &Inventory, evaluation: &Evaluation, config: &Config, run_dir: &Path, elapsed: Duration, outcome: Outcome) -> String {
     let mut out = String::new();
     let planned = inventory.accounts.iter().filter(|a| a.scan.is_scanned()).count();
     let not_entered = inventory
@@ -40,13 +33,8 @@ pub fn paragraph(
     );
 
     let open = |s: Severity| evaluation.findings.iter().filter(|f| f.status == FindingStatus::Open && f.severity == s).count();
-    let by_severity: Vec<String> = Severity::ALL
-        .iter()
-        .rev()
-        .map(|&s| (s, open(s)))
-        .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| format!("{n} {s}"))
-        .collect();
+    let by_severity: Vec<String> =
+        Severity::ALL.iter().rev().map(|&s| (s, open(s))).filter(|(_, n)| *n > 0).map(|(s, n)| format!("{n} {s}")).collect();
     let suppressed = evaluation.findings.iter().filter(|f| f.status == FindingStatus::Suppressed).count();
     let _ = write!(
         out,
@@ -69,7 +57,10 @@ pub fn paragraph(
             if delta.not_checked.is_empty() {
                 String::new()
             } else {
-                format!(", {} not checked tonight (open when last seen; their scope was not read, so not counted as resolved)", delta.not_checked.len())
+                format!(
+                    ", {} not checked tonight (open when last seen; their scope was not read, so not counted as resolved)",
+                    delta.not_checked.len()
+                )
             }
         );
     }
@@ -128,7 +119,11 @@ pub fn paragraph(
 }
 
 fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 fn describe(outcome: Outcome, fail_on: Severity) -> String {

@@ -60,11 +60,7 @@ pub async fn fetch(session: &AccountSession, calls: &Calls, region: &str) -> Res
     let mut alarms = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let request = client
-            .describe_alarms()
-            .alarm_types(AlarmType::MetricAlarm)
-            .max_records(PAGE_SIZE)
-            .set_next_token(token.take());
+        let request = client.describe_alarms().alarm_types(AlarmType::MetricAlarm).max_records(PAGE_SIZE).set_next_token(token.take());
         let page = calls.call(Pool::Main, loc, "cloudwatch:DescribeAlarms", request.send()).await?;
         alarms.extend(page.metric_alarms().iter().filter_map(reduce));
         match page.next_token() {
@@ -98,10 +94,20 @@ mod tests {
         assert_eq!(reduced.metrics, vec![AlarmedMetric { metric_name: "lastCheckpointDuration".into(), application: "orders".into() }]);
         assert_eq!((reduced.state.as_str(), reduced.actions_enabled, reduced.alarm_actions.len()), ("OK", true, 1));
 
-        let metric = Metric::builder().namespace(NAMESPACE).metric_name("numberOfFailedCheckpoints").dimensions(dim("Application", "orders")).build();
+        let metric = Metric::builder()
+            .namespace(NAMESPACE)
+            .metric_name("numberOfFailedCheckpoints")
+            .dimensions(dim("Application", "orders"))
+            .build();
         let math = aws_sdk_cloudwatch::types::MetricAlarm::builder()
             .alarm_name("orders-failed")
-            .metrics(MetricDataQuery::builder().id("m1").metric_stat(MetricStat::builder().metric(metric).period(60).stat("Maximum").build()).return_data(false).build())
+            .metrics(
+                MetricDataQuery::builder()
+                    .id("m1")
+                    .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Maximum").build())
+                    .return_data(false)
+                    .build(),
+            )
             .metrics(MetricDataQuery::builder().id("e1").expression("RATE(m1)").return_data(true).build())
             .state_value(StateValue::InsufficientData)
             .build();

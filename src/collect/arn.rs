@@ -51,8 +51,7 @@ pub fn bucket_name(bucket_arn: &str) -> Option<&str> {
 fn stream_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"arn:aws[a-z-]*:kinesis:[a-z0-9-]+:[0-9]{12}:stream/[A-Za-z0-9_.-]+")
-            .unwrap_or_else(|err| unreachable!("static regex: {err}"))
+        Regex::new(r"arn:aws[a-z-]*:kinesis:[a-z0-9-]+:[0-9]{12}:stream/[A-Za-z0-9_.-]+").unwrap_or_else(|err| unreachable!("static regex: {err}"))
     })
 }
 

@@ -307,10 +307,20 @@ fn check_next_token(
     let Some(token) = token else { return Ok(None) };
     let request_id = request_id.map(str::to_owned);
     if token.is_empty() {
-        return Err(pagination_error(operation, EMPTY_TOKEN_CODE, format!("page {page} returned an empty NextToken; stopped instead of restarting the list"), request_id));
+        return Err(pagination_error(
+            operation,
+            EMPTY_TOKEN_CODE,
+            format!("page {page} returned an empty NextToken; stopped instead of restarting the list"),
+            request_id,
+        ));
     }
     if !seen.insert(token.to_owned()) {
-        return Err(pagination_error(operation, REPEATED_TOKEN_CODE, format!("page {page} returned a NextToken already followed; stopped instead of looping"), request_id));
+        return Err(pagination_error(
+            operation,
+            REPEATED_TOKEN_CODE,
+            format!("page {page} returned a NextToken already followed; stopped instead of looping"),
+            request_id,
+        ));
     }
     Ok(Some(token.to_owned()))
 }

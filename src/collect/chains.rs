@@ -20,11 +20,7 @@ pub fn derive(
     enabled: &[OrgPolicyKind],
     unlisted: &[OrgPolicyKind],
 ) {
-    let names: HashMap<&str, &str> = ous
-        .iter()
-        .map(|ou| (ou.id.as_str(), ou.name.as_str()))
-        .chain(std::iter::once((root_id, root_name)))
-        .collect();
+    let names: HashMap<&str, &str> = ous.iter().map(|ou| (ou.id.as_str(), ou.name.as_str())).chain(std::iter::once((root_id, root_name))).collect();
     for kind in [OrgPolicyKind::ServiceControlPolicy, OrgPolicyKind::ResourceControlPolicy] {
         let attached = attachments(policies, kind);
         let unknown = Unknown {

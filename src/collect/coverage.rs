@@ -87,14 +87,7 @@ fn rank(kind: ErrorKind) -> u8 {
 
 /// Builds one row: `ok` without errors, else the status of the most serious
 /// error, its code and request id, and a detail naming up to three failures.
-pub fn row(
-    account_id: &str,
-    account_name: &str,
-    region: &str,
-    scope: &str,
-    errors: &[AwsError],
-    ok_detail: Option<String>,
-) -> CoverageRow {
+pub fn row(account_id: &str, account_name: &str, region: &str, scope: &str, errors: &[AwsError], ok_detail: Option<String>) -> CoverageRow {
     let worst = errors.iter().max_by_key(|e| rank(e.kind));
     let (status, error_code, request_id, detail) = match worst {
         None => (CoverageStatus::Ok, None, None, ok_detail),

@@ -54,8 +54,7 @@ pub fn plan(kind: OrgPolicyKind, known: &[String], others: &[OrgPolicy], others_
     if !others_complete {
         return Attachments::List;
     }
-    let with_other: HashSet<&str> =
-        others.iter().filter(|p| p.kind == kind).flat_map(|p| p.targets.iter().map(String::as_str)).collect();
+    let with_other: HashSet<&str> = others.iter().filter(|p| p.kind == kind).flat_map(|p| p.targets.iter().map(String::as_str)).collect();
     let (ask, certain): (Vec<String>, Vec<String>) = known.iter().cloned().partition(|t| with_other.contains(t.as_str()));
     if ask.len() >= known.len().div_ceil(ORG_PAGE_SIZE) {
         return Attachments::List;

@@ -148,11 +148,7 @@ impl Collector {
         let mut token = None;
         loop {
             let request = client.list_accounts().set_next_token(token);
-            let page = self
-                .calls
-                .call(Pool::Org, loc, "organizations:ListAccounts", request.send())
-                .await
-                .map_err(|e| e.to_string())?;
+            let page = self.calls.call(Pool::Org, loc, "organizations:ListAccounts", request.send()).await.map_err(|e| e.to_string())?;
             for account in page.accounts() {
                 let (Some(id), name) = (account.id(), account.name().unwrap_or_default()) else { continue };
                 #[allow(deprecated)]

@@ -102,32 +102,20 @@ impl AwsError {
     {
         let request_id = err.request_id().map(str::to_owned);
         let (code, message, http_status) = match err {
-            SdkError::ServiceError(service) => (
-                service.err().code().map(str::to_owned),
-                service.err().message().map(str::to_owned),
-                Some(service.raw().status().as_u16()),
-            ),
+            SdkError::ServiceError(service) => {
+                (service.err().code().map(str::to_owned), service.err().message().map(str::to_owned), Some(service.raw().status().as_u16()))
+            }
             SdkError::TimeoutError(_) => (Some("Timeout".to_owned()), Some(error_chain(err)), None),
-            SdkError::DispatchFailure(_) => {
-                (Some("DispatchFailure".to_owned()), Some(error_chain(err)), None)
-            }
-            SdkError::ResponseError(response) => (
-                Some("ResponseError".to_owned()),
-                Some(error_chain(err)),
-                Some(response.raw().status().as_u16()),
-            ),
-            SdkError::ConstructionFailure(_) => {
-                (Some("ConstructionFailure".to_owned()), Some(error_chain(err)), None)
-            }
+            SdkError::DispatchFailure(_) => (Some("DispatchFailure".to_owned()), Some(error_chain(err)), None),
+            SdkError::ResponseError(response) => (Some("ResponseError".to_owned()), Some(error_chain(err)), Some(response.raw().status().as_u16())),
+            SdkError::ConstructionFailure(_) => (Some("ConstructionFailure".to_owned()), Some(error_chain(err)), None),
             _ => (None, Some(error_chain(err)), None),
         };
         let kind = classify(code.as_deref(), http_status, region);
         let message = match code.as_deref() {
-            Some(c) if TOKEN_ERRORS.contains(&c) && kind == ErrorKind::Error => Some(format!(
-                "{}{}",
-                message.map(|m| format!("{m} ")).unwrap_or_default(),
-                token_error_hint(region)
-            )),
+            Some(c) if TOKEN_ERRORS.contains(&c) && kind == ErrorKind::Error => {
+                Some(format!("{}{}", message.map(|m| format!("{m} ")).unwrap_or_default(), token_error_hint(region)))
+            }
             _ => message,
         };
         Self { kind, operation: operation.to_owned(), code, message, request_id, http_status }
@@ -183,15 +171,16 @@ const DENIED: &[&str] = &[
 /// Token errors: the credentials are unknown where the call went. In an
 /// opt-in Region that means the account has not enabled it; anywhere else
 /// (a Region enabled by default, a global endpoint) it is a real failure.
-const TOKEN_ERRORS: &[&str] =
-    &["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired", "InvalidAccessKeyId"];
+const TOKEN_ERRORS: &[&str] = &["UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired", "InvalidAccessKeyId"];
 
 /// Why a token error is not read as a disabled Region.
 fn token_error_hint(region: &str) -> String {
     if region == crate::inventory::GLOBAL_REGION {
         "(global endpoint: the credentials were not recognised)".to_owned()
     } else if super::opt_in::DEFAULT_REGIONS.contains(&region) {
-        format!("({region} is enabled by default in every account, so this is not a disabled opt-in Region: check the credentials and the audit role)")
+        format!(
+            "({region} is enabled by default in every account, so this is not a disabled opt-in Region: check the credentials and the audit role)"
+        )
     } else {
         format!(
             "({region} is not in fleetscan's table of opt-in Regions, checked {}; if it is a new opt-in Region, add it to src/collect/opt_in.rs)",

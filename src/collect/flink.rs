@@ -49,12 +49,7 @@ struct Reader<'a> {
 
 /// Lists and reads every app of the region. `Err` when the listing itself
 /// failed (region disabled, denied, ...): nothing else was tried.
-pub async fn scan_region(
-    session: &AccountSession,
-    calls: &Calls,
-    region: &str,
-    window_start: DateTime<Utc>,
-) -> Result<RegionApps, AwsError> {
+pub async fn scan_region(session: &AccountSession, calls: &Calls, region: &str, window_start: DateTime<Utc>) -> Result<RegionApps, AwsError> {
     let reader = Reader {
         client: session.flink(region),
         calls,
@@ -104,9 +99,9 @@ impl Reader<'_> {
     async fn app(&self, name: &str) -> Result<(FlinkApp, Option<String>, Vec<AwsError>, Option<String>), AwsError> {
         let request = self.client.describe_application().application_name(name);
         let described = self.calls.call(Pool::Main, self.loc, "kinesisanalytics:DescribeApplication", request.send()).await?;
-        let detail = described.application_detail().ok_or_else(|| {
-            AwsError::local("kinesisanalytics:DescribeApplication", "MissingDetail", format!("no ApplicationDetail for {name}"))
-        })?;
+        let detail = described
+            .application_detail()
+            .ok_or_else(|| AwsError::local("kinesisanalytics:DescribeApplication", "MissingDetail", format!("no ApplicationDetail for {name}")))?;
         let mut app = flink_detail::app_from_detail(detail);
         let key_id = flink_detail::key_id(detail).filter(|_| app.encryption.is_customer_managed());
         let (snapshots, operations, tags) = futures::join!(self.snapshots(name), self.operations(name), self.tags(&app.arn));

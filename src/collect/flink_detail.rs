@@ -3,14 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-use aws_sdk_kinesisanalyticsv2::types::{
-    ApplicationConfigurationDescription, ApplicationDetail, ApplicationOperationInfo, SnapshotDetails,
-};
+use aws_sdk_kinesisanalyticsv2::types::{ApplicationConfigurationDescription, ApplicationDetail, ApplicationOperationInfo, SnapshotDetails};
 
 use super::arn;
-use crate::inventory::{InlineString, 
-    CheckpointConfig, CodeLocation, Encryption, FlinkApp, Monitoring, Operation, Parallelism, PropertyGroup, Snapshot,
-    VpcConfig,
+use crate::inventory::{
+    CheckpointConfig, CodeLocation, Encryption, FlinkApp, InlineString, Monitoring, Operation, Parallelism, PropertyGroup, Snapshot, VpcConfig,
 };
 
 /// `AWS_OWNED_KEY`: what an app without an encryption configuration uses.
@@ -66,10 +63,7 @@ pub fn app_from_detail(detail: &ApplicationDetail) -> FlinkApp {
         checkpoint,
         parallelism,
         monitoring,
-        snapshots_enabled: conf
-            .and_then(|c| c.application_snapshot_configuration_description())
-            .map(|s| s.snapshots_enabled())
-            .unwrap_or(false),
+        snapshots_enabled: conf.and_then(|c| c.application_snapshot_configuration_description()).map(|s| s.snapshots_enabled()).unwrap_or(false),
         snapshots: Vec::new(),
         operations: Vec::new(),
         vpc: conf.and_then(|c| c.vpc_configuration_descriptions().first()).map(|v| VpcConfig {
@@ -161,10 +155,9 @@ pub fn operation(o: &ApplicationOperationInfo) -> Operation {
 mod tests {
     use super::*;
     use aws_sdk_kinesisanalyticsv2::types::{
-        ApplicationCodeConfigurationDescription, ApplicationEncryptionConfigurationDescription,
-        ApplicationSnapshotConfigurationDescription, ApplicationStatus, CheckpointConfigurationDescription,
-        CodeContentDescription, CodeContentType, ConfigurationType, EnvironmentPropertyDescriptions,
-        FlinkApplicationConfigurationDescription, KeyType, RuntimeEnvironment, S3ApplicationCodeLocationDescription,
+        ApplicationCodeConfigurationDescription, ApplicationEncryptionConfigurationDescription, ApplicationSnapshotConfigurationDescription,
+        ApplicationStatus, CheckpointConfigurationDescription, CodeContentDescription, CodeContentType, ConfigurationType,
+        EnvironmentPropertyDescriptions, FlinkApplicationConfigurationDescription, KeyType, RuntimeEnvironment, S3ApplicationCodeLocationDescription,
         VpcConfigurationDescription,
     };
 
@@ -223,11 +216,7 @@ mod tests {
                     .code_content_description(
                         CodeContentDescription::builder()
                             .s3_application_code_location_description(
-                                S3ApplicationCodeLocationDescription::builder()
-                                    .bucket_arn("arn:aws:s3:::code")
-                                    .file_key("app.jar")
-                                    .build()
-                                    .unwrap(),
+                                S3ApplicationCodeLocationDescription::builder().bucket_arn("arn:aws:s3:::code").file_key("app.jar").build().unwrap(),
                             )
                             .build(),
                     )

@@ -84,8 +84,7 @@ pub async fn fetch(session: &AccountSession, calls: &Calls, regions: &[String], 
 
     let arns: Vec<String> = events.iter().map(|e| e.arn.clone()).collect();
     for chunk in arns.chunks(ENTITY_FILTERS_PER_CALL) {
-        let filters: Vec<EntityAccountFilter> =
-            chunk.iter().filter_map(|arn| EntityAccountFilter::builder().event_arn(arn).build().ok()).collect();
+        let filters: Vec<EntityAccountFilter> = chunk.iter().filter_map(|arn| EntityAccountFilter::builder().event_arn(arn).build().ok()).collect();
         let mut token: Option<String> = None;
         loop {
             let request = client

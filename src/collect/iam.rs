@@ -31,11 +31,7 @@ struct Reader<'a> {
 
 /// Reads the given roles (ARNs in this account) and their managed policies.
 pub async fn collect(session: &AccountSession, calls: &Calls, role_arns: &BTreeSet<String>) -> IamData {
-    let reader = Reader {
-        client: session.iam(),
-        calls,
-        loc: Loc { account: &session.account_id, region: GLOBAL_REGION },
-    };
+    let reader = Reader { client: session.iam(), calls, loc: Loc { account: &session.account_id, region: GLOBAL_REGION } };
     let mut data = IamData::default();
     let results = join_all(role_arns.iter().map(|arn| reader.role(arn, &session.account_id))).await;
     for result in results {
@@ -68,14 +64,9 @@ impl Reader<'_> {
     async fn role(&self, role_arn: &str, account_id: &str) -> Result<(Role, Vec<AwsError>), AwsError> {
         let parsed = arn::parse(role_arn);
         if parsed.as_ref().map(|a| a.account) != Some(account_id) {
-            return Err(AwsError::local(
-                "iam:GetRole",
-                "ForeignRole",
-                format!("execution role {role_arn} is not in account {account_id}; not read"),
-            ));
+            return Err(AwsError::local("iam:GetRole", "ForeignRole", format!("execution role {role_arn} is not in account {account_id}; not read")));
         }
-        let name = arn::role_name(role_arn)
-            .ok_or_else(|| AwsError::local("iam:GetRole", "BadRoleArn", format!("`{role_arn}` is not a role ARN")))?;
+        let name = arn::role_name(role_arn).ok_or_else(|| AwsError::local("iam:GetRole", "BadRoleArn", format!("`{role_arn}` is not a role ARN")))?;
         let out = self.calls.call(Pool::Main, self.loc, "iam:GetRole", self.client.get_role().role_name(name).send()).await?;
         let role = out
             .role()
@@ -85,10 +76,7 @@ impl Reader<'_> {
             name: role.role_name().to_owned(),
             path: role.path().to_owned(),
             trust_policy: role.assume_role_policy_document().map(PolicyDoc::from_aws_text).unwrap_or_default(),
-            permissions_boundary_arn: role
-                .permissions_boundary()
-                .and_then(|b| b.permissions_boundary_arn())
-                .map(str::to_owned),
+            permissions_boundary_arn: role.permissions_boundary().and_then(|b| b.permissions_boundary_arn()).map(str::to_owned),
             attached_policy_arns: Vec::new(),
             inline_policies: Vec::new(),
             tags: role.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
@@ -185,8 +173,7 @@ impl Reader<'_> {
                 out.request_id().map(str::to_owned),
             ),
         };
-        let malformed =
-            AwsError::malformed_policy("iam:GetPolicyVersion", &format!("managed policy {policy_arn}"), &document, request_id.as_deref());
+        let malformed = AwsError::malformed_policy("iam:GetPolicyVersion", &format!("managed policy {policy_arn}"), &document, request_id.as_deref());
         Ok((ManagedPolicy { arn: policy_arn.to_owned(), name, default_version_id: version, document }, malformed))
     }
 }

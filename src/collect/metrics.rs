@@ -74,10 +74,11 @@ pub fn plan_queries(apps: &[AppMetricsWanted]) -> Vec<Vec<QuerySpec>> {
         .iter()
         .enumerate()
         .flat_map(|(i, app)| {
-            metric_names::for_runtime(&app.runtime)
-                .iter()
-                .enumerate()
-                .map(move |(m, metric)| QuerySpec { id: format!("a{i}m{m}"), app: app.name.clone(), metric })
+            metric_names::for_runtime(&app.runtime).iter().enumerate().map(move |(m, metric)| QuerySpec {
+                id: format!("a{i}m{m}"),
+                app: app.name.clone(),
+                metric,
+            })
         })
         .collect();
     all.chunks(MAX_QUERIES).map(<[QuerySpec]>::to_vec).collect()

@@ -18,9 +18,7 @@ use super::default_policy;
 use super::error::AwsError;
 use super::session::AccountSession;
 use super::unread;
-use crate::inventory::{
-    Account, CoverageRow, OrgPolicy, OrgPolicyKind, OrgUnit, Organization, PolicyDoc, Unread, GLOBAL_REGION,
-};
+use crate::inventory::{Account, CoverageRow, OrgPolicy, OrgPolicyKind, OrgUnit, Organization, PolicyDoc, Unread, GLOBAL_REGION};
 
 /// Who is running the scan (STS GetCallerIdentity).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -237,7 +235,15 @@ impl Walker<'_> {
                 (Vec::new(), Some(missing))
             }
         };
-        let policy = OrgPolicy { id: summary.id, name: summary.name, kind, aws_managed: summary.aws_managed, document, targets, targets_unread };
+        let policy = OrgPolicy {
+            id: summary.id,
+            name: summary.name,
+            kind,
+            aws_managed: summary.aws_managed,
+            document,
+            targets,
+            targets_unread,
+        };
         (policy, errors, targets_complete)
     }
 
@@ -285,7 +291,13 @@ impl Walker<'_> {
 
     /// Fills the default policy's targets (see [`default_policy`]); the
     /// failures and a note on how they were learned, for the coverage row.
-    async fn default_targets(&self, policy: &mut OrgPolicy, known: &[String], others: &[OrgPolicy], others_complete: bool) -> (Vec<AwsError>, String) {
+    async fn default_targets(
+        &self,
+        policy: &mut OrgPolicy,
+        known: &[String],
+        others: &[OrgPolicy],
+        others_complete: bool,
+    ) -> (Vec<AwsError>, String) {
         match default_policy::plan(policy.kind, known, others, others_complete) {
             default_policy::Attachments::Everywhere => {
                 policy.targets = known.to_vec();
@@ -336,8 +348,7 @@ impl Walker<'_> {
             let id = p.id()?;
             Some(PolicySummary { id: id.to_owned(), name: p.name().unwrap_or(id).to_owned(), aws_managed: p.aws_managed() })
         });
-        let (defaults, others): (Vec<_>, Vec<_>) =
-            summaries.partition(|s| default_policy::is_default(kind, &s.name, s.aws_managed));
+        let (defaults, others): (Vec<_>, Vec<_>) = summaries.partition(|s| default_policy::is_default(kind, &s.name, s.aws_managed));
         let (defaults, others) = futures::join!(
             join_all(defaults.into_iter().map(|s| self.policy(s, kind, false))),
             join_all(others.into_iter().map(|s| self.policy(s, kind, true))),
@@ -462,14 +473,19 @@ pub async fn discover_tree(session: &AccountSession, calls: &Calls, caller: Call
     let loc = Loc { account: &caller_account, region: GLOBAL_REGION };
     let walker = Walker { client: session.organizations(), calls, loc };
 
-    let described = calls
-        .call(Pool::Org, loc, "organizations:DescribeOrganization", walker.client.describe_organization().send())
-        .await;
+    let described = calls.call(Pool::Org, loc, "organizations:DescribeOrganization", walker.client.describe_organization().send()).await;
     let org = match described {
         Ok(out) => out.organization().cloned(),
         Err(err) => {
             let row = if err.is_code("AWSOrganizationsNotInUseException") {
-                coverage::row(&caller_account, &caller_account, GLOBAL_REGION, "organizations", &[], Some("not in an organization: scanning the caller's account only".to_owned()))
+                coverage::row(
+                    &caller_account,
+                    &caller_account,
+                    GLOBAL_REGION,
+                    "organizations",
+                    &[],
+                    Some("not in an organization: scanning the caller's account only".to_owned()),
+                )
             } else {
                 coverage::row(&caller_account, &caller_account, GLOBAL_REGION, "organizations", &[err], None)
             };

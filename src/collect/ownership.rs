@@ -17,8 +17,8 @@ use futures::future::join_all;
 
 use super::arn;
 use super::calls::Calls;
-use super::error::AwsError;
 use super::coverage::CoverageLog;
+use super::error::AwsError;
 use super::resources::{self, Foreign, ResourceData};
 use super::session::AccountSession;
 use crate::inventory::{CoverageRow, ResourceKind, ResourcePolicy, Unread};
@@ -46,7 +46,9 @@ fn not_read(foreign: &Foreign, owner: Option<&str>, org_accounts: &HashMap<Strin
     match owner {
         None => ("OwnerUnknown", format!("{what}: no scanned account of the organization lists this bucket, so its policy could not be read")),
         Some(owner) => match org_accounts.get(owner) {
-            Some(name) => ("OwnerNotScanned", format!("{what} is owned by account {owner} ({name}), which this run did not enter: its policy was not read")),
+            Some(name) => {
+                ("OwnerNotScanned", format!("{what} is owned by account {owner} ({name}), which this run did not enter: its policy was not read"))
+            }
             None => ("OutsideOrganization", format!("{what} is owned by account {owner}, outside the organization: its policy cannot be read")),
         },
     }
@@ -81,7 +83,9 @@ pub async fn resolve(calls: &Calls, scanned: &HashMap<String, Scanned>, org_acco
             bucket_owner.insert(name.clone(), account.clone());
         }
     }
-    let unplaced = wanted.values().any(|(_, f)| f.kind == ResourceKind::S3Bucket && arn::bucket_name(&f.arn).is_none_or(|b| !bucket_owner.contains_key(b)));
+    let unplaced = wanted
+        .values()
+        .any(|(_, f)| f.kind == ResourceKind::S3Bucket && arn::bucket_name(&f.arn).is_none_or(|b| !bucket_owner.contains_key(b)));
     if unplaced {
         let unlisted: Vec<&String> = scanned.iter().filter(|(_, s)| s.listed_buckets.is_none()).map(|(id, _)| id).collect();
         let listings = join_all(unlisted.iter().map(|id| resources::list_buckets(&scanned[*id].session, calls))).await;
@@ -92,7 +96,12 @@ pub async fn resolve(calls: &Calls, scanned: &HashMap<String, Scanned>, org_acco
                     for name in names {
                         bucket_owner.insert(name, id.clone());
                     }
-                    log.scope(crate::inventory::GLOBAL_REGION, "s3", &[], Some("buckets listed to find the owner of a bucket another account's app names".to_owned()));
+                    log.scope(
+                        crate::inventory::GLOBAL_REGION,
+                        "s3",
+                        &[],
+                        Some("buckets listed to find the owner of a bucket another account's app names".to_owned()),
+                    );
                 }
                 Err(err) => log.scope(crate::inventory::GLOBAL_REGION, "s3", &[err], None),
             }
@@ -110,13 +119,19 @@ pub async fn resolve(calls: &Calls, scanned: &HashMap<String, Scanned>, org_acco
             Some((owner, state)) => reads.push((owner.to_owned(), state, foreign)),
             None => {
                 let (code, detail) = not_read(&foreign, owner.as_deref(), org_accounts);
-                let why = Unread { operation: read_operation(foreign.kind).to_owned(), account_id: owner.clone().unwrap_or_default(), error_code: code.to_owned(), request_id: None };
+                let why = Unread {
+                    operation: read_operation(foreign.kind).to_owned(),
+                    account_id: owner.clone().unwrap_or_default(),
+                    error_code: code.to_owned(),
+                    request_id: None,
+                };
                 let name = scanned.get(&requester).map(|s| s.name.as_str()).unwrap_or_default();
                 let mut log = CoverageLog::new(&requester, name);
                 let err = AwsError::local(read_operation(foreign.kind), code, detail.clone());
                 log.skipped(&foreign.region, resources::scope_of(foreign.kind), Some(&err), detail);
                 resolution.rows.extend(log.into_rows());
-                let resource = resources::unread_resource(foreign.kind, &foreign.arn, owner.as_deref().unwrap_or_default(), Some(&foreign.region), why);
+                let resource =
+                    resources::unread_resource(foreign.kind, &foreign.arn, owner.as_deref().unwrap_or_default(), Some(&foreign.region), why);
                 resolution.resources.push((requester, resource));
             }
         }

@@ -140,11 +140,21 @@ pub async fn collect(session: &AccountSession, calls: &Calls, wanted: &Wanted) -
     let (own_keys, other_keys): (Vec<_>, Vec<_>) = wanted.keys.iter().partition(|(_, key)| owned_here(key));
     let (own_streams, other_streams): (Vec<_>, Vec<_>) = wanted.streams.iter().partition(|stream| owned_here(stream));
     for (region, key) in other_keys {
-        data.foreign.push(Foreign { kind: ResourceKind::KmsKey, region: key_region(region, key), arn: key.clone(), owner: arn_account(key).map(str::to_owned) });
+        data.foreign.push(Foreign {
+            kind: ResourceKind::KmsKey,
+            region: key_region(region, key),
+            arn: key.clone(),
+            owner: arn_account(key).map(str::to_owned),
+        });
     }
     for stream in other_streams {
         let region = arn::parse(stream).map(|a| a.region.to_owned()).unwrap_or_default();
-        data.foreign.push(Foreign { kind: ResourceKind::KinesisStream, region, arn: stream.clone(), owner: arn_account(stream).map(str::to_owned) });
+        data.foreign.push(Foreign {
+            kind: ResourceKind::KinesisStream,
+            region,
+            arn: stream.clone(),
+            owner: arn_account(stream).map(str::to_owned),
+        });
     }
     // S3 ARNs name no account: the account's own bucket list tells (one
     // call, whatever the number of apps), read alongside the keys and
@@ -164,7 +174,8 @@ pub async fn collect(session: &AccountSession, calls: &Calls, wanted: &Wanted) -
     let own_buckets: Vec<&(String, String)> = match listing {
         None => Vec::new(),
         Some(Ok(names)) => {
-            let (own, other): (Vec<_>, Vec<_>) = wanted.buckets.iter().partition(|(_, bucket)| arn::bucket_name(bucket).is_some_and(|b| names.contains(b)));
+            let (own, other): (Vec<_>, Vec<_>) =
+                wanted.buckets.iter().partition(|(_, bucket)| arn::bucket_name(bucket).is_some_and(|b| names.contains(b)));
             for (region, bucket) in other {
                 data.foreign.push(Foreign { kind: ResourceKind::S3Bucket, region: region.clone(), arn: bucket.clone(), owner: None });
             }

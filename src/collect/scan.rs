@@ -73,7 +73,9 @@ impl Collector {
                     Some(view)
                 }
                 Err(err) => {
-                    let why = format!("AWS Health organizational view not read (needs Business support or higher and the organizational view enabled): {err}");
+                    let why = format!(
+                        "AWS Health organizational view not read (needs Business support or higher and the organizational view enabled): {err}"
+                    );
                     log.skipped(GLOBAL_REGION, "health", Some(&err), why);
                     None
                 }
@@ -142,9 +144,10 @@ impl Collector {
     where
         F: Fn(ProgressEvent) + Sync,
     {
-        let mut account = plan.org.account(&entry.account_id).cloned().unwrap_or_else(|| {
-            org::skeleton(&entry.account_id, &entry.name, None, &entry.status, &entry.ou_path, Vec::new(), entry.is_management)
-        });
+        let mut account =
+            plan.org.account(&entry.account_id).cloned().unwrap_or_else(|| {
+                org::skeleton(&entry.account_id, &entry.name, None, &entry.status, &entry.ou_path, Vec::new(), entry.is_management)
+            });
         account.scan = entry.decision.clone();
         if !entry.is_scanned() {
             return AccountScan { account, rows: Vec::new(), scanned: None };
@@ -198,12 +201,7 @@ impl Collector {
             account.regions.push(region);
         }
 
-        let role_arns: BTreeSet<String> = account
-            .regions
-            .iter()
-            .flat_map(|r| &r.applications)
-            .filter_map(|a| a.execution_role_arn.clone())
-            .collect();
+        let role_arns: BTreeSet<String> = account.regions.iter().flat_map(|r| &r.applications).filter_map(|a| a.execution_role_arn.clone()).collect();
         let wanted = wanted_resources(&account, &key_ids);
         let iam_work = async {
             if role_arns.is_empty() {
@@ -237,7 +235,12 @@ impl Collector {
             }
         }
         account.resources = resource_data.resources;
-        let scanned = Scanned { session, name: account.name.clone(), foreign: resource_data.foreign, listed_buckets: resource_data.listed_buckets };
+        let scanned = Scanned {
+            session,
+            name: account.name.clone(),
+            foreign: resource_data.foreign,
+            listed_buckets: resource_data.listed_buckets,
+        };
 
         let rows = log.into_rows();
         let apps = account.regions.iter().map(|r| r.applications.len()).sum();
@@ -292,10 +295,8 @@ impl Collector {
                         .iter()
                         .map(|a| metrics::AppMetricsWanted { name: a.name.to_string(), runtime: a.runtime.to_string() })
                         .collect();
-                    let ((mut metrics, errors), alarms) = futures::join!(
-                        metrics::fetch(session, &self.calls, region, &wanted, window),
-                        alarms::fetch(session, &self.calls, region)
-                    );
+                    let ((mut metrics, errors), alarms) =
+                        futures::join!(metrics::fetch(session, &self.calls, region, &wanted, window), alarms::fetch(session, &self.calls, region));
                     log.scope(region, "cloudwatch", &errors, Some(format!("{} applications", wanted.len())));
                     match alarms {
                         Ok(alarms) => {
@@ -311,12 +312,7 @@ impl Collector {
             }
         }
         let ok = log.rows().iter().all(|r| r.is_complete());
-        progress(ProgressEvent::RegionDone {
-            account_id: account.id.clone(),
-            region: region.to_owned(),
-            apps: inventory.applications.len(),
-            ok,
-        });
+        progress(ProgressEvent::RegionDone { account_id: account.id.clone(), region: region.to_owned(), apps: inventory.applications.len(), ok });
         (inventory, log, key_ids)
     }
 }

@@ -13,8 +13,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{error::CredentialsError, future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use super::calls::{CallCounter, Calls, Loc, Pool};
 use super::error::{AwsError, ErrorKind};
@@ -362,24 +362,13 @@ async fn assume_once(
         .credentials()
         .ok_or_else(|| AwsError::local("sts:AssumeRole", "MissingCredentials", "AssumeRole returned no credentials"))?;
     let expiry = SystemTime::try_from(*creds.expiration()).ok();
-    Ok(Credentials::new(
-        creds.access_key_id(),
-        creds.secret_access_key(),
-        Some(creds.session_token().to_owned()),
-        expiry,
-        "fleetscan-assume-role",
-    ))
+    Ok(Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_owned()), expiry, "fleetscan-assume-role"))
 }
 
 /// Assumes `role_arn` with the base session's STS client, retrying
 /// AccessDenied within `settings.retry_budget`, and returns a session whose
 /// credentials refresh themselves before expiry.
-pub async fn assume_account(
-    base: &AccountSession,
-    account_id: &str,
-    role_arn: &str,
-    settings: &AssumeSettings,
-) -> Result<AccountSession, AwsError> {
+pub async fn assume_account(base: &AccountSession, account_id: &str, role_arn: &str, settings: &AssumeSettings) -> Result<AccountSession, AwsError> {
     let sts = base.sts();
     let started = tokio::time::Instant::now();
     // Short first waits so a small budget (tests) still retries a few times.
@@ -464,7 +453,6 @@ mod tests {
         assert_eq!(attempt_timeout(secs(2)), secs(1));
         assert_eq!(attempt_timeout(secs(1)), secs(1));
     }
-
 
     #[test]
     fn debug_redacts_the_external_id() {

@@ -97,7 +97,17 @@ impl<'a, 'o> Pair<'a, 'o> {
             .rows
             .iter()
             .take(20)
-            .map(|r| Evidence::new(r.subject.clone(), format!("{} → {}{}", r.baseline, r.target, if r.explanation.is_empty() { String::new() } else { format!(" ({})", r.explanation) })))
+            .map(|r| {
+                Evidence::new(
+                    r.subject.clone(),
+                    format!(
+                        "{} → {}{}",
+                        r.baseline,
+                        r.target,
+                        if r.explanation.is_empty() { String::new() } else { format!(" ({})", r.explanation) }
+                    ),
+                )
+            })
             .collect();
         let detail = format!(
             "{} difference(s) between {} ({}) and {} ({}) in compare `{}`.",
@@ -113,7 +123,9 @@ impl<'a, 'o> Pair<'a, 'o> {
             [first, rest @ ..] => format!("{}: {} (+{} more)", group.check.title(), first.subject, rest.len()),
             [] => group.check.title().to_owned(),
         };
-        self.out.sink.emit_titled(group.check, Target { account: self.target, region, resource }, subject, title, detail, evidence);
+        self.out
+            .sink
+            .emit_titled(group.check, Target { account: self.target, region, resource }, subject, title, detail, evidence);
         self.out.rows.extend(group.rows);
     }
 
@@ -156,14 +168,8 @@ impl<'a, 'o> Pair<'a, 'o> {
                     let lb_label = lb.map(|l| self.level_label(self.base, l)).unwrap_or_else(|| "-".to_owned());
                     let lt_label = lt.map(|l| self.level_label(self.target, l)).unwrap_or_else(|| "-".to_owned());
                     let policies = |l: Option<&PolicyLevel>| -> BTreeMap<String, &'a PolicyDoc> {
-                        l.map(|l| {
-                            l.policy_ids
-                                .iter()
-                                .filter_map(|id| self.inv.org_policy(id))
-                                .map(|p| (p.name.clone(), &p.document))
-                                .collect()
-                        })
-                        .unwrap_or_default()
+                        l.map(|l| l.policy_ids.iter().filter_map(|id| self.inv.org_policy(id)).map(|p| (p.name.clone(), &p.document)).collect())
+                            .unwrap_or_default()
                     };
                     let mut pb = policies(lb);
                     let mut pt = policies(lt);
@@ -177,18 +183,39 @@ impl<'a, 'o> Pair<'a, 'o> {
                     let where_ = format!("{label}: {lb_label} ↔ {lt_label}");
                     for (name, doc) in &pb {
                         match pt.get(name) {
-                            None => group.rows.push(self.row("", dimension, &format!("{where_}: {name}"), "attached", "not attached", &statement_summary(doc))),
+                            None => group.rows.push(self.row(
+                                "",
+                                dimension,
+                                &format!("{where_}: {name}"),
+                                "attached",
+                                "not attached",
+                                &statement_summary(doc),
+                            )),
                             Some(other) => {
                                 let delta = normalized_diff(nb, nt, doc, other);
                                 if !delta.is_same() {
-                                    group.rows.push(self.row("", dimension, &format!("{where_}: {name}"), "attached", "attached, differs", &delta.lines().join("; ")));
+                                    group.rows.push(self.row(
+                                        "",
+                                        dimension,
+                                        &format!("{where_}: {name}"),
+                                        "attached",
+                                        "attached, differs",
+                                        &delta.lines().join("; "),
+                                    ));
                                 }
                             }
                         }
                     }
                     for (name, doc) in &pt {
                         if !pb.contains_key(name) {
-                            group.rows.push(self.row("", dimension, &format!("{where_}: {name}"), "not attached", "attached", &statement_summary(doc)));
+                            group.rows.push(self.row(
+                                "",
+                                dimension,
+                                &format!("{where_}: {name}"),
+                                "not attached",
+                                "attached",
+                                &statement_summary(doc),
+                            ));
                         }
                     }
                 }
@@ -196,7 +223,14 @@ impl<'a, 'o> Pair<'a, 'o> {
             (None, None) => {}
             (b, t) => {
                 let state = |c: Option<&[PolicyLevel]>| if c.is_some() { "apply" } else { "do not apply (management account)" };
-                group.rows.push(self.row("", dimension, "all levels", state(b), state(t), "AWS Organizations policies do not affect the management account"));
+                group.rows.push(self.row(
+                    "",
+                    dimension,
+                    "all levels",
+                    state(b),
+                    state(t),
+                    "AWS Organizations policies do not affect the management account",
+                ));
             }
         }
         self.flush(group, GLOBAL_REGION, &self.target.id.clone(), &format!("compare:{}", self.cmp.name));
@@ -220,19 +254,36 @@ impl<'a, 'o> Pair<'a, 'o> {
             ("min pause ms", eb.min_pause_ms.to_string(), et.min_pause_ms.to_string()),
         ] {
             if vb != vt {
-                group.rows.push(self.row(&label, "checkpoint-config", field, &vb, &vt, &format!("effective values; baseline {}, target {}", why(b.app), why(t.app))));
+                group.rows.push(self.row(
+                    &label,
+                    "checkpoint-config",
+                    field,
+                    &vb,
+                    &vt,
+                    &format!("effective values; baseline {}, target {}", why(b.app), why(t.app)),
+                ));
             }
         }
         self.flush(group, region, &resource, &subject);
 
         if b.app.runtime != t.app.runtime {
-            let group = Group { check: CheckId::DriftRuntime, rows: vec![self.row(&label, "runtime", "RuntimeEnvironment", &b.app.runtime, &t.app.runtime, "")] };
+            let group = Group {
+                check: CheckId::DriftRuntime,
+                rows: vec![self.row(&label, "runtime", "RuntimeEnvironment", &b.app.runtime, &t.app.runtime, "")],
+            };
             self.flush(group, region, &resource, &subject);
         }
         if b.app.snapshots_enabled != t.app.snapshots_enabled {
             let group = Group {
                 check: CheckId::DriftSnapshotConfig,
-                rows: vec![self.row(&label, "snapshot-config", "snapshots enabled", &b.app.snapshots_enabled.to_string(), &t.app.snapshots_enabled.to_string(), "")],
+                rows: vec![self.row(
+                    &label,
+                    "snapshot-config",
+                    "snapshots enabled",
+                    &b.app.snapshots_enabled.to_string(),
+                    &t.app.snapshots_enabled.to_string(),
+                    "",
+                )],
             };
             self.flush(group, region, &resource, &subject);
         }
@@ -278,7 +329,14 @@ impl<'a, 'o> Pair<'a, 'o> {
             let subject_name = format!("{what} {}", rt.as_deref().or(rb.as_deref()).map(|a| nt.text(&nb.text(a))).unwrap_or_default());
             match (&rb, &rt) {
                 (Some(_), None) | (None, Some(_)) => {
-                    group.rows.push(self.row(&label, "resource-policy", &subject_name, rb.as_deref().unwrap_or("none"), rt.as_deref().unwrap_or("none"), "resource on one side only"));
+                    group.rows.push(self.row(
+                        &label,
+                        "resource-policy",
+                        &subject_name,
+                        rb.as_deref().unwrap_or("none"),
+                        rt.as_deref().unwrap_or("none"),
+                        "resource on one side only",
+                    ));
                 }
                 (None, None) => {}
                 (Some(_), Some(_)) => match (doc_of(&rb), doc_of(&rt)) {
@@ -288,7 +346,14 @@ impl<'a, 'o> Pair<'a, 'o> {
                     (Some(db), Some(dt)) => {
                         let delta = normalized_diff(nb, nt, db, dt);
                         if !delta.is_same() {
-                            group.rows.push(self.row(&label, "resource-policy", &subject_name, "policy", "policy, differs", &delta.lines().join("; ")));
+                            group.rows.push(self.row(
+                                &label,
+                                "resource-policy",
+                                &subject_name,
+                                "policy",
+                                "policy, differs",
+                                &delta.lines().join("; "),
+                            ));
                         }
                     }
                 },
@@ -311,7 +376,11 @@ impl<'a, 'o> Pair<'a, 'o> {
             }
             let side = |d: &AccessDecision| {
                 let who = d.deciding.iter().map(|s| s.describe()).collect::<Vec<_>>().join("; ");
-                if who.is_empty() { d.outcome.as_str().to_owned() } else { format!("{} by {who}", d.outcome.as_str()) }
+                if who.is_empty() {
+                    d.outcome.as_str().to_owned()
+                } else {
+                    format!("{} by {who}", d.outcome.as_str())
+                }
             };
             let subj = format!("{} on {}", db.action, key.2);
             let explanation = format!("baseline: {}; target: {}", side(db), side(dt));
@@ -321,19 +390,47 @@ impl<'a, 'o> Pair<'a, 'o> {
         }
     }
 
-    fn roles(&mut self, label: &str, region: &str, resource: &str, subject: &str, (ab, rb): (&'a Account, &'a Role), (at, rt): (&'a Account, &'a Role), nb: &Normalizer, nt: &Normalizer) {
+    fn roles(
+        &mut self,
+        label: &str,
+        region: &str,
+        resource: &str,
+        subject: &str,
+        (ab, rb): (&'a Account, &'a Role),
+        (at, rt): (&'a Account, &'a Role),
+        nb: &Normalizer,
+        nt: &Normalizer,
+    ) {
         // trust policy
         let delta = normalized_diff(nb, nt, &rb.trust_policy, &rt.trust_policy);
         if !delta.is_same() {
-            let group = Group { check: CheckId::DriftTrustPolicy, rows: vec![self.row(label, "trust-policy", &format!("trust policy of {}", nt.text(&rt.arn)), "policy", "policy, differs", &delta.lines().join("; "))] };
+            let group = Group {
+                check: CheckId::DriftTrustPolicy,
+                rows: vec![self.row(
+                    label,
+                    "trust-policy",
+                    &format!("trust policy of {}", nt.text(&rt.arn)),
+                    "policy",
+                    "policy, differs",
+                    &delta.lines().join("; "),
+                )],
+            };
             self.flush(group, region, resource, subject);
         }
         // permissions boundary
         let mut group = Group { check: CheckId::DriftPermissionBoundary, rows: Vec::new() };
         match (&rb.permissions_boundary_arn, &rt.permissions_boundary_arn) {
             (None, None) => {}
-            (Some(pb), None) => group.rows.push(self.row(label, "permission-boundary", "permissions boundary", pb, "none", "the target role has no boundary")),
-            (None, Some(pt)) => group.rows.push(self.row(label, "permission-boundary", "permissions boundary", "none", pt, "only the target role is bounded")),
+            (Some(pb), None) => {
+                group
+                    .rows
+                    .push(self.row(label, "permission-boundary", "permissions boundary", pb, "none", "the target role has no boundary"))
+            }
+            (None, Some(pt)) => {
+                group
+                    .rows
+                    .push(self.row(label, "permission-boundary", "permissions boundary", "none", pt, "only the target role is bounded"))
+            }
             (Some(pb), Some(pt)) => {
                 let db = ab.managed_policy(pb).map(|p| &p.document);
                 let dt = at.managed_policy(pt).map(|p| &p.document);
@@ -341,10 +438,24 @@ impl<'a, 'o> Pair<'a, 'o> {
                     (Some(db), Some(dt)) => {
                         let delta = normalized_diff(nb, nt, db, dt);
                         if !delta.is_same() {
-                            group.rows.push(self.row(label, "permission-boundary", &format!("boundary {}", nt.text(pt)), pb, pt, &delta.lines().join("; ")));
+                            group.rows.push(self.row(
+                                label,
+                                "permission-boundary",
+                                &format!("boundary {}", nt.text(pt)),
+                                pb,
+                                pt,
+                                &delta.lines().join("; "),
+                            ));
                         }
                     }
-                    _ if nb.text(pb) != nt.text(pt) => group.rows.push(self.row(label, "permission-boundary", "permissions boundary", pb, pt, "boundary documents not in the inventory")),
+                    _ if nb.text(pb) != nt.text(pt) => group.rows.push(self.row(
+                        label,
+                        "permission-boundary",
+                        "permissions boundary",
+                        pb,
+                        pt,
+                        "boundary documents not in the inventory",
+                    )),
                     _ => {}
                 }
             }
@@ -416,7 +527,11 @@ fn statement_summary(doc: &PolicyDoc) -> String {
                 .and_then(|s| s.as_array())
                 .map(|a| a.iter().filter_map(|s| s.get("Sid").and_then(|v| v.as_str()).map(str::to_owned)).collect())
                 .unwrap_or_default();
-            if sids.is_empty() { format!("{n} statement(s)") } else { format!("{n} statement(s): {}", sids.join(", ")) }
+            if sids.is_empty() {
+                format!("{n} statement(s)")
+            } else {
+                format!("{n} statement(s): {}", sids.join(", "))
+            }
         }
         None => format!("document does not parse: {}", doc.error.as_deref().unwrap_or("unknown error")),
     }
@@ -442,7 +557,12 @@ fn align_levels<'x>(b: &'x [PolicyLevel], t: &'x [PolicyLevel]) -> Vec<(String, 
 
 /// Pairs the apps of the two accounts: by the `key` capture (or first group)
 /// of `app_pattern`, else by name; apps whose key repeats are paired by region.
-fn pair_apps<'a>(inv: &'a Inventory, cmp: &Comparison, base: &'a Account, target: &'a Account) -> (Vec<(AppRef<'a>, AppRef<'a>)>, Vec<AppRef<'a>>, Vec<AppRef<'a>>) {
+fn pair_apps<'a>(
+    inv: &'a Inventory,
+    cmp: &Comparison,
+    base: &'a Account,
+    target: &'a Account,
+) -> (Vec<(AppRef<'a>, AppRef<'a>)>, Vec<AppRef<'a>>, Vec<AppRef<'a>>) {
     let key_of = |name: &str| -> Option<String> {
         match &cmp.app_pattern {
             None => Some(name.to_owned()),
@@ -496,7 +616,9 @@ mod tests {
             .app("111111111111", "eu-west-1", "billing-dev", |_| {})
             .app("222222222222", "eu-west-1", "orders-prod", |_| {})
             .build();
-        let config = config_from("[[compare]]\nname = \"orders\"\nbaseline = \"dev-orders\"\ntarget = \"222222222222\"\napp_pattern = \"^(?P<key>.+?)-(dev|prod)$\"\n");
+        let config = config_from(
+            "[[compare]]\nname = \"orders\"\nbaseline = \"dev-orders\"\ntarget = \"222222222222\"\napp_pattern = \"^(?P<key>.+?)-(dev|prod)$\"\n",
+        );
         let (pairs, only_b, only_t) = pair_apps(&inv, &config.compare[0], inv.account("111111111111").unwrap(), inv.account("222222222222").unwrap());
         assert_eq!(pairs.len(), 1);
         assert_eq!((pairs[0].0.app.name.as_str(), pairs[0].1.app.name.as_str()), ("orders-dev", "orders-prod"));
@@ -504,7 +626,10 @@ mod tests {
         assert!(only_t.is_empty());
         let b = &inv.account("111111111111").unwrap().scp_chain;
         let t = &inv.account("222222222222").unwrap().scp_chain;
-        let labels: Vec<_> = align_levels(b, t).into_iter().map(|(l, lb, lt)| (l, lb.map(|x| x.target_id.to_string()), lt.map(|x| x.target_id.to_string()))).collect();
+        let labels: Vec<_> = align_levels(b, t)
+            .into_iter()
+            .map(|(l, lb, lt)| (l, lb.map(|x| x.target_id.to_string()), lt.map(|x| x.target_id.to_string())))
+            .collect();
         assert_eq!(labels[1], ("OU depth 1".to_owned(), Some("ou-w".to_owned()), Some("ou-w".to_owned())));
         assert_eq!(labels[2], ("OU depth 2".to_owned(), Some("ou-dev".to_owned()), Some("ou-prod".to_owned())));
         assert_eq!(labels[3], ("OU depth 3".to_owned(), None, Some("ou-pci".to_owned())));
@@ -530,7 +655,9 @@ mod prod_vs_dev {
     }
 
     fn key_policy(account: &str, with_service: bool) -> Value {
-        let mut statements = vec![json!({"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "kms:*", "Resource": "*"})];
+        let mut statements = vec![
+            json!({"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "kms:*", "Resource": "*"}),
+        ];
         if with_service {
             statements.push(json!({"Sid": "FlinkService", "Effect": "Allow",
                 "Principal": {"Service": ["kinesisanalytics.amazonaws.com", "infrastructure.kinesisanalytics.amazonaws.com"]},
@@ -549,7 +676,10 @@ mod prod_vs_dev {
         move |a| {
             a.encryption = Encryption { key_type: "CUSTOMER_MANAGED_KEY".into(), key_arn: Some(key(account)) };
             a.stream_arns = vec![format!("arn:aws:kinesis:eu-west-1:{account}:stream/orders-in")];
-            a.property_groups = vec![PropertyGroup { id: "FlinkApplicationProperties".into(), properties: [("input.stream".into(), "orders-in".into())].into() }];
+            a.property_groups = vec![PropertyGroup {
+                id: "FlinkApplicationProperties".into(),
+                properties: [("input.stream".into(), "orders-in".into())].into(),
+            }];
             if !checkpointing {
                 a.checkpoint = CheckpointConfig::from_api("CUSTOM", Some(false), Some(60_000), Some(5_000));
             }
@@ -587,7 +717,9 @@ mod prod_vs_dev {
     }
 
     fn config() -> crate::config::Config {
-        config_from("[[compare]]\nname = \"orders\"\nbaseline = \"dev-orders\"\ntarget = \"prod-orders\"\napp_pattern = \"^(?P<key>.+?)-(dev|prod)$\"\n")
+        config_from(
+            "[[compare]]\nname = \"orders\"\nbaseline = \"dev-orders\"\ntarget = \"prod-orders\"\napp_pattern = \"^(?P<key>.+?)-(dev|prod)$\"\n",
+        )
     }
 
     fn rows<'a>(drift: &'a [DriftRow], dimension: &str) -> Vec<&'a DriftRow> {
@@ -633,7 +765,12 @@ mod prod_vs_dev {
         let access = rows(drift, "access-decision");
         let get = access.iter().find(|r| r.subject.starts_with("s3:GetObject on")).expect("s3:GetObject differs");
         assert_eq!((get.baseline.as_str(), get.target.as_str()), ("Allowed", "ExplicitlyDenied"));
-        assert!(get.explanation.contains("RestrictCodeBuckets statement #1 (Sid DenyCodeReadsOutsideVpce) attached at Root/Workloads/Prod/PCI (ou-pci)"), "{}", get.explanation);
+        assert!(
+            get.explanation
+                .contains("RestrictCodeBuckets statement #1 (Sid DenyCodeReadsOutsideVpce) attached at Root/Workloads/Prod/PCI (ou-pci)"),
+            "{}",
+            get.explanation
+        );
         let kinesis = access.iter().find(|r| r.subject.starts_with("kinesis:GetRecords")).expect("boundary blocks kinesis in prod");
         assert!(kinesis.explanation.contains("FlinkBoundary"), "{}", kinesis.explanation);
         let kms = access.iter().filter(|r| r.subject.starts_with("kms:")).count();
@@ -641,16 +778,34 @@ mod prod_vs_dev {
 
         // and the findings
         let checks: std::collections::BTreeSet<CheckId> = eval.findings.iter().map(|f| f.check).collect();
-        for c in [CheckId::DriftScp, CheckId::DriftPermissionBoundary, CheckId::DriftCheckpointConfig, CheckId::DriftResourcePolicy, CheckId::DriftAccessDecision,
-                  CheckId::CheckpointingDisabled, CheckId::CmkServiceAccessDenied, CheckId::ExecutionRoleAccessDenied] {
+        for c in [
+            CheckId::DriftScp,
+            CheckId::DriftPermissionBoundary,
+            CheckId::DriftCheckpointConfig,
+            CheckId::DriftResourcePolicy,
+            CheckId::DriftAccessDecision,
+            CheckId::CheckpointingDisabled,
+            CheckId::CmkServiceAccessDenied,
+            CheckId::ExecutionRoleAccessDenied,
+        ] {
             assert!(checks.contains(&c), "{c} missing: {checks:?}");
         }
         for c in [CheckId::DriftIdentityPolicy, CheckId::DriftTrustPolicy, CheckId::DriftRuntime, CheckId::DriftSnapshotConfig, CheckId::DriftRcp] {
             assert!(!checks.contains(&c), "{c} is noise");
         }
         // the prod denial names the exact policy, statement and OU
-        let denied = eval.findings.iter().find(|f| f.check == CheckId::ExecutionRoleAccessDenied && f.account_id == PROD && f.subject.starts_with("s3:GetObject ")).unwrap();
-        assert!(denied.detail.contains("SCP RestrictCodeBuckets statement #1 (Sid DenyCodeReadsOutsideVpce) attached at Root/Workloads/Prod/PCI (ou-pci)"), "{}", denied.detail);
+        let denied = eval
+            .findings
+            .iter()
+            .find(|f| f.check == CheckId::ExecutionRoleAccessDenied && f.account_id == PROD && f.subject.starts_with("s3:GetObject "))
+            .unwrap();
+        assert!(
+            denied
+                .detail
+                .contains("SCP RestrictCodeBuckets statement #1 (Sid DenyCodeReadsOutsideVpce) attached at Root/Workloads/Prod/PCI (ou-pci)"),
+            "{}",
+            denied.detail
+        );
         // dev is fine
         assert!(eval.access.iter().all(|d| d.account_id != DEV), "dev has no denied action");
         assert!(eval.access_allowed > 0);

@@ -1,8 +1,8 @@
 //! Drift: prod-versus-dev comparisons (`[[compare]]`) and night-over-night
 //! comparisons of two runs.
 
-pub mod docs;
 pub mod compare;
+pub mod docs;
 pub mod nightly;
 pub mod normalize;
 pub mod policy_diff;

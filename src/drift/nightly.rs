@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::drift::policy_diff::diff_docs;
-use crate::evaluate::evaluate;
 use crate::drift::read_scope::ReadScopes;
+use crate::evaluate::evaluate;
 use crate::findings::{Finding, FindingStatus, NotChecked, RunDelta};
 use crate::inventory::{Account, FlinkApp, Inventory, PolicyDoc};
 
@@ -135,7 +135,15 @@ pub fn diff_snapshots(old: &Inventory, new: &Inventory, config: &Config) -> Snap
     }
 }
 
-fn change(kind: &str, account: &str, region: &str, subject: &str, before: impl Into<String>, after: impl Into<String>, detail: impl Into<String>) -> InventoryChange {
+fn change(
+    kind: &str,
+    account: &str,
+    region: &str,
+    subject: &str,
+    before: impl Into<String>,
+    after: impl Into<String>,
+    detail: impl Into<String>,
+) -> InventoryChange {
     InventoryChange {
         kind: kind.to_owned(),
         account_id: account.to_owned(),
@@ -160,7 +168,10 @@ pub fn inventory_changes(old: &Inventory, new: &Inventory) -> Vec<InventoryChang
     let mut out = Vec::new();
     // Organization policies: documents and attachments.
     fn org_policies(inv: &Inventory) -> BTreeMap<String, &crate::inventory::OrgPolicy> {
-        inv.organization.as_ref().map(|o| o.policies.iter().map(|p| (p.id.clone(), p)).collect::<BTreeMap<_, _>>()).unwrap_or_default()
+        inv.organization
+            .as_ref()
+            .map(|o| o.policies.iter().map(|p| (p.id.clone(), p)).collect::<BTreeMap<_, _>>())
+            .unwrap_or_default()
     }
     let (po, pn) = (org_policies(old), org_policies(new));
     for (id, p) in &po {
@@ -222,7 +233,15 @@ fn account_changes(out: &mut Vec<InventoryChange>, a: &Account, b: &Account) {
         doc_change(out, &a.id, &format!("trust policy of {}", r.arn), &r.trust_policy, &s.trust_policy);
         if r.permissions_boundary_arn != s.permissions_boundary_arn {
             let show = |x: &Option<String>| x.clone().unwrap_or_else(|| "none".to_owned());
-            out.push(change("role-changed", &a.id, "global", &r.arn, format!("boundary {}", show(&r.permissions_boundary_arn)), format!("boundary {}", show(&s.permissions_boundary_arn)), ""));
+            out.push(change(
+                "role-changed",
+                &a.id,
+                "global",
+                &r.arn,
+                format!("boundary {}", show(&r.permissions_boundary_arn)),
+                format!("boundary {}", show(&s.permissions_boundary_arn)),
+                "",
+            ));
         }
         let (x, y): (BTreeSet<_>, BTreeSet<_>) = (r.attached_policy_arns.iter().collect(), s.attached_policy_arns.iter().collect());
         if x != y {
@@ -232,7 +251,9 @@ fn account_changes(out: &mut Vec<InventoryChange>, a: &Account, b: &Account) {
         for p in &r.inline_policies {
             match s.inline_policies.iter().find(|q| q.name == p.name) {
                 Some(q) => doc_change(out, &a.id, &format!("inline policy {} of {}", p.name, r.arn), &p.document, &q.document),
-                None => out.push(change("policy-removed", &a.id, "global", &format!("inline policy {} of {}", p.name, r.arn), "present", "absent", "")),
+                None => {
+                    out.push(change("policy-removed", &a.id, "global", &format!("inline policy {} of {}", p.name, r.arn), "present", "absent", ""))
+                }
             }
         }
         for q in &s.inline_policies {
@@ -258,14 +279,19 @@ fn account_changes(out: &mut Vec<InventoryChange>, a: &Account, b: &Account) {
     }
     // Applications.
     let apps = |acc: &Account| -> BTreeMap<String, (String, FlinkApp)> {
-        acc.regions.iter().flat_map(|r| r.applications.iter().map(move |app| (app.arn.clone(), (r.region.to_string(), app.clone())))).collect()
+        acc.regions
+            .iter()
+            .flat_map(|r| r.applications.iter().map(move |app| (app.arn.clone(), (r.region.to_string(), app.clone()))))
+            .collect()
     };
     let (xa, xb) = (apps(a), apps(b));
     for (arn, (region, app)) in &xa {
         match xb.get(arn) {
             None => out.push(change("app-removed", &a.id, region, &app.name, "present", "absent", arn.clone())),
             Some((_, new_app)) => {
-                for (field, before, after) in app_fields(app).into_iter().zip(app_fields(new_app)).filter(|(x, y)| x.1 != y.1).map(|(x, y)| (x.0, x.1, y.1)) {
+                for (field, before, after) in
+                    app_fields(app).into_iter().zip(app_fields(new_app)).filter(|(x, y)| x.1 != y.1).map(|(x, y)| (x.0, x.1, y.1))
+                {
                     out.push(change("app-changed", &a.id, region, &app.name, before, after, field));
                 }
             }
@@ -286,13 +312,36 @@ fn app_fields(app: &FlinkApp) -> Vec<(&'static str, String)> {
         ("runtime", app.runtime.to_string()),
         ("version", app.version_id.map(|v| v.to_string()).unwrap_or_default()),
         ("execution role", app.execution_role_arn.clone().unwrap_or_default()),
-        ("checkpointing", format!("enabled={} interval={} ms min_pause={} ms ({})", e.enabled, e.interval_ms, e.min_pause_ms, app.checkpoint.configuration_type)),
+        (
+            "checkpointing",
+            format!("enabled={} interval={} ms min_pause={} ms ({})", e.enabled, e.interval_ms, e.min_pause_ms, app.checkpoint.configuration_type),
+        ),
         ("snapshots enabled", app.snapshots_enabled.to_string()),
         ("encryption", format!("{} {}", app.encryption.key_type, app.encryption.key_arn.clone().unwrap_or_default()).trim().to_owned()),
-        ("vpc", app.vpc.as_ref().map(|v| format!("{} subnets={} sgs={}", v.vpc_id.clone().unwrap_or_default(), v.subnet_ids.join(","), v.security_group_ids.join(","))).unwrap_or_default()),
-        ("code", app.code.as_ref().map(|c| format!("{} {}", c.object_arn(), c.object_version.clone().unwrap_or_default()).trim().to_owned()).unwrap_or_default()),
+        (
+            "vpc",
+            app.vpc
+                .as_ref()
+                .map(|v| {
+                    format!("{} subnets={} sgs={}", v.vpc_id.clone().unwrap_or_default(), v.subnet_ids.join(","), v.security_group_ids.join(","))
+                })
+                .unwrap_or_default(),
+        ),
+        (
+            "code",
+            app.code
+                .as_ref()
+                .map(|c| format!("{} {}", c.object_arn(), c.object_version.clone().unwrap_or_default()).trim().to_owned())
+                .unwrap_or_default(),
+        ),
         ("streams", app.stream_arns.join(", ")),
-        ("parallelism", app.parallelism.as_ref().map(|p| format!("{:?}/{:?} autoscaling={:?}", p.parallelism, p.parallelism_per_kpu, p.auto_scaling_enabled)).unwrap_or_default()),
+        (
+            "parallelism",
+            app.parallelism
+                .as_ref()
+                .map(|p| format!("{:?}/{:?} autoscaling={:?}", p.parallelism, p.parallelism_per_kpu, p.auto_scaling_enabled))
+                .unwrap_or_default(),
+        ),
     ]
 }
 
@@ -324,12 +373,20 @@ mod tests {
         new.run.run_id = "20261126T190000Z".into();
         // formatting-only and order-only changes elsewhere must not count
         let role = &mut new.accounts[0].roles[0];
-        role.inline_policies[0].document = PolicyDoc::from_json(json!({"Statement": [{"Resource": "*", "Action": "*", "Effect": "Allow"}], "Version": "2012-10-17"}));
+        role.inline_policies[0].document =
+            PolicyDoc::from_json(json!({"Statement": [{"Resource": "*", "Action": "*", "Effect": "Allow"}], "Version": "2012-10-17"}));
         let _ = allow_all();
 
         let diff = diff_snapshots(&old, &new, &Config::default());
         let kinds: Vec<(&str, &str)> = diff.changes.iter().map(|c| (c.kind.as_str(), c.subject.as_str())).collect();
-        assert_eq!(kinds, vec![("policy-changed", "SCP RegionLock (p-region)"), ("role-added", "arn:aws:iam::111111111111:role/billing-role"), ("app-added", "billing")]);
+        assert_eq!(
+            kinds,
+            vec![
+                ("policy-changed", "SCP RegionLock (p-region)"),
+                ("role-added", "arn:aws:iam::111111111111:role/billing-role"),
+                ("app-added", "billing")
+            ]
+        );
         assert!(diff.changes[0].detail.contains("Lock"), "{}", diff.changes[0].detail);
         // the new app runs an unsupported runtime: exactly that finding is new
         assert_eq!(diff.new_findings.len(), 1);
@@ -424,7 +481,8 @@ mod tests {
         full.coverage.push(crate::inventory::CoverageRow { account_id: DEV.into(), ..full.coverage[0].clone() });
         full.coverage.push(crate::inventory::CoverageRow { account_id: DEV.into(), ..full.coverage[1].clone() });
         let night3 = vec![f("p", PROD, FindingStatus::Open), f("d1", DEV, FindingStatus::Open)];
-        let d4 = run_delta(Previous { run_id: Some("night2"), findings: &night2, not_checked: &d.not_checked }, &night3, &ReadScopes::of(&full, &config));
+        let d4 =
+            run_delta(Previous { run_id: Some("night2"), findings: &night2, not_checked: &d.not_checked }, &night3, &ReadScopes::of(&full, &config));
         assert!(d4.new.is_empty(), "a finding seen again after a night not checked is not new: {:?}", d4.new);
         assert_eq!(d4.still_open, 2);
         assert_eq!(d4.resolved.iter().map(|f| f.finding_id.as_str()).collect::<Vec<_>>(), vec!["d2"]);

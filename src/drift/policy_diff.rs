@@ -38,7 +38,9 @@ impl StatementChange {
         match self.kind {
             ChangeKind::Added => format!("statement{sid} only in target: {}", self.target.as_deref().unwrap_or("")),
             ChangeKind::Removed => format!("statement{sid} only in baseline: {}", self.baseline.as_deref().unwrap_or("")),
-            ChangeKind::Changed => format!("statement{sid} changed: {} → {}", self.baseline.as_deref().unwrap_or(""), self.target.as_deref().unwrap_or("")),
+            ChangeKind::Changed => {
+                format!("statement{sid} changed: {} → {}", self.baseline.as_deref().unwrap_or(""), self.target.as_deref().unwrap_or(""))
+            }
         }
     }
 }
@@ -49,7 +51,11 @@ pub enum PolicyDelta {
     Same,
     Statements(Vec<StatementChange>),
     /// At least one side did not parse: compared as text.
-    Unparsed { baseline_error: Option<String>, target_error: Option<String>, text_equal: bool },
+    Unparsed {
+        baseline_error: Option<String>,
+        target_error: Option<String>,
+        text_equal: bool,
+    },
 }
 
 impl PolicyDelta {
@@ -115,12 +121,30 @@ pub fn diff_values(a: &Value, b: &Value) -> PolicyDelta {
                 });
             }
             for s in &diff.removed {
-                changes.push(StatementChange { kind: ChangeKind::Removed, sid: s.sid.clone(), baseline_index: None, target_index: None, baseline: Some(s.to_string()), target: None });
+                changes.push(StatementChange {
+                    kind: ChangeKind::Removed,
+                    sid: s.sid.clone(),
+                    baseline_index: None,
+                    target_index: None,
+                    baseline: Some(s.to_string()),
+                    target: None,
+                });
             }
             for s in &diff.added {
-                changes.push(StatementChange { kind: ChangeKind::Added, sid: s.sid.clone(), baseline_index: None, target_index: None, baseline: None, target: Some(s.to_string()) });
+                changes.push(StatementChange {
+                    kind: ChangeKind::Added,
+                    sid: s.sid.clone(),
+                    baseline_index: None,
+                    target_index: None,
+                    baseline: None,
+                    target: Some(s.to_string()),
+                });
             }
-            if changes.is_empty() { PolicyDelta::Same } else { PolicyDelta::Statements(changes) }
+            if changes.is_empty() {
+                PolicyDelta::Same
+            } else {
+                PolicyDelta::Statements(changes)
+            }
         }
         Err(_) => PolicyDelta::Unparsed {
             baseline_error: crate::policy::Policy::from_value(a).err().map(|e| e.to_string()),

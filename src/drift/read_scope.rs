@@ -54,9 +54,7 @@ impl<'a> ReadScopes<'a> {
         }
         let mut baselines: HashMap<&str, Vec<&str>> = HashMap::new();
         for cmp in &config.compare {
-            if let (Some(base), Some(target)) =
-                (inventory.account_by_id_or_name(&cmp.baseline), inventory.account_by_id_or_name(&cmp.target))
-            {
+            if let (Some(base), Some(target)) = (inventory.account_by_id_or_name(&cmp.baseline), inventory.account_by_id_or_name(&cmp.target)) {
                 baselines.entry(target.id.as_str()).or_default().push(base.id.as_str());
             }
         }
@@ -96,7 +94,9 @@ impl<'a> ReadScopes<'a> {
         let Some(account) = self.inventory.account(account_id) else {
             // Gone from the organization: resolved if the organization was
             // read completely, else it may just not have been listed.
-            return self.org_incomplete.map(|row| format!("account {account_id} not listed; organization not read completely ({})", describe(row)));
+            return self
+                .org_incomplete
+                .map(|row| format!("account {account_id} not listed; organization not read completely ({})", describe(row)));
         };
         if let crate::inventory::ScanDecision::Skipped { reason } = &account.scan {
             return Some(format!("account {account_id} not scanned: {reason}"));
@@ -194,7 +194,11 @@ mod tests {
         let scopes = ReadScopes::of(&inv, &config);
         let why = |account: &str, region: &str| scopes.why_not_read(&finding(CheckId::SnapshotStale, account, region));
         assert_eq!(why("111111111111", "us-east-1"), None, "read completely");
-        assert!(why("111111111111", "eu-west-1").is_some_and(|w| w.contains("flink throttled (ThrottlingException)")), "{:?}", why("111111111111", "eu-west-1"));
+        assert!(
+            why("111111111111", "eu-west-1").is_some_and(|w| w.contains("flink throttled (ThrottlingException)")),
+            "{:?}",
+            why("111111111111", "eu-west-1")
+        );
         assert!(why("222222222222", "us-east-1").is_some_and(|w| w.contains("assume-role denied (AccessDenied)")));
         assert!(why("333333333333", "us-east-1").is_some_and(|w| w.contains("not in accounts.include_accounts")), "subset run");
         assert!(why("111111111111", "ap-south-1").is_some_and(|w| w.contains("region ap-south-1 not scanned")), "--regions subset");
@@ -217,11 +221,15 @@ mod tests {
         assert!(drift.is_some_and(|w| w.starts_with("baseline account 222222222222")), "drift against an unread baseline is not checked");
 
         let management = inv.organization.as_ref().map(|o| o.management_account_id.clone()).unwrap_or_default();
-        inv.coverage.push(row(&management, "global", "organizations", CoverageStatus::Throttled, Some("TooManyRequestsException")));
+        inv.coverage
+            .push(row(&management, "global", "organizations", CoverageStatus::Throttled, Some("TooManyRequestsException")));
         let scopes = ReadScopes::of(&inv, &config);
         let access = scopes.why_not_read(&finding(CheckId::ExecutionRoleAccessDenied, "111111111111", "us-east-1"));
         assert!(access.is_some_and(|w| w.contains("organization policies")), "SCPs not read: access findings not checked");
         assert_eq!(scopes.why_not_read(&finding(CheckId::SnapshotStale, "111111111111", "us-east-1")), None, "checkpoint checks do not read SCPs");
-        assert!(scopes.why_not_read(&finding(CheckId::SnapshotStale, "444444444444", "us-east-1")).is_some(), "an account missing from an unread organization is not resolved");
+        assert!(
+            scopes.why_not_read(&finding(CheckId::SnapshotStale, "444444444444", "us-east-1")).is_some(),
+            "an account missing from an unread organization is not resolved"
+        );
     }
 }

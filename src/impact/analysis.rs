@@ -87,7 +87,10 @@ pub fn can_touch(ctx: &Context, touched: &Touched) -> bool {
     }
     if !touched.managed_policy_arns.is_empty() {
         let uses = ctx.flink().execution_role_arn.as_deref().and_then(|arn| ctx.index.role(arn)).is_some_and(|(_, role)| {
-            role.attached_policy_arns.iter().chain(role.permissions_boundary_arn.iter()).any(|arn| touched.managed_policy_arns.contains(arn))
+            role.attached_policy_arns
+                .iter()
+                .chain(role.permissions_boundary_arn.iter())
+                .any(|arn| touched.managed_policy_arns.contains(arn))
         });
         if uses {
             return true;
@@ -100,7 +103,11 @@ pub fn can_touch(ctx: &Context, touched: &Touched) -> bool {
         return true;
     }
     let key_owner = ctx.flink().encryption.key_arn.as_deref().map(|k| requirements::owner_of(ctx.index, k, account));
-    requirements::for_app(ctx).iter().map(|need| &need.resource_account).chain(key_owner.iter()).any(|owner| touched.rcp_accounts.contains(owner))
+    requirements::for_app(ctx)
+        .iter()
+        .map(|need| &need.resource_account)
+        .chain(key_owner.iter())
+        .any(|owner| touched.rcp_accounts.contains(owner))
 }
 
 /// Every access decision of one app.
@@ -130,9 +137,24 @@ pub fn analyse(before: &Inventory, applied: &Applied, config: &Config) -> Impact
             compare(*app_before, old, new)
         })
         .collect();
-    rows.sort_by(|a, b| (&a.account_id, &a.region, &a.application, &a.principal, &a.action, &a.resource).cmp(&(&b.account_id, &b.region, &b.application, &b.principal, &b.action, &b.resource)));
+    rows.sort_by(|a, b| {
+        (&a.account_id, &a.region, &a.application, &a.principal, &a.action, &a.resource).cmp(&(
+            &b.account_id,
+            &b.region,
+            &b.application,
+            &b.principal,
+            &b.action,
+            &b.resource,
+        ))
+    });
     let summary = summarise(&rows);
-    Impact { changes: rows, summary, applied: applied.described.clone(), apps_evaluated: affected.len(), apps_total }
+    Impact {
+        changes: rows,
+        summary,
+        applied: applied.described.clone(),
+        apps_evaluated: affected.len(),
+        apps_total,
+    }
 }
 
 fn compare(app: AppRef<'_>, old: Vec<AccessDecision>, new: Vec<AccessDecision>) -> Vec<ImpactRow> {

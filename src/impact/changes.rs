@@ -75,7 +75,12 @@ pub fn apply(inventory: &Inventory, changes: &[Change]) -> Result<Applied, Chang
 /// A target as the user names it → (its id, a label).
 fn resolve_target(inv: &Inventory, target: &str) -> Result<(String, String), ChangeError> {
     let org = inv.organization.as_ref().ok_or(ChangeError::NoOrganization)?;
-    let root_name = org.organizational_units.iter().find(|u| u.parent_id == org.root_id).and_then(|u| u.path.split('/').next()).unwrap_or("Root");
+    let root_name = org
+        .organizational_units
+        .iter()
+        .find(|u| u.parent_id == org.root_id)
+        .and_then(|u| u.path.split('/').next())
+        .unwrap_or("Root");
     if target == org.root_id || target == root_name {
         return Ok((org.root_id.clone(), format!("{root_name} ({})", org.root_id)));
     }
@@ -90,7 +95,11 @@ fn resolve_target(inv: &Inventory, target: &str) -> Result<(String, String), Cha
 
 /// Accounts at or below `target_id`.
 fn accounts_under(inv: &Inventory, target_id: &str) -> Vec<String> {
-    inv.accounts.iter().filter(|a| a.id == target_id || a.parent_ids.iter().any(|p| p == target_id)).map(|a| a.id.clone()).collect()
+    inv.accounts
+        .iter()
+        .filter(|a| a.id == target_id || a.parent_ids.iter().any(|p| p == target_id))
+        .map(|a| a.id.clone())
+        .collect()
 }
 
 fn read_document(file: &Path) -> Result<PolicyDoc, ChangeError> {
@@ -138,7 +147,15 @@ fn attach(inv: &mut Inventory, n: usize, file: &Path, target: &str, kind: OrgPol
         }
     }
     let org = inv.organization.as_mut().ok_or(ChangeError::NoOrganization)?;
-    org.policies.push(OrgPolicy { id, name: name.clone(), kind, aws_managed: false, document, targets: vec![target_id], targets_unread: None });
+    org.policies.push(OrgPolicy {
+        id,
+        name: name.clone(),
+        kind,
+        aws_managed: false,
+        document,
+        targets: vec![target_id],
+        targets_unread: None,
+    });
     touch(touched, kind, accounts);
     Ok(format!("attach {} {name} ({}) to {label}", kind.short(), file.display()))
 }
@@ -164,9 +181,15 @@ fn detach(inv: &mut Inventory, key: &str, target: &str, touched: &mut Touched) -
     // Every root, OU and account must keep at least one SCP
     // (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_attach.html).
     let org = inv.organization.as_ref().ok_or(ChangeError::NoOrganization)?;
-    let scps_left = org.policies.iter().filter(|p| p.kind == OrgPolicyKind::ServiceControlPolicy && p.id != id && p.targets.contains(&target_id)).count();
+    let scps_left = org
+        .policies
+        .iter()
+        .filter(|p| p.kind == OrgPolicyKind::ServiceControlPolicy && p.id != id && p.targets.contains(&target_id))
+        .count();
     if kind == OrgPolicyKind::ServiceControlPolicy && scps_left == 0 {
-        return Err(ChangeError::Refused(format!("{name} is the last SCP attached to {label}; every root, OU and account must keep at least one SCP")));
+        return Err(ChangeError::Refused(format!(
+            "{name} is the last SCP attached to {label}; every root, OU and account must keep at least one SCP"
+        )));
     }
     let accounts = accounts_under(inv, &target_id);
     for account in inv.accounts.iter_mut().filter(|a| accounts.contains(&a.id)) {

@@ -75,7 +75,13 @@ pub fn render_text(impact: &Impact) -> String {
         for (cause, rows) in causes {
             let _ = writeln!(out, "  {cause}");
             for row in rows {
-                let mark = if row.loses() { "LOSES" } else if row.gains() { "gains" } else { "changes" };
+                let mark = if row.loses() {
+                    "LOSES"
+                } else if row.gains() {
+                    "gains"
+                } else {
+                    "changes"
+                };
                 let _ = writeln!(out, "    {mark:7} {} on {}: {} → {}", row.action, row.resource, row.before.as_str(), row.after.as_str());
             }
         }

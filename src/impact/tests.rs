@@ -24,9 +24,19 @@ fn fleet_builder() -> Fleet {
         .ou("ou-work", "Workloads", "r-root")
         .ou("ou-dev", "Dev", "ou-work")
         .ou("ou-prod", "Prod", "ou-work")
-        .scp("p-guard", "ProdGuard", json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "NoKinesisDelete", "Effect": "Deny", "Action": "kinesis:DeleteStream", "Resource": "*"}]}), &["ou-prod"]);
-    for (id, name, ou) in [("111111111111", "dev-a", "ou-dev"), ("222222222222", "dev-b", "ou-dev"), ("333333333333", "prod-a", "ou-prod"), ("444444444444", "prod-b", "ou-prod")] {
+        .scp(
+            "p-guard",
+            "ProdGuard",
+            json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoKinesisDelete", "Effect": "Deny", "Action": "kinesis:DeleteStream", "Resource": "*"}]}),
+            &["ou-prod"],
+        );
+    for (id, name, ou) in [
+        ("111111111111", "dev-a", "ou-dev"),
+        ("222222222222", "dev-b", "ou-dev"),
+        ("333333333333", "prod-a", "ou-prod"),
+        ("444444444444", "prod-b", "ou-prod"),
+    ] {
         let arn = stream(id);
         fleet = fleet.account(id, name, ou).app(id, "eu-west-1", &format!("{name}-app"), move |a| {
             a.stream_arns = vec![arn];
@@ -65,11 +75,18 @@ fn a_deny_on_kinesis_writes_at_the_dev_ou_breaks_exactly_the_dev_apps_not_exempt
     let impact = impact_of(&inv, &[Change::Attach { file, target: "Root/Workloads/Dev".into(), kind: OrgPolicyKind::ServiceControlPolicy }]);
     let apps: BTreeSet<&str> = impact.changes.iter().map(|r| r.application.as_str()).collect();
     assert_eq!(apps, BTreeSet::from(["dev-a-app"]), "{:#?}", impact.changes);
-    assert!(impact.changes.iter().all(|r| r.loses() && r.after == AccessOutcome::ExplicitlyDenied && r.action.starts_with("kinesis:Put")));
+    assert!(impact
+        .changes
+        .iter()
+        .all(|r| r.loses() && r.after == AccessOutcome::ExplicitlyDenied && r.action.starts_with("kinesis:Put")));
     assert_eq!((impact.summary.apps_losing, impact.summary.actions_losing), (1, 2));
     assert!(impact.breaks_something());
     assert_eq!(impact.apps_evaluated, 2, "only the dev OU's apps are decided again");
-    assert!(cause(&impact.changes[0]).contains("DenyKinesisWrites") && cause(&impact.changes[0]).contains("Root/Workloads/Dev"), "{}", cause(&impact.changes[0]));
+    assert!(
+        cause(&impact.changes[0]).contains("DenyKinesisWrites") && cause(&impact.changes[0]).contains("Root/Workloads/Dev"),
+        "{}",
+        cause(&impact.changes[0])
+    );
 }
 
 #[test]
@@ -86,11 +103,20 @@ fn detaching_the_blocking_scp_makes_the_actions_allowed() {
 fn replacing_a_boundary_changes_exactly_the_roles_that_use_it() {
     let boundary = "arn:aws:iam::333333333333:policy/flink-boundary";
     let inv = fleet_builder()
-        .managed_policy("333333333333", boundary, "flink-boundary", json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        .managed_policy(
+            "333333333333",
+            boundary,
+            "flink-boundary",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        )
         .role("333333333333", "prod-a-app-role", |r| r.permissions_boundary_arn = Some(boundary.into()))
         .build();
     let dir = tempfile::tempdir().expect("tempdir");
-    let narrower = write(&dir, "boundary-v2.json", &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "kinesis:*", "Resource": "*"}]}));
+    let narrower = write(
+        &dir,
+        "boundary-v2.json",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "kinesis:*", "Resource": "*"}]}),
+    );
     let impact = impact_of(&inv, &[Change::Replace { policy: boundary.into(), file: narrower }]);
     let apps: BTreeSet<&str> = impact.changes.iter().map(|r| r.application.as_str()).collect();
     assert_eq!(apps, BTreeSet::from(["prod-a-app"]));
@@ -105,7 +131,8 @@ fn bad_changes_are_refused_and_nothing_is_applied() {
     let good = write(&dir, "Good.json", &deny_kinesis_writes());
     let broken = dir.path().join("Broken.json");
     std::fs::write(&broken, "{\"Statement\": [").expect("write");
-    let attach = |file: &PathBuf, target: &str| Change::Attach { file: file.clone(), target: target.into(), kind: OrgPolicyKind::ServiceControlPolicy };
+    let attach =
+        |file: &PathBuf, target: &str| Change::Attach { file: file.clone(), target: target.into(), kind: OrgPolicyKind::ServiceControlPolicy };
     let cases: Vec<(Vec<Change>, &str)> = vec![
         (vec![attach(&good, "Root/NoSuchOu")], "Root/NoSuchOu: no root, OU or account"),
         (vec![attach(&broken, "ou-dev")], "Broken.json: not a valid IAM policy"),

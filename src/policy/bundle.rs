@@ -50,30 +50,12 @@ pub struct BundleError {
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> BundleError {
-    BundleError {
-        path: path.into(),
-        message: message.into(),
-    }
+    BundleError { path: path.into(), message: message.into() }
 }
 
-const TOP_KEYS: &[&str] = &[
-    "request",
-    "identity_policies",
-    "permission_boundaries",
-    "session_policy",
-    "scps",
-    "rcps",
-    "resource_policy",
-    "endpoint_policies",
-];
-const REQUEST_KEYS: &[&str] = &[
-    "principal",
-    "action",
-    "resource",
-    "resource_account",
-    "context",
-    "wildcard_only_action",
-];
+const TOP_KEYS: &[&str] =
+    &["request", "identity_policies", "permission_boundaries", "session_policy", "scps", "rcps", "resource_policy", "endpoint_policies"];
+const REQUEST_KEYS: &[&str] = &["principal", "action", "resource", "resource_account", "context", "wildcard_only_action"];
 
 /// A parsed bundle: the request and its policies.
 #[derive(Debug, Clone)]
@@ -87,25 +69,19 @@ pub struct Bundle {
 impl Bundle {
     /// Parse bundle JSON text.
     pub fn parse_str(input: &str) -> Result<Bundle, BundleError> {
-        let v: Value =
-            serde_json::from_str(input).map_err(|e| err("$", format!("invalid JSON: {e}")))?;
+        let v: Value = serde_json::from_str(input).map_err(|e| err("$", format!("invalid JSON: {e}")))?;
         Bundle::from_value(&v)
     }
 
     /// Parse a bundle JSON value.
     pub fn from_value(v: &Value) -> Result<Bundle, BundleError> {
-        let obj = v
-            .as_object()
-            .ok_or_else(|| err("$", "the bundle must be a JSON object"))?;
+        let obj = v.as_object().ok_or_else(|| err("$", "the bundle must be a JSON object"))?;
         for k in obj.keys() {
             if !TOP_KEYS.contains(&k.as_str()) {
                 return Err(err(k.as_str(), "unknown field"));
             }
         }
-        let request = parse_request(
-            obj.get("request")
-                .ok_or_else(|| err("request", "missing"))?,
-        )?;
+        let request = parse_request(obj.get("request").ok_or_else(|| err("request", "missing"))?)?;
         let policies = PolicySet {
             identity: policy_list(obj.get("identity_policies"), "identity_policies")?,
             boundaries: policy_list(obj.get("permission_boundaries"), "permission_boundaries")?,
@@ -124,11 +100,7 @@ impl Bundle {
     }
 }
 
-fn get_str<'a>(
-    o: &'a Map<String, Value>,
-    k: &str,
-    path: &str,
-) -> Result<Option<&'a str>, BundleError> {
+fn get_str<'a>(o: &'a Map<String, Value>, k: &str, path: &str) -> Result<Option<&'a str>, BundleError> {
     match o.get(k) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -137,22 +109,16 @@ fn get_str<'a>(
 }
 
 fn parse_request(v: &Value) -> Result<Request, BundleError> {
-    let o = v
-        .as_object()
-        .ok_or_else(|| err("request", "expected an object"))?;
+    let o = v.as_object().ok_or_else(|| err("request", "expected an object"))?;
     for k in o.keys() {
         if !REQUEST_KEYS.contains(&k.as_str()) {
             return Err(err(format!("request.{k}"), "unknown field"));
         }
     }
     let principal = get_str(o, "principal", "request")?;
-    let action =
-        get_str(o, "action", "request")?.ok_or_else(|| err("request.action", "missing"))?;
+    let action = get_str(o, "action", "request")?.ok_or_else(|| err("request.action", "missing"))?;
     if !action.contains(':') {
-        return Err(err(
-            "request.action",
-            format!("{action:?} is not of the form service:Action"),
-        ));
+        return Err(err("request.action", format!("{action:?} is not of the form service:Action")));
     }
     let resource = get_str(o, "resource", "request")?.unwrap_or("*");
     let mut req = Request::new(principal, action, resource);
@@ -162,12 +128,7 @@ fn parse_request(v: &Value) -> Result<Request, BundleError> {
     match o.get("wildcard_only_action") {
         None | Some(Value::Null) => {}
         Some(Value::Bool(b)) => req = req.with_wildcard_only_action(*b),
-        Some(_) => {
-            return Err(err(
-                "request.wildcard_only_action",
-                "expected true or false",
-            ))
-        }
+        Some(_) => return Err(err("request.wildcard_only_action", "expected true or false")),
     }
     match o.get("context") {
         None | Some(Value::Null) => {}
@@ -179,22 +140,10 @@ fn parse_request(v: &Value) -> Result<Request, BundleError> {
                     Value::Array(a) => ContextValue::Multi(
                         a.iter()
                             .enumerate()
-                            .map(|(i, x)| {
-                                scalar(x).ok_or_else(|| {
-                                    err(
-                                        format!("{path}[{i}]"),
-                                        "expected a string, number or boolean",
-                                    )
-                                })
-                            })
+                            .map(|(i, x)| scalar(x).ok_or_else(|| err(format!("{path}[{i}]"), "expected a string, number or boolean")))
                             .collect::<Result<_, _>>()?,
                     ),
-                    other => ContextValue::Single(scalar(other).ok_or_else(|| {
-                        err(
-                            &path,
-                            "expected a string, number, boolean or a list of them",
-                        )
-                    })?),
+                    other => ContextValue::Single(scalar(other).ok_or_else(|| err(&path, "expected a string, number, boolean or a list of them"))?),
                 };
                 ctx.insert(k, cv);
             }
@@ -220,10 +169,7 @@ fn named(v: &Value, path: &str) -> Result<NamedPolicy, BundleError> {
         Some(o) if o.contains_key("document") => {
             for k in o.keys() {
                 if k != "name" && k != "document" {
-                    return Err(err(
-                        format!("{path}.{k}"),
-                        "unknown field (expected name and document)",
-                    ));
+                    return Err(err(format!("{path}.{k}"), "unknown field (expected name and document)"));
                 }
             }
             let name = get_str(o, "name", path)?.map(str::to_string);
@@ -233,35 +179,21 @@ fn named(v: &Value, path: &str) -> Result<NamedPolicy, BundleError> {
     };
     let doc = match doc {
         // Policy documents as delivered by IAM APIs may be JSON strings.
-        Value::String(s) => serde_json::from_str::<Value>(s)
-            .map_err(|e| err(&doc_path, format!("invalid JSON: {e}")))?,
+        Value::String(s) => serde_json::from_str::<Value>(s).map_err(|e| err(&doc_path, format!("invalid JSON: {e}")))?,
         other => other.clone(),
     };
     let policy = Policy::from_value(&doc).map_err(|e| {
-        let p = if e.path.is_empty() {
-            doc_path.clone()
-        } else {
-            format!("{doc_path}.{}", e.path)
-        };
+        let p = if e.path.is_empty() { doc_path.clone() } else { format!("{doc_path}.{}", e.path) };
         err(p, e.message)
     })?;
-    let name = name
-        .or_else(|| policy.id.clone())
-        .unwrap_or_else(|| path.to_string());
-    Ok(NamedPolicy {
-        name: Arc::from(name),
-        policy: Arc::new(policy),
-    })
+    let name = name.or_else(|| policy.id.clone()).unwrap_or_else(|| path.to_string());
+    Ok(NamedPolicy { name: Arc::from(name), policy: Arc::new(policy) })
 }
 
 fn policy_list(v: Option<&Value>, path: &str) -> Result<Vec<NamedPolicy>, BundleError> {
     match v {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(a)) => a
-            .iter()
-            .enumerate()
-            .map(|(i, x)| named(x, &format!("{path}[{i}]")))
-            .collect(),
+        Some(Value::Array(a)) => a.iter().enumerate().map(|(i, x)| named(x, &format!("{path}[{i}]"))).collect(),
         Some(_) => Err(err(path, "expected a list of policies")),
     }
 }
@@ -280,21 +212,15 @@ fn levels(v: Option<&Value>, path: &str) -> Result<Option<Vec<OrgLevel>>, Bundle
             let mut out = Vec::with_capacity(a.len());
             for (i, lv) in a.iter().enumerate() {
                 let lp = format!("{path}[{i}]");
-                let o = lv
-                    .as_object()
-                    .ok_or_else(|| err(&lp, "expected {\"target\": ..., \"policies\": [...]}"))?;
+                let o = lv.as_object().ok_or_else(|| err(&lp, "expected {\"target\": ..., \"policies\": [...]}"))?;
                 for k in o.keys() {
                     if k != "target" && k != "policies" {
                         return Err(err(format!("{lp}.{k}"), "unknown field"));
                     }
                 }
-                let target = get_str(o, "target", &lp)?
-                    .ok_or_else(|| err(format!("{lp}.target"), "missing"))?;
+                let target = get_str(o, "target", &lp)?.ok_or_else(|| err(format!("{lp}.target"), "missing"))?;
                 let policies = policy_list(o.get("policies"), &format!("{lp}.policies"))?;
-                out.push(OrgLevel {
-                    target: Arc::from(target),
-                    policies,
-                });
+                out.push(OrgLevel { target: Arc::from(target), policies });
             }
             Ok(Some(out))
         }
@@ -341,15 +267,9 @@ mod tests {
     #[test]
     fn errors_name_the_location() {
         let e = explain_bundle_json(r#"{"request": {"action": "s3:GetObject"}, "scps": [{"target": "r", "policies": [{"Statement": [{"Effect": "Allow", "Action": "*", "Condition": {"StringEquals": 5}}]}]}]}"#).unwrap_err();
-        assert_eq!(
-            e.path,
-            "scps[0].policies[0].Statement[0].Condition.StringEquals"
-        );
-        assert!(e
-            .to_string()
-            .contains("scps[0].policies[0].Statement[0].Condition.StringEquals"));
-        let e = explain_bundle_json(r#"{"request": {"action": "s3:GetObject"}, "scp": []}"#)
-            .unwrap_err();
+        assert_eq!(e.path, "scps[0].policies[0].Statement[0].Condition.StringEquals");
+        assert!(e.to_string().contains("scps[0].policies[0].Statement[0].Condition.StringEquals"));
+        let e = explain_bundle_json(r#"{"request": {"action": "s3:GetObject"}, "scp": []}"#).unwrap_err();
         assert_eq!(e.path, "scp");
         let e = explain_bundle_json(r#"{"identity_policies": []}"#).unwrap_err();
         assert_eq!(e.path, "request");

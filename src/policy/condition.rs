@@ -155,10 +155,7 @@ fn strip_prefix_ci<'a>(s: &'a str, p: &str) -> Option<&'a str> {
 }
 
 fn strip_suffix_ci<'a>(s: &'a str, p: &str) -> Option<&'a str> {
-    if s.len() > p.len()
-        && s.is_char_boundary(s.len() - p.len())
-        && s[s.len() - p.len()..].eq_ignore_ascii_case(p)
-    {
+    if s.len() > p.len() && s.is_char_boundary(s.len() - p.len()) && s[s.len() - p.len()..].eq_ignore_ascii_case(p) {
         Some(&s[..s.len() - p.len()])
     } else {
         None
@@ -223,19 +220,11 @@ fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
 fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u32::MAX << (32 - len as u32)
-            };
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len as u32) };
             (u32::from(a) & mask) == (u32::from(n) & mask)
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len as u32)
-            };
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len as u32) };
             (u128::from(a) & mask) == (u128::from(n) & mask)
         }
         _ => false,
@@ -243,20 +232,13 @@ fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
 }
 
 fn decode_b64(s: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD
-        .decode(s.trim())
-        .ok()
+    base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()
 }
 
 impl Condition {
     /// Compile one condition. `variables` is false for `2008-10-17`
     /// documents, where `${...}` is literal text.
-    pub(crate) fn compile(
-        operator: &str,
-        key: &str,
-        values: Vec<String>,
-        variables: bool,
-    ) -> Condition {
+    pub(crate) fn compile(operator: &str, key: &str, values: Vec<String>, variables: bool) -> Condition {
         let (set, fam, if_exists) = parse_operator(operator);
         let (family, negated) = match fam {
             Some((f, n)) => (Some(f), n),
@@ -264,10 +246,7 @@ impl Condition {
         };
         let compiled = match family {
             None => Vec::new(),
-            Some(f) => values
-                .iter()
-                .map(|v| compile_value(f, v, variables))
-                .collect(),
+            Some(f) => values.iter().map(|v| compile_value(f, v, variables)).collect(),
         };
         Condition {
             operator: operator.to_string(),
@@ -292,9 +271,7 @@ impl Condition {
         let Some(family) = self.family else {
             return CondOutcome::Unevaluable;
         };
-        let present = ctx
-            .get_lower(&self.key_lower)
-            .filter(|v| !v.values().is_empty());
+        let present = ctx.get_lower(&self.key_lower).filter(|v| !v.values().is_empty());
         if family == Family::Null {
             // `Null: true` holds when the key is absent; `false` when present.
             let mut any = false;
@@ -304,11 +281,7 @@ impl Condition {
                     _ => return CondOutcome::Unevaluable,
                 }
             }
-            return if any {
-                CondOutcome::True
-            } else {
-                CondOutcome::False
-            };
+            return if any { CondOutcome::True } else { CondOutcome::False };
         }
         if self.compiled.iter().any(|v| matches!(v, Value::Bad)) {
             return CondOutcome::Unevaluable;
@@ -323,11 +296,7 @@ impl Condition {
                     SetMode::Single => self.negated,
                 }
             };
-            return if r {
-                CondOutcome::True
-            } else {
-                CondOutcome::False
-            };
+            return if r { CondOutcome::True } else { CondOutcome::False };
         };
         let vals = cv.values();
         let per_value = |v: &str| -> bool {
@@ -338,10 +307,7 @@ impl Condition {
             if family == Family::Arn && split_arn(v).is_none() {
                 return false;
             }
-            let hit = self
-                .compiled
-                .iter()
-                .any(|p| value_matches(family, p, v, ctx));
+            let hit = self.compiled.iter().any(|p| value_matches(family, p, v, ctx));
             hit != self.negated
         };
         let r = match (self.set, cv) {
@@ -389,9 +355,7 @@ fn compile_value(f: Family, v: &str, variables: bool) -> Value {
         Family::Date(_) => parse_date(v).map(Value::Date).unwrap_or(Value::Bad),
         Family::Bool | Family::Null => parse_bool(v).map(Value::Bool).unwrap_or(Value::Bad),
         Family::Binary => decode_b64(v).map(Value::Bytes).unwrap_or(Value::Bad),
-        Family::Ip => parse_net(v)
-            .map(|(a, l)| Value::Net(a, l))
-            .unwrap_or(Value::Bad),
+        Family::Ip => parse_net(v).map(|(a, l)| Value::Net(a, l)).unwrap_or(Value::Bad),
     }
 }
 
@@ -412,13 +376,9 @@ fn value_matches(f: Family, p: &Value, v: &str, ctx: &Context) -> bool {
         (Family::StringEquals, Value::Text(t)) => t == v,
         (Family::StringEquals, Value::Templated(t)) => t.resolve_text(ctx).is_some_and(|s| s == v),
         (Family::StringEqualsIgnoreCase, Value::Lower(t)) => eq_ignore_case(t, v),
-        (Family::StringEqualsIgnoreCase, Value::Templated(t)) => t
-            .resolve_text(ctx)
-            .is_some_and(|s| eq_ignore_case(&s.to_lowercase(), v)),
+        (Family::StringEqualsIgnoreCase, Value::Templated(t)) => t.resolve_text(ctx).is_some_and(|s| eq_ignore_case(&s.to_lowercase(), v)),
         (Family::StringLike, Value::Glob(g)) => g.matches(v, false),
-        (Family::StringLike, Value::Templated(t)) => t
-            .resolve_glob(ctx, false)
-            .is_some_and(|g| g.matches(v, false)),
+        (Family::StringLike, Value::Templated(t)) => t.resolve_glob(ctx, false).is_some_and(|g| g.matches(v, false)),
         (Family::Arn, Value::Arn(a)) => match split_arn(v) {
             Some(parts) => a.parts.is_some() && a.matches(v, Some(&parts)),
             None => false,
@@ -484,33 +444,15 @@ mod tests {
     #[test]
     fn missing_key_semantics() {
         let e = ctx(&[]);
-        assert_eq!(
-            c("StringEquals", "aws:PrincipalOrgID", &["o-1"]).evaluate(&e),
-            False
-        );
-        assert_eq!(
-            c("StringNotEquals", "aws:PrincipalOrgID", &["o-1"]).evaluate(&e),
-            True
-        );
-        assert_eq!(
-            c("ArnNotLike", "aws:SourceArn", &["arn:aws:s3:::x"]).evaluate(&e),
-            True
-        );
+        assert_eq!(c("StringEquals", "aws:PrincipalOrgID", &["o-1"]).evaluate(&e), False);
+        assert_eq!(c("StringNotEquals", "aws:PrincipalOrgID", &["o-1"]).evaluate(&e), True);
+        assert_eq!(c("ArnNotLike", "aws:SourceArn", &["arn:aws:s3:::x"]).evaluate(&e), True);
         // ...IfExists: "If the key is not present, evaluate the condition as true."
         // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists
-        assert_eq!(
-            c("StringEqualsIfExists", "aws:PrincipalOrgID", &["o-1"]).evaluate(&e),
-            True
-        );
-        assert_eq!(
-            c("BoolIfExists", "aws:SecureTransport", &["true"]).evaluate(&e),
-            True
-        );
+        assert_eq!(c("StringEqualsIfExists", "aws:PrincipalOrgID", &["o-1"]).evaluate(&e), True);
+        assert_eq!(c("BoolIfExists", "aws:SecureTransport", &["true"]).evaluate(&e), True);
         let p = ctx(&[("aws:PrincipalOrgID", s("o-2"))]);
-        assert_eq!(
-            c("StringEqualsIfExists", "aws:PrincipalOrgID", &["o-1"]).evaluate(&p),
-            False
-        );
+        assert_eq!(c("StringEqualsIfExists", "aws:PrincipalOrgID", &["o-1"]).evaluate(&p), False);
     }
 
     // AWS: multiple values for one key are evaluated with a logical OR; for
@@ -519,18 +461,9 @@ mod tests {
     #[test]
     fn multiple_values_or_and_nor() {
         let x = ctx(&[("aws:PrincipalTag/team", s("b"))]);
-        assert_eq!(
-            c("StringEquals", "aws:PrincipalTag/team", &["a", "b"]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("StringNotEquals", "aws:PrincipalTag/team", &["a", "b"]).evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("StringNotEquals", "aws:PrincipalTag/team", &["a", "c"]).evaluate(&x),
-            True
-        );
+        assert_eq!(c("StringEquals", "aws:PrincipalTag/team", &["a", "b"]).evaluate(&x), True);
+        assert_eq!(c("StringNotEquals", "aws:PrincipalTag/team", &["a", "b"]).evaluate(&x), False);
+        assert_eq!(c("StringNotEquals", "aws:PrincipalTag/team", &["a", "c"]).evaluate(&x), True);
     }
 
     // AWS: ForAllValues returns true if every request value matches, and
@@ -540,56 +473,19 @@ mod tests {
     #[test]
     fn set_operators() {
         let tags = ctx(&[("aws:TagKeys", m(&["env", "team"]))]);
-        assert_eq!(
-            c(
-                "ForAllValues:StringEquals",
-                "aws:TagKeys",
-                &["env", "team", "x"]
-            )
-            .evaluate(&tags),
-            True
-        );
-        assert_eq!(
-            c("ForAllValues:StringEquals", "aws:TagKeys", &["env"]).evaluate(&tags),
-            False
-        );
-        assert_eq!(
-            c("ForAnyValue:StringEquals", "aws:TagKeys", &["team"]).evaluate(&tags),
-            True
-        );
-        assert_eq!(
-            c("ForAnyValue:StringEquals", "aws:TagKeys", &["nope"]).evaluate(&tags),
-            False
-        );
+        assert_eq!(c("ForAllValues:StringEquals", "aws:TagKeys", &["env", "team", "x"]).evaluate(&tags), True);
+        assert_eq!(c("ForAllValues:StringEquals", "aws:TagKeys", &["env"]).evaluate(&tags), False);
+        assert_eq!(c("ForAnyValue:StringEquals", "aws:TagKeys", &["team"]).evaluate(&tags), True);
+        assert_eq!(c("ForAnyValue:StringEquals", "aws:TagKeys", &["nope"]).evaluate(&tags), False);
         let none = ctx(&[]);
-        assert_eq!(
-            c("ForAllValues:StringEquals", "aws:TagKeys", &["env"]).evaluate(&none),
-            True
-        );
-        assert_eq!(
-            c("ForAnyValue:StringEquals", "aws:TagKeys", &["env"]).evaluate(&none),
-            False
-        );
+        assert_eq!(c("ForAllValues:StringEquals", "aws:TagKeys", &["env"]).evaluate(&none), True);
+        assert_eq!(c("ForAnyValue:StringEquals", "aws:TagKeys", &["env"]).evaluate(&none), False);
         let empty = ctx(&[("aws:TagKeys", m(&[]))]);
-        assert_eq!(
-            c("ForAllValues:StringEquals", "aws:TagKeys", &["env"]).evaluate(&empty),
-            True
-        );
+        assert_eq!(c("ForAllValues:StringEquals", "aws:TagKeys", &["env"]).evaluate(&empty), True);
         // Negated with a set operator: ForAllValues:StringNotEquals means no
         // request value is in the list.
-        assert_eq!(
-            c("ForAllValues:StringNotEquals", "aws:TagKeys", &["secret"]).evaluate(&tags),
-            True
-        );
-        assert_eq!(
-            c(
-                "ForAnyValue:StringNotEquals",
-                "aws:TagKeys",
-                &["env", "team"]
-            )
-            .evaluate(&tags),
-            False
-        );
+        assert_eq!(c("ForAllValues:StringNotEquals", "aws:TagKeys", &["secret"]).evaluate(&tags), True);
+        assert_eq!(c("ForAnyValue:StringNotEquals", "aws:TagKeys", &["env", "team"]).evaluate(&tags), False);
     }
 
     // AWS: String operators; StringLike supports `*` and `?`; IgnoreCase variants.
@@ -598,55 +494,23 @@ mod tests {
     fn string_family() {
         let x = ctx(&[("s3:prefix", s("Home/Alice/"))]);
         assert_eq!(c("StringLike", "s3:prefix", &["Home/*"]).evaluate(&x), True);
-        assert_eq!(
-            c("StringLike", "s3:prefix", &["home/*"]).evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("StringNotLike", "s3:prefix", &["Home/?lice/"]).evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("StringEqualsIgnoreCase", "s3:prefix", &["home/alice/"]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("StringNotEqualsIgnoreCase", "s3:prefix", &["HOME/ALICE/"]).evaluate(&x),
-            False
-        );
+        assert_eq!(c("StringLike", "s3:prefix", &["home/*"]).evaluate(&x), False);
+        assert_eq!(c("StringNotLike", "s3:prefix", &["Home/?lice/"]).evaluate(&x), False);
+        assert_eq!(c("StringEqualsIgnoreCase", "s3:prefix", &["home/alice/"]).evaluate(&x), True);
+        assert_eq!(c("StringNotEqualsIgnoreCase", "s3:prefix", &["HOME/ALICE/"]).evaluate(&x), False);
         // Keys are case-insensitive.
-        assert_eq!(
-            c("StringEquals", "S3:PREFIX", &["Home/Alice/"]).evaluate(&x),
-            True
-        );
+        assert_eq!(c("StringEquals", "S3:PREFIX", &["Home/Alice/"]).evaluate(&x), True);
     }
 
     // AWS: policy variables in condition values.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
     #[test]
     fn variables_in_condition_values() {
-        let x = ctx(&[
-            ("aws:username", s("alice")),
-            ("s3:prefix", s("home/alice/x")),
-        ]);
-        assert_eq!(
-            c("StringLike", "s3:prefix", &["home/${aws:username}/*"]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("StringLike", "s3:prefix", &["home/${aws:userid}/*"]).evaluate(&x),
-            False
-        );
-        let no_vars = Condition::compile(
-            "StringEquals",
-            "s3:prefix",
-            vec!["${aws:username}".into()],
-            false,
-        );
-        assert_eq!(
-            no_vars.evaluate(&ctx(&[("s3:prefix", s("${aws:username}"))])),
-            True
-        );
+        let x = ctx(&[("aws:username", s("alice")), ("s3:prefix", s("home/alice/x"))]);
+        assert_eq!(c("StringLike", "s3:prefix", &["home/${aws:username}/*"]).evaluate(&x), True);
+        assert_eq!(c("StringLike", "s3:prefix", &["home/${aws:userid}/*"]).evaluate(&x), False);
+        let no_vars = Condition::compile("StringEquals", "s3:prefix", vec!["${aws:username}".into()], false);
+        assert_eq!(no_vars.evaluate(&ctx(&[("s3:prefix", s("${aws:username}"))])), True);
     }
 
     // AWS: Numeric operators.
@@ -654,31 +518,13 @@ mod tests {
     #[test]
     fn numeric_family() {
         let x = ctx(&[("s3:max-keys", s("10"))]);
-        assert_eq!(
-            c("NumericLessThanEquals", "s3:max-keys", &["10"]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("NumericLessThan", "s3:max-keys", &["10"]).evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("NumericGreaterThan", "s3:max-keys", &["9.5"]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("NumericNotEquals", "s3:max-keys", &["10"]).evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("NumericEquals", "s3:max-keys", &["ten"]).evaluate(&x),
-            Unevaluable
-        );
+        assert_eq!(c("NumericLessThanEquals", "s3:max-keys", &["10"]).evaluate(&x), True);
+        assert_eq!(c("NumericLessThan", "s3:max-keys", &["10"]).evaluate(&x), False);
+        assert_eq!(c("NumericGreaterThan", "s3:max-keys", &["9.5"]).evaluate(&x), True);
+        assert_eq!(c("NumericNotEquals", "s3:max-keys", &["10"]).evaluate(&x), False);
+        assert_eq!(c("NumericEquals", "s3:max-keys", &["ten"]).evaluate(&x), Unevaluable);
         let bad = ctx(&[("s3:max-keys", s("lots"))]);
-        assert_eq!(
-            c("NumericEquals", "s3:max-keys", &["10"]).evaluate(&bad),
-            False
-        );
+        assert_eq!(c("NumericEquals", "s3:max-keys", &["10"]).evaluate(&bad), False);
     }
 
     // AWS: Date operators accept ISO 8601 dates and epoch seconds.
@@ -686,36 +532,11 @@ mod tests {
     #[test]
     fn date_family() {
         let x = ctx(&[("aws:CurrentTime", s("2024-06-01T12:00:00Z"))]);
-        assert_eq!(
-            c(
-                "DateGreaterThan",
-                "aws:CurrentTime",
-                &["2024-01-01T00:00:00Z"]
-            )
-            .evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("DateLessThan", "aws:CurrentTime", &["2024-01-01"]).evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("DateLessThanEquals", "aws:CurrentTime", &["1717243200"]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("DateEquals", "aws:CurrentTime", &["not-a-date"]).evaluate(&x),
-            Unevaluable
-        );
-        assert_eq!(
-            c(
-                "DateNotEquals",
-                "aws:CurrentTime",
-                &["2024-06-01T12:00:00Z"]
-            )
-            .evaluate(&x),
-            False
-        );
+        assert_eq!(c("DateGreaterThan", "aws:CurrentTime", &["2024-01-01T00:00:00Z"]).evaluate(&x), True);
+        assert_eq!(c("DateLessThan", "aws:CurrentTime", &["2024-01-01"]).evaluate(&x), False);
+        assert_eq!(c("DateLessThanEquals", "aws:CurrentTime", &["1717243200"]).evaluate(&x), True);
+        assert_eq!(c("DateEquals", "aws:CurrentTime", &["not-a-date"]).evaluate(&x), Unevaluable);
+        assert_eq!(c("DateNotEquals", "aws:CurrentTime", &["2024-06-01T12:00:00Z"]).evaluate(&x), False);
     }
 
     // AWS: Bool, BinaryEquals, IpAddress / NotIpAddress, Arn*.
@@ -725,67 +546,19 @@ mod tests {
         let x = ctx(&[
             ("aws:SecureTransport", s("TRUE")),
             ("aws:SourceIp", s("203.0.113.7")),
-            (
-                "aws:SourceArn",
-                s("arn:aws:kinesisanalytics:eu-west-1:111111111111:application/app"),
-            ),
+            ("aws:SourceArn", s("arn:aws:kinesisanalytics:eu-west-1:111111111111:application/app")),
             ("x:bin", s("QmluYXJ5VmFsdWU=")),
         ]);
-        assert_eq!(
-            c("Bool", "aws:SecureTransport", &["true"]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("Bool", "aws:SecureTransport", &["false"]).evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("Bool", "aws:SecureTransport", &["yes"]).evaluate(&x),
-            Unevaluable
-        );
-        assert_eq!(
-            c("BinaryEquals", "x:bin", &["QmluYXJ5VmFsdWU="]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("IpAddress", "aws:SourceIp", &["203.0.113.0/24"]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c(
-                "NotIpAddress",
-                "aws:SourceIp",
-                &["203.0.113.0/24", "10.0.0.0/8"]
-            )
-            .evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("IpAddress", "aws:SourceIp", &["2001:db8::/32"]).evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c(
-                "ArnLike",
-                "aws:SourceArn",
-                &["arn:aws:kinesisanalytics:*:111111111111:application/*"]
-            )
-            .evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c(
-                "ArnEquals",
-                "aws:SourceArn",
-                &["arn:aws:kinesisanalytics:*:222222222222:*"]
-            )
-            .evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("ArnNotLike", "aws:SourceArn", &["arn:aws:s3:::*"]).evaluate(&x),
-            True
-        );
+        assert_eq!(c("Bool", "aws:SecureTransport", &["true"]).evaluate(&x), True);
+        assert_eq!(c("Bool", "aws:SecureTransport", &["false"]).evaluate(&x), False);
+        assert_eq!(c("Bool", "aws:SecureTransport", &["yes"]).evaluate(&x), Unevaluable);
+        assert_eq!(c("BinaryEquals", "x:bin", &["QmluYXJ5VmFsdWU="]).evaluate(&x), True);
+        assert_eq!(c("IpAddress", "aws:SourceIp", &["203.0.113.0/24"]).evaluate(&x), True);
+        assert_eq!(c("NotIpAddress", "aws:SourceIp", &["203.0.113.0/24", "10.0.0.0/8"]).evaluate(&x), False);
+        assert_eq!(c("IpAddress", "aws:SourceIp", &["2001:db8::/32"]).evaluate(&x), False);
+        assert_eq!(c("ArnLike", "aws:SourceArn", &["arn:aws:kinesisanalytics:*:111111111111:application/*"]).evaluate(&x), True);
+        assert_eq!(c("ArnEquals", "aws:SourceArn", &["arn:aws:kinesisanalytics:*:222222222222:*"]).evaluate(&x), False);
+        assert_eq!(c("ArnNotLike", "aws:SourceArn", &["arn:aws:s3:::*"]).evaluate(&x), True);
     }
 
     // AWS: Null checks key presence: "true" = key absent.
@@ -793,18 +566,9 @@ mod tests {
     #[test]
     fn null_operator() {
         let x = ctx(&[("aws:TokenIssueTime", s("2024-01-01T00:00:00Z"))]);
-        assert_eq!(
-            c("Null", "aws:TokenIssueTime", &["false"]).evaluate(&x),
-            True
-        );
-        assert_eq!(
-            c("Null", "aws:TokenIssueTime", &["true"]).evaluate(&x),
-            False
-        );
-        assert_eq!(
-            c("Null", "aws:MultiFactorAuthAge", &["true"]).evaluate(&x),
-            True
-        );
+        assert_eq!(c("Null", "aws:TokenIssueTime", &["false"]).evaluate(&x), True);
+        assert_eq!(c("Null", "aws:TokenIssueTime", &["true"]).evaluate(&x), False);
+        assert_eq!(c("Null", "aws:MultiFactorAuthAge", &["true"]).evaluate(&x), True);
     }
 
     // Fail closed: an unknown operator cannot be evaluated.
@@ -814,9 +578,6 @@ mod tests {
         let u = c("StringEqualsMaybe", "k:k", &["v"]);
         assert!(u.is_unknown_operator());
         assert_eq!(u.evaluate(&x), Unevaluable);
-        assert_eq!(
-            c("NullIfExists", "k:k", &["true"]).evaluate(&x),
-            Unevaluable
-        );
+        assert_eq!(c("NullIfExists", "k:k", &["true"]).evaluate(&x), Unevaluable);
     }
 }

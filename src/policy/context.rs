@@ -62,18 +62,12 @@ impl Context {
 
     /// Look up a key that is already lower-cased.
     pub(crate) fn get_lower(&self, key_lower: &str) -> Option<&ContextValue> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k == key_lower)
-            .map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| k == key_lower).map(|(_, v)| v)
     }
 
     /// Look up a key (any case).
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
     }
 
     /// The value of a key usable as a policy variable: a single value, or a

@@ -41,34 +41,15 @@ impl CanonicalStatement {
             sid: s.sid.clone(),
             effect: s.effect,
             not_action: s.action.negated,
-            actions: s
-                .action
-                .patterns
-                .iter()
-                .map(|a| a.to_ascii_lowercase())
-                .collect(),
+            actions: s.action.patterns.iter().map(|a| a.to_ascii_lowercase()).collect(),
             not_resource: s.resource.as_ref().map(|r| r.negated),
-            resources: s
-                .resource
-                .as_ref()
-                .map(|r| r.patterns.iter().cloned().collect())
-                .unwrap_or_default(),
+            resources: s.resource.as_ref().map(|r| r.patterns.iter().cloned().collect()).unwrap_or_default(),
             not_principal: s.principal.as_ref().map(|p| p.negated),
-            principals: s
-                .principal
-                .as_ref()
-                .map(|p| p.entries.iter().cloned().collect())
-                .unwrap_or_default(),
+            principals: s.principal.as_ref().map(|p| p.entries.iter().cloned().collect()).unwrap_or_default(),
             conditions: s
                 .conditions
                 .iter()
-                .map(|c| {
-                    (
-                        c.operator.clone(),
-                        c.key.to_ascii_lowercase(),
-                        c.values.iter().cloned().collect(),
-                    )
-                })
+                .map(|c| (c.operator.clone(), c.key.to_ascii_lowercase(), c.values.iter().cloned().collect()))
                 .collect(),
         }
     }
@@ -86,30 +67,15 @@ fn set_str(s: &BTreeSet<String>) -> String {
 
 impl fmt::Display for CanonicalStatement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}[{}]",
-            self.effect,
-            if self.not_action { "NotAction" } else { "" },
-            set_str(&self.actions)
-        )?;
+        write!(f, "{} {}[{}]", self.effect, if self.not_action { "NotAction" } else { "" }, set_str(&self.actions))?;
         match self.not_resource {
             Some(true) => write!(f, " NotResource [{}]", set_str(&self.resources))?,
             Some(false) => write!(f, " on [{}]", set_str(&self.resources))?,
             None => {}
         }
         if let Some(neg) = self.not_principal {
-            let p: Vec<String> = self
-                .principals
-                .iter()
-                .map(|(t, v)| format!("{}:{v}", t.as_str()))
-                .collect();
-            write!(
-                f,
-                " {} [{}]",
-                if neg { "NotPrincipal" } else { "Principal" },
-                p.join(", ")
-            )?;
+            let p: Vec<String> = self.principals.iter().map(|(t, v)| format!("{}:{v}", t.as_str())).collect();
+            write!(f, " {} [{}]", if neg { "NotPrincipal" } else { "Principal" }, p.join(", "))?;
         }
         for (op, k, v) in &self.conditions {
             write!(f, " if {op} {k} [{}]", set_str(v))?;
@@ -132,13 +98,7 @@ pub struct StatementChange {
     pub after: CanonicalStatement,
 }
 
-fn set_delta<T: Ord + Clone + fmt::Debug>(
-    name: &str,
-    a: &BTreeSet<T>,
-    b: &BTreeSet<T>,
-    out: &mut Vec<String>,
-    show: impl Fn(&T) -> String,
-) {
+fn set_delta<T: Ord + Clone + fmt::Debug>(name: &str, a: &BTreeSet<T>, b: &BTreeSet<T>, out: &mut Vec<String>, show: impl Fn(&T) -> String) {
     let added: Vec<String> = b.difference(a).map(&show).collect();
     let removed: Vec<String> = a.difference(b).map(&show).collect();
     if !added.is_empty() {
@@ -158,36 +118,18 @@ impl StatementChange {
             out.push(format!("effect {} → {}", a.effect, b.effect));
         }
         if a.not_action != b.not_action {
-            out.push(format!(
-                "{} → {}",
-                if a.not_action { "NotAction" } else { "Action" },
-                if b.not_action { "NotAction" } else { "Action" }
-            ));
+            out.push(format!("{} → {}", if a.not_action { "NotAction" } else { "Action" }, if b.not_action { "NotAction" } else { "Action" }));
         }
         set_delta("actions", &a.actions, &b.actions, &mut out, |s| s.clone());
         if a.not_resource != b.not_resource {
             out.push("Resource/NotResource element changed".to_string());
         }
-        set_delta("resources", &a.resources, &b.resources, &mut out, |s| {
-            s.clone()
-        });
+        set_delta("resources", &a.resources, &b.resources, &mut out, |s| s.clone());
         if a.not_principal != b.not_principal {
             out.push("Principal/NotPrincipal element changed".to_string());
         }
-        set_delta(
-            "principals",
-            &a.principals,
-            &b.principals,
-            &mut out,
-            |(t, v)| format!("{}:{v}", t.as_str()),
-        );
-        set_delta(
-            "conditions",
-            &a.conditions,
-            &b.conditions,
-            &mut out,
-            |(o, k, v)| format!("{o} {k} [{}]", set_str(v)),
-        );
+        set_delta("principals", &a.principals, &b.principals, &mut out, |(t, v)| format!("{}:{v}", t.as_str()));
+        set_delta("conditions", &a.conditions, &b.conditions, &mut out, |(o, k, v)| format!("{o} {k} [{}]", set_str(v)));
         out
     }
 }
@@ -214,12 +156,7 @@ impl PolicyDiff {
         if self.is_empty() {
             "no differences".to_string()
         } else {
-            format!(
-                "{} added, {} removed, {} changed",
-                self.added.len(),
-                self.removed.len(),
-                self.changed.len()
-            )
+            format!("{} added, {} removed, {} changed", self.added.len(), self.removed.len(), self.changed.len())
         }
     }
 }
@@ -242,16 +179,8 @@ impl fmt::Display for PolicyDiff {
 
 /// Compare two compiled policies (`before` → `after`).
 pub fn diff_policies(before: &Policy, after: &Policy) -> PolicyDiff {
-    let a: BTreeSet<CanonicalStatement> = before
-        .statements
-        .iter()
-        .map(CanonicalStatement::from_statement)
-        .collect();
-    let b: BTreeSet<CanonicalStatement> = after
-        .statements
-        .iter()
-        .map(CanonicalStatement::from_statement)
-        .collect();
+    let a: BTreeSet<CanonicalStatement> = before.statements.iter().map(CanonicalStatement::from_statement).collect();
+    let b: BTreeSet<CanonicalStatement> = after.statements.iter().map(CanonicalStatement::from_statement).collect();
     let mut only_a: Vec<CanonicalStatement> = a.difference(&b).cloned().collect();
     let mut only_b: Vec<CanonicalStatement> = b.difference(&a).cloned().collect();
     let mut changed = Vec::new();
@@ -261,22 +190,14 @@ pub fn diff_policies(before: &Policy, after: &Policy) -> PolicyDiff {
             Some(j) => {
                 let y = only_b.remove(j);
                 if !x.same_content(&y) {
-                    changed.push(StatementChange {
-                        sid: sid.clone(),
-                        before: x.clone(),
-                        after: y,
-                    });
+                    changed.push(StatementChange { sid: sid.clone(), before: x.clone(), after: y });
                 }
                 false
             }
             None => true,
         }
     });
-    PolicyDiff {
-        added: only_b,
-        removed: only_a,
-        changed,
-    }
+    PolicyDiff { added: only_b, removed: only_a, changed }
 }
 
 /// Parse and compare two documents.
@@ -318,15 +239,9 @@ mod tests {
         assert_eq!(d.removed.len(), 1);
         assert_eq!(d.changed.len(), 1);
         let det = d.changed[0].details();
-        assert!(
-            det.iter().any(|l| l.contains("actions +[s3:putobject]")),
-            "{det:?}"
-        );
+        assert!(det.iter().any(|l| l.contains("actions +[s3:putobject]")), "{det:?}");
         assert!(det.iter().any(|l| l.contains("conditions +")), "{det:?}");
         assert!(d.to_string().contains("1 added, 1 removed, 1 changed"));
-        assert!(diff_documents(&json!({}), &b)
-            .unwrap_err()
-            .path
-            .starts_with("before"));
+        assert!(diff_documents(&json!({}), &b).unwrap_err().path.starts_with("before"));
     }
 }

@@ -56,19 +56,12 @@ pub struct PolicyError {
 
 impl PolicyError {
     fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        PolicyError {
-            path: path.into(),
-            message: message.into(),
-        }
+        PolicyError { path: path.into(), message: message.into() }
     }
 
     /// Prefix the path (used when the document is nested in a bundle).
     pub fn within(mut self, prefix: &str) -> Self {
-        self.path = if self.path.is_empty() {
-            prefix.to_string()
-        } else {
-            format!("{prefix}.{}", self.path)
-        };
+        self.path = if self.path.is_empty() { prefix.to_string() } else { format!("{prefix}.{}", self.path) };
         self
     }
 }
@@ -165,31 +158,18 @@ pub struct Policy {
     pub statements: Vec<Statement>,
 }
 
-const STATEMENT_KEYS: &[&str] = &[
-    "Sid",
-    "Effect",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Principal",
-    "NotPrincipal",
-    "Condition",
-];
+const STATEMENT_KEYS: &[&str] = &["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition"];
 
 impl Policy {
     /// Parse a document from JSON text.
     pub fn parse_str(text: &str) -> Result<Policy, PolicyError> {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| PolicyError::new("", format!("invalid JSON: {e}")))?;
+        let v: Value = serde_json::from_str(text).map_err(|e| PolicyError::new("", format!("invalid JSON: {e}")))?;
         Policy::from_value(&v)
     }
 
     /// Parse a document from a JSON value.
     pub fn from_value(doc: &Value) -> Result<Policy, PolicyError> {
-        let obj = doc
-            .as_object()
-            .ok_or_else(|| PolicyError::new("", "a policy document must be a JSON object"))?;
+        let obj = doc.as_object().ok_or_else(|| PolicyError::new("", "a policy document must be a JSON object"))?;
         for k in obj.keys() {
             if !matches!(k.as_str(), "Version" | "Id" | "Statement") {
                 return Err(PolicyError::new(k.as_str(), "unknown policy element"));
@@ -198,10 +178,7 @@ impl Policy {
         let version = opt_string(obj.get("Version"), "Version")?;
         if let Some(v) = &version {
             if v != "2012-10-17" && v != "2008-10-17" {
-                return Err(PolicyError::new(
-                    "Version",
-                    format!("unsupported version {v:?}"),
-                ));
+                return Err(PolicyError::new("Version", format!("unsupported version {v:?}")));
             }
         }
         let id = opt_string(obj.get("Id"), "Id")?;
@@ -210,22 +187,13 @@ impl Policy {
             None => return Err(PolicyError::new("Statement", "missing")),
             Some(Value::Array(a)) => a.iter().collect(),
             Some(v @ Value::Object(_)) => vec![v],
-            Some(_) => {
-                return Err(PolicyError::new(
-                    "Statement",
-                    "expected an object or a list of objects",
-                ))
-            }
+            Some(_) => return Err(PolicyError::new("Statement", "expected an object or a list of objects")),
         };
         let mut statements = Vec::with_capacity(stmts.len());
         for (i, s) in stmts.into_iter().enumerate() {
             statements.push(parse_statement(s, i, variables)?);
         }
-        Ok(Policy {
-            version,
-            id,
-            statements,
-        })
+        Ok(Policy { version, id, statements })
     }
 }
 
@@ -245,16 +213,10 @@ fn string_or_list(v: &Value, path: &str) -> Result<Vec<String>, PolicyError> {
             .enumerate()
             .map(|(i, x)| match x {
                 Value::String(s) => Ok(s.clone()),
-                _ => Err(PolicyError::new(
-                    format!("{path}[{i}]"),
-                    "expected a string",
-                )),
+                _ => Err(PolicyError::new(format!("{path}[{i}]"), "expected a string")),
             })
             .collect(),
-        _ => Err(PolicyError::new(
-            path,
-            "expected a string or a list of strings",
-        )),
+        _ => Err(PolicyError::new(path, "expected a string or a list of strings")),
     }
 }
 
@@ -267,12 +229,7 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
-fn one_of<'a>(
-    obj: &'a serde_json::Map<String, Value>,
-    a: &str,
-    b: &str,
-    path: &str,
-) -> Result<Option<(&'a Value, bool)>, PolicyError> {
+fn one_of<'a>(obj: &'a serde_json::Map<String, Value>, a: &str, b: &str, path: &str) -> Result<Option<(&'a Value, bool)>, PolicyError> {
     match (obj.get(a), obj.get(b)) {
         (Some(_), Some(_)) => Err(PolicyError::new(path, format!("both {a} and {b} given"))),
         (Some(v), None) => Ok(Some((v, false))),
@@ -283,45 +240,26 @@ fn one_of<'a>(
 
 fn parse_statement(v: &Value, index: usize, variables: bool) -> Result<Statement, PolicyError> {
     let path = format!("Statement[{index}]");
-    let obj = v
-        .as_object()
-        .ok_or_else(|| PolicyError::new(&path, "a statement must be a JSON object"))?;
+    let obj = v.as_object().ok_or_else(|| PolicyError::new(&path, "a statement must be a JSON object"))?;
     for k in obj.keys() {
         if !STATEMENT_KEYS.contains(&k.as_str()) {
-            return Err(PolicyError::new(
-                format!("{path}.{k}"),
-                "unknown statement element",
-            ));
+            return Err(PolicyError::new(format!("{path}.{k}"), "unknown statement element"));
         }
     }
     let sid = opt_string(obj.get("Sid"), &format!("{path}.Sid"))?;
     let effect = match obj.get("Effect") {
         Some(Value::String(s)) if s == "Allow" => Effect::Allow,
         Some(Value::String(s)) if s == "Deny" => Effect::Deny,
-        Some(_) => {
-            return Err(PolicyError::new(
-                format!("{path}.Effect"),
-                "expected \"Allow\" or \"Deny\"",
-            ))
-        }
+        Some(_) => return Err(PolicyError::new(format!("{path}.Effect"), "expected \"Allow\" or \"Deny\"")),
         None => return Err(PolicyError::new(format!("{path}.Effect"), "missing")),
     };
     let action = match one_of(obj, "Action", "NotAction", &path)? {
-        None => {
-            return Err(PolicyError::new(
-                format!("{path}.Action"),
-                "missing (need Action or NotAction)",
-            ))
-        }
+        None => return Err(PolicyError::new(format!("{path}.Action"), "missing (need Action or NotAction)")),
         Some((v, negated)) => {
             let name = if negated { "NotAction" } else { "Action" };
             let patterns = string_or_list(v, &format!("{path}.{name}"))?;
             let globs = patterns.iter().map(|p| Glob::compile(p, true)).collect();
-            ActionBlock {
-                negated,
-                patterns,
-                globs,
-            }
+            ActionBlock { negated, patterns, globs }
         }
     };
     let resource = match one_of(obj, "Resource", "NotResource", &path)? {
@@ -336,11 +274,7 @@ fn parse_statement(v: &Value, index: usize, variables: bool) -> Result<Statement
                     None => ResourceItem::Plain(ArnPattern::compile(p)),
                 })
                 .collect();
-            Some(ResourceBlock {
-                negated,
-                patterns,
-                items,
-            })
+            Some(ResourceBlock { negated, patterns, items })
         }
     };
     let principal = match one_of(obj, "Principal", "NotPrincipal", &path)? {
@@ -354,28 +288,14 @@ fn parse_statement(v: &Value, index: usize, variables: bool) -> Result<Statement
         None => Vec::new(),
         Some(c) => parse_conditions(c, &format!("{path}.Condition"), variables)?,
     };
-    Ok(Statement {
-        index,
-        sid,
-        effect,
-        action,
-        resource,
-        principal,
-        conditions,
-    })
+    Ok(Statement { index, sid, effect, action, resource, principal, conditions })
 }
 
 fn parse_principal(v: &Value, negated: bool, path: &str) -> Result<PrincipalBlock, PolicyError> {
     match v {
-        Value::String(s) if s == "*" => Ok(PrincipalBlock {
-            negated,
-            entries: vec![(PrincipalType::Aws, "*".into())],
-        }),
+        Value::String(s) if s == "*" => Ok(PrincipalBlock { negated, entries: vec![(PrincipalType::Aws, "*".into())] }),
         // Lenient: a bare string other than "*" is read as an AWS principal.
-        Value::String(s) => Ok(PrincipalBlock {
-            negated,
-            entries: vec![(PrincipalType::Aws, s.clone())],
-        }),
+        Value::String(s) => Ok(PrincipalBlock { negated, entries: vec![(PrincipalType::Aws, s.clone())] }),
         Value::Object(m) => {
             let mut entries = Vec::new();
             for (k, val) in m {
@@ -384,12 +304,7 @@ fn parse_principal(v: &Value, negated: bool, path: &str) -> Result<PrincipalBloc
                     "Service" => PrincipalType::Service,
                     "Federated" => PrincipalType::Federated,
                     "CanonicalUser" => PrincipalType::CanonicalUser,
-                    _ => {
-                        return Err(PolicyError::new(
-                            format!("{path}.{k}"),
-                            "unknown principal type",
-                        ))
-                    }
+                    _ => return Err(PolicyError::new(format!("{path}.{k}"), "unknown principal type")),
                 };
                 for s in string_or_list(val, &format!("{path}.{k}"))? {
                     entries.push((t, s));
@@ -402,36 +317,20 @@ fn parse_principal(v: &Value, negated: bool, path: &str) -> Result<PrincipalBloc
 }
 
 fn parse_conditions(v: &Value, path: &str, variables: bool) -> Result<Vec<Condition>, PolicyError> {
-    let ops = v
-        .as_object()
-        .ok_or_else(|| PolicyError::new(path, "expected an object of operators"))?;
+    let ops = v.as_object().ok_or_else(|| PolicyError::new(path, "expected an object of operators"))?;
     let mut out = Vec::new();
     for (op, keys) in ops {
         let opath = format!("{path}.{op}");
-        let keys = keys
-            .as_object()
-            .ok_or_else(|| PolicyError::new(&opath, "expected an object of condition keys"))?;
+        let keys = keys.as_object().ok_or_else(|| PolicyError::new(&opath, "expected an object of condition keys"))?;
         for (key, vals) in keys {
             let kpath = format!("{opath}.{key}");
             let values: Vec<String> = match vals {
                 Value::Array(a) => a
                     .iter()
                     .enumerate()
-                    .map(|(i, x)| {
-                        scalar_text(x).ok_or_else(|| {
-                            PolicyError::new(
-                                format!("{kpath}[{i}]"),
-                                "expected a string, number or boolean",
-                            )
-                        })
-                    })
+                    .map(|(i, x)| scalar_text(x).ok_or_else(|| PolicyError::new(format!("{kpath}[{i}]"), "expected a string, number or boolean")))
                     .collect::<Result<_, _>>()?,
-                other => vec![scalar_text(other).ok_or_else(|| {
-                    PolicyError::new(
-                        &kpath,
-                        "expected a string, number, boolean or a list of them",
-                    )
-                })?],
+                other => vec![scalar_text(other).ok_or_else(|| PolicyError::new(&kpath, "expected a string, number, boolean or a list of them"))?],
             };
             out.push(Condition::compile(op, key, values, variables));
         }
@@ -463,7 +362,8 @@ mod tests {
         assert_eq!(s.conditions.len(), 3);
         assert_eq!(s.conditions[0].values, vec!["10"]);
         assert_eq!(s.conditions[1].values, vec!["true"]);
-        let star = Policy::from_value(&json!({"Statement": [{"Effect": "Deny", "NotAction": ["iam:*"], "NotResource": "*", "NotPrincipal": "*"}]})).unwrap();
+        let star =
+            Policy::from_value(&json!({"Statement": [{"Effect": "Deny", "NotAction": ["iam:*"], "NotResource": "*", "NotPrincipal": "*"}]})).unwrap();
         assert!(star.statements[0].action.negated);
         assert!(star.statements[0].principal.as_ref().unwrap().negated);
     }
@@ -476,41 +376,33 @@ mod tests {
             {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEquals": "oops"}}]}))
         .unwrap_err();
         assert_eq!(e.path, "Statement[2].Condition.StringEquals");
-        let e = Policy::from_value(&json!({"Statement": [{"Effect": "allow", "Action": "*"}]}))
-            .unwrap_err();
+        let e = Policy::from_value(&json!({"Statement": [{"Effect": "allow", "Action": "*"}]})).unwrap_err();
         assert_eq!(e.path, "Statement[0].Effect");
-        let e = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Actions": "*"}]}))
-            .unwrap_err();
+        let e = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Actions": "*"}]})).unwrap_err();
         assert_eq!(e.path, "Statement[0].Actions");
-        let e =
-            Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": ["s3:x", 3]}]}))
-                .unwrap_err();
+        let e = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": ["s3:x", 3]}]})).unwrap_err();
         assert_eq!(e.path, "Statement[0].Action[1]");
         let e = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "*", "Principal": {"AWS": "*", "Bogus": "x"}}]})).unwrap_err();
         assert_eq!(e.path, "Statement[0].Principal.Bogus");
-        let e = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "*", "Condition": {"StringEquals": {"k": {"nested": 1}}}}]})).unwrap_err();
+        let e = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "*", "Condition": {"StringEquals": {"k": {"nested": 1}}}}]}))
+            .unwrap_err();
         assert_eq!(e.path, "Statement[0].Condition.StringEquals.k");
         assert!(Policy::parse_str("not json").is_err());
         assert!(Policy::from_value(&json!([])).is_err());
-        assert!(Policy::from_value(
-            &json!({"Statement": [{"Effect": "Allow", "Action": "*", "NotAction": "x"}]})
-        )
-        .is_err());
+        assert!(Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "*", "NotAction": "x"}]})).is_err());
     }
 
     // AWS: with Version 2008-10-17 (or no Version) policy variables are literal text.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html
     #[test]
     fn variables_only_in_2012_documents() {
-        let v12 = Policy::from_value(&json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b/${aws:username}"}]})).unwrap();
-        assert!(matches!(
-            v12.statements[0].resource.as_ref().unwrap().items[0],
-            ResourceItem::Templated(_)
-        ));
-        let v08 = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b/${aws:username}"}]})).unwrap();
-        assert!(matches!(
-            v08.statements[0].resource.as_ref().unwrap().items[0],
-            ResourceItem::Plain(_)
-        ));
+        let v12 = Policy::from_value(
+            &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b/${aws:username}"}]}),
+        )
+        .unwrap();
+        assert!(matches!(v12.statements[0].resource.as_ref().unwrap().items[0], ResourceItem::Templated(_)));
+        let v08 =
+            Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b/${aws:username}"}]})).unwrap();
+        assert!(matches!(v08.statements[0].resource.as_ref().unwrap().items[0], ResourceItem::Plain(_)));
     }
 }

@@ -25,10 +25,7 @@ pub struct NamedPolicy {
 impl NamedPolicy {
     /// Name a compiled policy.
     pub fn new(name: impl Into<Arc<str>>, policy: impl Into<Arc<Policy>>) -> NamedPolicy {
-        NamedPolicy {
-            name: name.into(),
-            policy: policy.into(),
-        }
+        NamedPolicy { name: name.into(), policy: policy.into() }
     }
 }
 
@@ -95,11 +92,7 @@ struct Prepared<'r> {
 }
 
 fn action_match(s: &Statement, req: &Request) -> Option<Option<usize>> {
-    let hit = s
-        .action
-        .globs
-        .iter()
-        .position(|g| g.matches(&req.action, true));
+    let hit = s.action.globs.iter().position(|g| g.matches(&req.action, true));
     match (s.action.negated, hit) {
         (false, Some(i)) => Some(Some(i)),
         (false, None) => None,
@@ -113,10 +106,7 @@ fn item_glob_tokens(item: &ResourceItem, req: &Request) -> Option<ArnPattern> {
         ResourceItem::Plain(p) => Some(p.clone()),
         ResourceItem::Templated(t) => {
             let g = t.resolve_glob(&req.context, false)?;
-            Some(ArnPattern {
-                whole: g,
-                parts: None,
-            })
+            Some(ArnPattern { whole: g, parts: None })
         }
     }
 }
@@ -124,18 +114,12 @@ fn item_glob_tokens(item: &ResourceItem, req: &Request) -> Option<ArnPattern> {
 fn item_matches(item: &ResourceItem, p: &Prepared) -> bool {
     match item {
         ResourceItem::Plain(a) => a.matches(&p.req.resource, p.parts.as_ref()),
-        ResourceItem::Templated(t) => t
-            .resolve_glob(&p.req.context, false)
-            .is_some_and(|g: Glob| g.matches(&p.req.resource, false)),
+        ResourceItem::Templated(t) => t.resolve_glob(&p.req.context, false).is_some_and(|g: Glob| g.matches(&p.req.resource, false)),
     }
 }
 
 /// `Some(index of the matching entry)` when the resource element applies.
-fn resource_match(
-    block: Option<&ResourceBlock>,
-    effect: Effect,
-    p: &Prepared,
-) -> Option<Option<usize>> {
+fn resource_match(block: Option<&ResourceBlock>, effect: Effect, p: &Prepared) -> Option<Option<usize>> {
     let Some(b) = block else { return Some(None) };
     let req = p.req;
     if req.wildcard_only_action {
@@ -150,11 +134,8 @@ fn resource_match(
     }
     if req.resource_is_pattern {
         let r = &req.resource;
-        let test = |f: &dyn Fn(&ArnPattern) -> bool| -> Option<usize> {
-            b.items
-                .iter()
-                .position(|it| item_glob_tokens(it, req).is_some_and(|a| f(&a)))
-        };
+        let test =
+            |f: &dyn Fn(&ArnPattern) -> bool| -> Option<usize> { b.items.iter().position(|it| item_glob_tokens(it, req).is_some_and(|a| f(&a))) };
         let overlaps = |a: &ArnPattern| a.intersects_pattern(r);
         let covers = |a: &ArnPattern| a.covers_pattern(r);
         return match (effect, b.negated) {
@@ -181,11 +162,7 @@ fn resource_match(
 
 /// Does statement `s` apply to the request? `principal_mode` says how the
 /// principal element is used for this policy kind.
-fn statement_match(
-    s: &Statement,
-    p: &Prepared,
-    principal_mode: PrincipalMode,
-) -> Option<MatchInfo> {
+fn statement_match(s: &Statement, p: &Prepared, principal_mode: PrincipalMode) -> Option<MatchInfo> {
     let action_idx = action_match(s, p.req)?;
     let resource_idx = resource_match(s.resource.as_ref(), s.effect, p)?;
     let mut info = MatchInfo {
@@ -301,13 +278,7 @@ fn scan<'a>(
                     Effect::Allow => l.allow = true,
                     Effect::Deny => l.deny = true,
                 }
-                hits.push(Hit {
-                    kind,
-                    level,
-                    policy: np,
-                    stmt: s,
-                    info,
-                });
+                hits.push(Hit { kind, level, policy: np, stmt: s, info });
             }
         }
     }
@@ -316,25 +287,15 @@ fn scan<'a>(
 
 /// AWS-managed resources that no customer policy can grant write access to.
 fn service_rule_denial(req: &Request, service: &str) -> Option<&'static str> {
-    let name = req
-        .action
-        .split_once(':')
-        .map(|(_, a)| a.to_ascii_lowercase())
-        .unwrap_or_default();
-    let read_only = ["get", "list", "generate", "simulate"]
-        .iter()
-        .any(|p| name.starts_with(p));
+    let name = req.action.split_once(':').map(|(_, a)| a.to_ascii_lowercase()).unwrap_or_default();
+    let read_only = ["get", "list", "generate", "simulate"].iter().any(|p| name.starts_with(p));
     let r = &req.resource;
     match service {
         // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies
-        "iam" if r.starts_with("arn:aws:iam::aws:policy/") && !read_only => {
-            Some("AWS managed policies can't be changed by customers")
-        }
+        "iam" if r.starts_with("arn:aws:iam::aws:policy/") && !read_only => Some("AWS managed policies can't be changed by customers"),
         // Roles under /aws-reserved/ (IAM Identity Center) are managed by AWS.
         // https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html
-        "iam" if r.contains(":role/aws-reserved/") && !read_only => {
-            Some("roles under /aws-reserved/ are managed by AWS")
-        }
+        "iam" if r.contains(":role/aws-reserved/") && !read_only => Some("roles under /aws-reserved/ are managed by AWS"),
         // Service-linked roles' permissions are managed by the service.
         // https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
         "iam"
@@ -353,10 +314,7 @@ fn service_rule_denial(req: &Request, service: &str) -> Option<&'static str> {
             Some("the permissions of a service-linked role are managed by its service")
         }
         // https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html
-        "kms"
-            if r.contains(":alias/aws/")
-                && matches!(name.as_str(), "createalias" | "deletealias" | "updatealias") =>
-        {
+        "kms" if r.contains(":alias/aws/") && matches!(name.as_str(), "createalias" | "deletealias" | "updatealias") => {
             Some("aliases beginning with alias/aws/ are reserved for AWS managed keys")
         }
         _ => None,
@@ -368,10 +326,7 @@ fn service_rule_denial(req: &Request, service: &str) -> Option<&'static str> {
 /// Never panics and never grants on a condition it cannot evaluate. See the
 /// module documentation for the exact order of evaluation.
 pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
-    let prepared = Prepared {
-        req,
-        parts: split_arn(&req.resource),
-    };
+    let prepared = Prepared { req, parts: split_arn(&req.resource) };
     let p = &prepared;
     let service = req.service();
 
@@ -383,10 +338,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
         return Decision {
             decision: Outcome::Allowed,
             blocked_by: Vec::new(),
-            explanation: vec![DecidingStatement::rule(
-                PolicyKind::Identity,
-                "sts:GetCallerIdentity needs no permission and cannot be denied",
-            )],
+            explanation: vec![DecidingStatement::rule(PolicyKind::Identity, "sts:GetCallerIdentity needs no permission and cannot be denied")],
         };
     }
 
@@ -394,37 +346,11 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
     let mut hits: Vec<Hit> = Vec::with_capacity(16);
 
     // Identity-side policies govern IAM principals only.
-    let identity = if iam {
-        scan(
-            PolicyKind::Identity,
-            None,
-            &set.identity,
-            p,
-            PrincipalMode::Ignore,
-            &mut hits,
-        )
-    } else {
-        Layer::default()
-    };
-    let boundary = (iam && !set.boundaries.is_empty()).then(|| {
-        scan(
-            PolicyKind::Boundary,
-            None,
-            &set.boundaries,
-            p,
-            PrincipalMode::Ignore,
-            &mut hits,
-        )
-    });
+    let identity = if iam { scan(PolicyKind::Identity, None, &set.identity, p, PrincipalMode::Ignore, &mut hits) } else { Layer::default() };
+    let boundary =
+        (iam && !set.boundaries.is_empty()).then(|| scan(PolicyKind::Boundary, None, &set.boundaries, p, PrincipalMode::Ignore, &mut hits));
     let session = match (&set.session, iam) {
-        (Some(sp), true) => Some(scan(
-            PolicyKind::Session,
-            None,
-            std::slice::from_ref(sp),
-            p,
-            PrincipalMode::Ignore,
-            &mut hits,
-        )),
+        (Some(sp), true) => Some(scan(PolicyKind::Session, None, std::slice::from_ref(sp), p, PrincipalMode::Ignore, &mut hits)),
         _ => None,
     };
     // SCPs apply to IAM principals of member accounts, not to anonymous
@@ -454,26 +380,10 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
     let has_boundary = boundary.is_some();
     let resource_start = hits.len();
     if let Some(rp) = &set.resource {
-        scan(
-            PolicyKind::Resource,
-            None,
-            std::slice::from_ref(rp),
-            p,
-            PrincipalMode::Required { has_boundary },
-            &mut hits,
-        );
+        scan(PolicyKind::Resource, None, std::slice::from_ref(rp), p, PrincipalMode::Required { has_boundary }, &mut hits);
     }
     let resource_end = hits.len();
-    let endpoint = (!set.endpoints.is_empty()).then(|| {
-        scan(
-            PolicyKind::Endpoint,
-            None,
-            &set.endpoints,
-            p,
-            PrincipalMode::Optional,
-            &mut hits,
-        )
-    });
+    let endpoint = (!set.endpoints.is_empty()).then(|| scan(PolicyKind::Endpoint, None, &set.endpoints, p, PrincipalMode::Optional, &mut hits));
 
     // Strongest principal match among the resource policy's Allow statements.
     let res_hits = &hits[resource_start..resource_end];
@@ -504,9 +414,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
         false
     } else {
         match &req.principal {
-            RequestPrincipal::Service(_)
-            | RequestPrincipal::Anonymous
-            | RequestPrincipal::Other { account: None, .. } => {
+            RequestPrincipal::Service(_) | RequestPrincipal::Anonymous | RequestPrincipal::Other { account: None, .. } => {
                 // Only a resource-based policy can grant a service principal
                 // or an anonymous caller.
                 let ok = res_allow == PrincipalMatch::Exact;
@@ -527,11 +435,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
                     "sts" => set.resource.is_some(),
                     _ => false,
                 };
-                let trusted = !strict
-                    || res_hits.iter().any(|h| {
-                        h.stmt.effect == Effect::Allow
-                            && h.info.principal == PrincipalMatch::Account
-                    });
+                let trusted = !strict || res_hits.iter().any(|h| h.stmt.effect == Effect::Allow && h.info.principal == PrincipalMatch::Account);
                 let ok = res_grants || (trusted && identity.allow);
                 if !ok {
                     if !identity.allow {
@@ -580,9 +484,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
                         || (h.info.principal == PrincipalMatch::Exact
                             && matches!(
                                 req.principal,
-                                RequestPrincipal::User { .. }
-                                    | RequestPrincipal::AssumedRole { .. }
-                                    | RequestPrincipal::FederatedUser { .. }
+                                RequestPrincipal::User { .. } | RequestPrincipal::AssumedRole { .. } | RequestPrincipal::FederatedUser { .. }
                             ))
                 })
         }
@@ -593,8 +495,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
     let rule = service_rule_denial(req, &service);
 
     let explicit = hits.iter().any(|h| h.stmt.effect == Effect::Deny);
-    let allowed =
-        !explicit && core_ok && boundary_ok && scp_ok && rcp_ok && endpoint_ok && rule.is_none();
+    let allowed = !explicit && core_ok && boundary_ok && scp_ok && rcp_ok && endpoint_ok && rule.is_none();
     let decision = if explicit {
         Outcome::ExplicitlyDenied
     } else if allowed {
@@ -630,11 +531,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
             blocked[*k as usize] = true;
         }
     }
-    let blocked_by: Vec<PolicyKind> = PolicyKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| blocked[*k as usize])
-        .collect();
+    let blocked_by: Vec<PolicyKind> = PolicyKind::ALL.iter().copied().filter(|k| blocked[*k as usize]).collect();
 
     // Explanation: deny statements when explicitly denied; the granting
     // statements when allowed; plus one line per layer that allowed nothing.
@@ -653,11 +550,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
         Outcome::ImplicitlyDenied | Outcome::Unknown => {}
     }
     if decision != Outcome::Allowed {
-        let deny_kinds: Vec<PolicyKind> = hits
-            .iter()
-            .filter(|h| h.stmt.effect == Effect::Deny)
-            .map(|h| h.kind)
-            .collect();
+        let deny_kinds: Vec<PolicyKind> = hits.iter().filter(|h| h.stmt.effect == Effect::Deny).map(|h| h.kind).collect();
         for k in &blocked_by {
             if deny_kinds.contains(k) {
                 continue;
@@ -665,22 +558,12 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
             match k {
                 PolicyKind::Scp => {
                     for lv in &scp_failed_levels {
-                        explanation.push(DecidingStatement::gap(
-                            *k,
-                            Some(lv),
-                            req,
-                            "no SCP attached at this level allows it",
-                        ));
+                        explanation.push(DecidingStatement::gap(*k, Some(lv), req, "no SCP attached at this level allows it"));
                     }
                 }
                 PolicyKind::Rcp => {
                     for lv in &rcp_failed_levels {
-                        explanation.push(DecidingStatement::gap(
-                            *k,
-                            Some(lv),
-                            req,
-                            "no RCP attached at this level allows it",
-                        ));
+                        explanation.push(DecidingStatement::gap(*k, Some(lv), req, "no RCP attached at this level allows it"));
                     }
                 }
                 PolicyKind::Resource if rule.is_some() => {
@@ -699,41 +582,17 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
                     };
                     explanation.push(DecidingStatement::gap(*k, None, req, why));
                 }
-                PolicyKind::Boundary => explanation.push(DecidingStatement::gap(
-                    *k,
-                    None,
-                    req,
-                    "no statement of the permissions boundary allows it",
-                )),
-                PolicyKind::Identity => explanation.push(DecidingStatement::gap(
-                    *k,
-                    None,
-                    req,
-                    "no identity-based policy allows it",
-                )),
-                PolicyKind::Session => explanation.push(DecidingStatement::gap(
-                    *k,
-                    None,
-                    req,
-                    "the session policy does not allow it",
-                )),
-                PolicyKind::Endpoint => explanation.push(DecidingStatement::gap(
-                    *k,
-                    None,
-                    req,
-                    "no VPC endpoint policy statement allows it",
-                )),
+                PolicyKind::Boundary => explanation.push(DecidingStatement::gap(*k, None, req, "no statement of the permissions boundary allows it")),
+                PolicyKind::Identity => explanation.push(DecidingStatement::gap(*k, None, req, "no identity-based policy allows it")),
+                PolicyKind::Session => explanation.push(DecidingStatement::gap(*k, None, req, "the session policy does not allow it")),
+                PolicyKind::Endpoint => explanation.push(DecidingStatement::gap(*k, None, req, "no VPC endpoint policy statement allows it")),
             }
         }
     }
     for (kind, note) in scope_notes {
         explanation.push(DecidingStatement::rule(kind, &note));
     }
-    Decision {
-        decision,
-        blocked_by,
-        explanation,
-    }
+    Decision { decision, blocked_by, explanation }
 }
 
 /// Decides a request whose inputs are only partly known, from its two
@@ -756,8 +615,7 @@ pub fn evaluate_bounds(restrictive: &PolicySet, permissive: &PolicySet, req: &Re
         // apply at the restrictive end, Allows that grant at the permissive.
         (_, high_decision) => {
             let real = |s: &DecidingStatement| s.policy.is_some() && !s.policy.as_deref().is_some_and(is_completion);
-            let mut explanation: Vec<DecidingStatement> =
-                low.explanation.into_iter().filter(|s| s.effect == Some(Effect::Deny) && real(s)).collect();
+            let mut explanation: Vec<DecidingStatement> = low.explanation.into_iter().filter(|s| s.effect == Some(Effect::Deny) && real(s)).collect();
             if high_decision == Outcome::Allowed {
                 explanation.extend(high.explanation.into_iter().filter(|s| s.effect == Some(Effect::Allow) && real(s)));
             }

@@ -139,29 +139,15 @@ impl DecidingStatement {
         let s = h.stmt;
         let mut why = String::with_capacity(160);
         match h.info.action_idx {
-            Some(i) => why.push_str(&format!(
-                "action {:?} matches {:?}",
-                req.action,
-                s.action.patterns.get(i).map(String::as_str).unwrap_or("")
-            )),
-            None => why.push_str(&format!(
-                "action {:?} is not in NotAction {}",
-                req.action,
-                quote_list(&s.action.patterns)
-            )),
+            Some(i) => why.push_str(&format!("action {:?} matches {:?}", req.action, s.action.patterns.get(i).map(String::as_str).unwrap_or(""))),
+            None => why.push_str(&format!("action {:?} is not in NotAction {}", req.action, quote_list(&s.action.patterns))),
         }
         match (&s.resource, h.info.resource_idx) {
             (None, _) => why.push_str("; no Resource element (any resource)"),
-            (Some(r), Some(i)) => why.push_str(&format!(
-                "; resource {:?} matches {:?}",
-                req.resource,
-                r.patterns.get(i).map(String::as_str).unwrap_or("")
-            )),
-            (Some(r), None) => why.push_str(&format!(
-                "; resource {:?} is not in NotResource {}",
-                req.resource,
-                quote_list(&r.patterns)
-            )),
+            (Some(r), Some(i)) => {
+                why.push_str(&format!("; resource {:?} matches {:?}", req.resource, r.patterns.get(i).map(String::as_str).unwrap_or("")))
+            }
+            (Some(r), None) => why.push_str(&format!("; resource {:?} is not in NotResource {}", req.resource, quote_list(&r.patterns))),
         }
         if req.wildcard_only_action {
             why.push_str(" (action supports only \"*\")");
@@ -169,30 +155,17 @@ impl DecidingStatement {
         if h.info.np_boundary_rule {
             why.push_str("; Deny with NotPrincipal always applies to a principal with a permissions boundary");
         } else if let Some(pb) = &s.principal {
-            if matches!(
-                h.kind,
-                PolicyKind::Resource | PolicyKind::Endpoint | PolicyKind::Rcp
-            ) {
+            if matches!(h.kind, PolicyKind::Resource | PolicyKind::Endpoint | PolicyKind::Rcp) {
                 match h.info.principal_idx.and_then(|i| pb.entries.get(i)) {
                     Some((t, v)) => {
                         let how = match h.info.principal {
-                            PrincipalMatch::Account => {
-                                " (account: delegates to the account's IAM policies)"
-                            }
+                            PrincipalMatch::Account => " (account: delegates to the account's IAM policies)",
                             PrincipalMatch::Session => " (the role/user behind the session)",
                             _ => "",
                         };
-                        why.push_str(&format!(
-                            "; principal {:?} matches {}:{:?}{how}",
-                            req.principal.as_str(),
-                            t.as_str(),
-                            v
-                        ))
+                        why.push_str(&format!("; principal {:?} matches {}:{:?}{how}", req.principal.as_str(), t.as_str(), v))
                     }
-                    None if pb.negated => why.push_str(&format!(
-                        "; principal {:?} is not in NotPrincipal",
-                        req.principal.as_str()
-                    )),
+                    None if pb.negated => why.push_str(&format!("; principal {:?} is not in NotPrincipal", req.principal.as_str())),
                     None => {}
                 }
             }
@@ -211,11 +184,7 @@ impl DecidingStatement {
                 why.push_str(&format!("; conditions held: {}", held.join(", ")));
             }
             if let Some(c) = h.info.unevaluable.and_then(|i| s.conditions.get(i)) {
-                let reason = if c.is_unknown_operator() {
-                    "unknown operator"
-                } else {
-                    "unparsable policy value"
-                };
+                let reason = if c.is_unknown_operator() { "unknown operator" } else { "unparsable policy value" };
                 why.push_str(&format!(
                     "; condition {} {} could not be evaluated ({reason}): a Deny is assumed to apply (fail closed)",
                     c.operator, c.key
@@ -233,12 +202,7 @@ impl DecidingStatement {
         }
     }
 
-    pub(crate) fn gap(
-        kind: PolicyKind,
-        level: Option<&Arc<str>>,
-        req: &Request,
-        why: &str,
-    ) -> DecidingStatement {
+    pub(crate) fn gap(kind: PolicyKind, level: Option<&Arc<str>>, req: &Request, why: &str) -> DecidingStatement {
         DecidingStatement {
             policy_type: kind,
             policy: None,
@@ -330,12 +294,7 @@ impl Decision {
     /// Human rendering (`--format text`).
     pub fn to_text(&self, req: &Request) -> String {
         let mut out = String::new();
-        out.push_str(&format!(
-            "{} → {} on {}",
-            req.principal().as_str(),
-            req.action(),
-            req.resource()
-        ));
+        out.push_str(&format!("{} → {} on {}", req.principal().as_str(), req.action(), req.resource()));
         if req.wildcard_only_action() {
             out.push_str(" (action supports only resource \"*\")");
         }
@@ -346,11 +305,7 @@ impl Decision {
             out.push_str(&format!("Blocked by: {}\n", b.join(", ")));
         }
         if !self.explanation.is_empty() {
-            out.push_str(if self.decision == Outcome::Allowed {
-                "Granted by:\n"
-            } else {
-                "Because:\n"
-            });
+            out.push_str(if self.decision == Outcome::Allowed { "Granted by:\n" } else { "Because:\n" });
             for d in &self.explanation {
                 out.push_str(&format!("  - {d}\n"));
             }

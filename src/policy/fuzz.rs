@@ -10,11 +10,25 @@ use serde_json::{json, Value};
 use super::*;
 
 const ACTIONS: &[&str] = &["s3:GetObject", "*", "s3:*", "kms:De?rypt", "", ":", "a:b:c", "S3:get*", "\u{0}", "*:*"];
-const RESOURCES: &[&str] = &["*", "arn:aws:s3:::b/*", "arn:aws:kms:*:*:key/*", "arn:", "${aws:username}", "${", "arn:aws:s3:::${aws:PrincipalTag/team}/*", "::::::"];
+const RESOURCES: &[&str] =
+    &["*", "arn:aws:s3:::b/*", "arn:aws:kms:*:*:key/*", "arn:", "${aws:username}", "${", "arn:aws:s3:::${aws:PrincipalTag/team}/*", "::::::"];
 const OPERATORS: &[&str] = &[
-    "StringEquals", "StringLike", "StringNotEquals", "ForAnyValue:StringLike", "ForAllValues:StringEquals",
-    "NumericLessThan", "DateGreaterThan", "Bool", "IpAddress", "ArnLike", "Null", "StringEqualsIfExists",
-    "BinaryEquals", "NoSuchOperator", "ForAllValues:NoSuch", "forallvalues:stringequals",
+    "StringEquals",
+    "StringLike",
+    "StringNotEquals",
+    "ForAnyValue:StringLike",
+    "ForAllValues:StringEquals",
+    "NumericLessThan",
+    "DateGreaterThan",
+    "Bool",
+    "IpAddress",
+    "ArnLike",
+    "Null",
+    "StringEqualsIfExists",
+    "BinaryEquals",
+    "NoSuchOperator",
+    "ForAllValues:NoSuch",
+    "forallvalues:stringequals",
 ];
 const KEYS: &[&str] = &["aws:PrincipalOrgID", "aws:SourceIp", "aws:CurrentTime", "aws:TagKeys", "s3:prefix", "aws:SecureTransport", ""];
 
@@ -56,7 +70,12 @@ fn statement() -> impl Strategy<Value = Value> {
         prop_oneof![(0..ACTIONS.len()).prop_map(|i| json!(ACTIONS[i])), value()],
         prop_oneof![(0..RESOURCES.len()).prop_map(|i| json!(RESOURCES[i])), value()],
         proptest::option::of(condition()),
-        proptest::option::of(prop_oneof![Just(json!("*")), Just(json!({"AWS": "arn:aws:iam::1:root"})), Just(json!({"Service": ["kinesisanalytics.amazonaws.com"]})), value()]),
+        proptest::option::of(prop_oneof![
+            Just(json!("*")),
+            Just(json!({"AWS": "arn:aws:iam::1:root"})),
+            Just(json!({"Service": ["kinesisanalytics.amazonaws.com"]})),
+            value()
+        ]),
         any::<bool>(),
     )
         .prop_map(|(effect, action, resource, condition, principal, negate)| {

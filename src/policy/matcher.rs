@@ -40,11 +40,7 @@ impl Glob {
     /// `lowercase`, the literal parts are lower-cased (ASCII) for
     /// case-insensitive matching.
     pub(crate) fn compile(pattern: &str, lowercase: bool) -> Glob {
-        let p = if lowercase {
-            pattern.to_ascii_lowercase()
-        } else {
-            pattern.to_string()
-        };
+        let p = if lowercase { pattern.to_ascii_lowercase() } else { pattern.to_string() };
         if p == "*" {
             return Glob::Any;
         }
@@ -67,10 +63,7 @@ impl Glob {
             return Glob::Any;
         }
         if toks.iter().all(|t| matches!(t, Tok::Byte(_))) {
-            let bytes: Vec<u8> = toks
-                .iter()
-                .map(|t| if let Tok::Byte(b) = t { *b } else { 0 })
-                .collect();
+            let bytes: Vec<u8> = toks.iter().map(|t| if let Tok::Byte(b) = t { *b } else { 0 }).collect();
             return Glob::Exact(String::from_utf8_lossy(&bytes).into_owned());
         }
         Glob::Tokens(toks)
@@ -90,11 +83,7 @@ impl Glob {
             }
             Glob::Prefix(p) => {
                 text.len() >= p.len()
-                    && if ci {
-                        text.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
-                    } else {
-                        text.as_bytes().starts_with(p.as_bytes())
-                    }
+                    && if ci { text.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes()) } else { text.as_bytes().starts_with(p.as_bytes()) }
             }
             Glob::Tokens(t) => match_tokens(t, text.as_bytes(), ci),
         }
@@ -279,14 +268,7 @@ pub(crate) fn covers(outer: &[Tok], inner: &[Tok]) -> bool {
 /// any further colons). `None` if `s` has fewer than six components.
 pub(crate) fn split_arn(s: &str) -> Option<[&str; 6]> {
     let mut it = s.splitn(6, ':');
-    let a = [
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-    ];
+    let a = [it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?];
     Some(a)
 }
 
@@ -310,10 +292,7 @@ impl ArnPattern {
                 Glob::compile(s[5], false),
             ])
         });
-        ArnPattern {
-            whole: Glob::compile(p, false),
-            parts,
-        }
+        ArnPattern { whole: Glob::compile(p, false), parts }
     }
 
     /// Case-sensitive match. When both sides are six-component ARNs each
@@ -332,10 +311,7 @@ impl ArnPattern {
     /// Pattern-vs-pattern: could some resource match both?
     pub(crate) fn intersects_pattern(&self, req: &str) -> bool {
         match (&self.parts, split_arn(req)) {
-            (Some(p), Some(r)) => p
-                .iter()
-                .zip(r.iter())
-                .all(|(g, s)| intersects(&g.tokens(), &tokenize(s))),
+            (Some(p), Some(r)) => p.iter().zip(r.iter()).all(|(g, s)| intersects(&g.tokens(), &tokenize(s))),
             _ => intersects(&self.whole.tokens(), &tokenize(req)),
         }
     }
@@ -347,10 +323,7 @@ impl ArnPattern {
             return true;
         }
         match (&self.parts, split_arn(req)) {
-            (Some(p), Some(r)) => p
-                .iter()
-                .zip(r.iter())
-                .all(|(g, s)| covers(&g.tokens(), &tokenize(s))),
+            (Some(p), Some(r)) => p.iter().zip(r.iter()).all(|(g, s)| covers(&g.tokens(), &tokenize(s))),
             _ => covers(&self.whole.tokens(), &tokenize(req)),
         }
     }
@@ -411,23 +384,11 @@ mod tests {
 
     #[test]
     fn pattern_intersection_and_cover() {
-        assert!(intersects(
-            &tokenize("*/AWSLogs/*"),
-            &tokenize("example-bucket/*")
-        ));
-        assert!(!intersects(
-            &tokenize("other-bucket/*"),
-            &tokenize("example-bucket/*")
-        ));
+        assert!(intersects(&tokenize("*/AWSLogs/*"), &tokenize("example-bucket/*")));
+        assert!(!intersects(&tokenize("other-bucket/*"), &tokenize("example-bucket/*")));
         assert!(intersects(&tokenize("*"), &tokenize("x")));
-        assert!(covers(
-            &tokenize("my-bucket/*"),
-            &tokenize("my-bucket/private/*")
-        ));
-        assert!(!covers(
-            &tokenize("my-bucket/private/*"),
-            &tokenize("my-bucket/*")
-        ));
+        assert!(covers(&tokenize("my-bucket/*"), &tokenize("my-bucket/private/*")));
+        assert!(!covers(&tokenize("my-bucket/private/*"), &tokenize("my-bucket/*")));
         assert!(covers(&tokenize("*"), &tokenize("*")));
         assert!(!covers(&tokenize("a?"), &tokenize("a*")));
     }

@@ -118,6 +118,6 @@ pub use principal::{PrincipalMatch, RequestPrincipal};
 pub use request::Request;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod fuzz;
+#[cfg(test)]
+mod tests;

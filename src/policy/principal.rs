@@ -17,28 +17,13 @@ pub enum RequestPrincipal {
     /// `arn:aws:iam::ACCOUNT:user/...`.
     User { arn: String, account: String },
     /// `arn:aws:iam::ACCOUNT:role/path/NAME`.
-    Role {
-        arn: String,
-        account: String,
-        name: String,
-    },
+    Role { arn: String, account: String, name: String },
     /// `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`.
-    AssumedRole {
-        arn: String,
-        account: String,
-        role_name: String,
-    },
+    AssumedRole { arn: String, account: String, role_name: String },
     /// `arn:aws:sts::ACCOUNT:federated-user/NAME`.
-    FederatedUser {
-        arn: String,
-        account: String,
-        name: String,
-    },
+    FederatedUser { arn: String, account: String, name: String },
     /// Anything else (an identity-provider subject, a canonical user id...).
-    Other {
-        value: String,
-        account: Option<String>,
-    },
+    Other { value: String, account: Option<String> },
 }
 
 impl RequestPrincipal {
@@ -54,40 +39,26 @@ impl RequestPrincipal {
             let arn = p.to_string();
             match parts[2] {
                 "iam" if res == "root" => return RequestPrincipal::Root { arn, account },
-                "iam" if res.starts_with("user/") => {
-                    return RequestPrincipal::User { arn, account }
-                }
+                "iam" if res.starts_with("user/") => return RequestPrincipal::User { arn, account },
                 "iam" if res.starts_with("role/") => {
                     let name = res.rsplit('/').next().unwrap_or_default().to_string();
                     return RequestPrincipal::Role { arn, account, name };
                 }
                 "sts" if res.starts_with("assumed-role/") => {
                     let role_name = res.split('/').nth(1).unwrap_or_default().to_string();
-                    return RequestPrincipal::AssumedRole {
-                        arn,
-                        account,
-                        role_name,
-                    };
+                    return RequestPrincipal::AssumedRole { arn, account, role_name };
                 }
                 "sts" if res.starts_with("federated-user/") => {
                     let name = res["federated-user/".len()..].to_string();
                     return RequestPrincipal::FederatedUser { arn, account, name };
                 }
-                _ => {
-                    return RequestPrincipal::Other {
-                        value: arn,
-                        account: Some(account),
-                    }
-                }
+                _ => return RequestPrincipal::Other { value: arn, account: Some(account) },
             }
         }
         if !p.contains(':') && p.ends_with(".amazonaws.com") || p.ends_with(".amazonaws.com.cn") {
             return RequestPrincipal::Service(p.to_string());
         }
-        RequestPrincipal::Other {
-            value: p.to_string(),
-            account: None,
-        }
+        RequestPrincipal::Other { value: p.to_string(), account: None }
     }
 
     /// The principal's account, when it has one.
@@ -120,12 +91,7 @@ impl RequestPrincipal {
     /// True for IAM principals of an account (users, roles, sessions, root):
     /// those SCPs and identity policies govern.
     pub fn is_iam(&self) -> bool {
-        !matches!(
-            self,
-            RequestPrincipal::Anonymous
-                | RequestPrincipal::Service(_)
-                | RequestPrincipal::Other { account: None, .. }
-        )
+        !matches!(self, RequestPrincipal::Anonymous | RequestPrincipal::Service(_) | RequestPrincipal::Other { account: None, .. })
     }
 }
 
@@ -179,11 +145,7 @@ fn aws_entry_match(v: &str, rp: &RequestPrincipal) -> PrincipalMatch {
     };
     if let Some(acct) = named_account {
         if acct == req_account {
-            return if matches!(rp, RequestPrincipal::Root { .. }) {
-                PrincipalMatch::Exact
-            } else {
-                PrincipalMatch::Account
-            };
+            return if matches!(rp, RequestPrincipal::Root { .. }) { PrincipalMatch::Exact } else { PrincipalMatch::Account };
         }
         return PrincipalMatch::None;
     }
@@ -196,9 +158,7 @@ fn aws_entry_match(v: &str, rp: &RequestPrincipal) -> PrincipalMatch {
     }
     match rp {
         // The role behind a role session.
-        RequestPrincipal::AssumedRole { role_name, .. }
-            if p[2] == "iam" && p[5].starts_with("role/") =>
-        {
+        RequestPrincipal::AssumedRole { role_name, .. } if p[2] == "iam" && p[5].starts_with("role/") => {
             if p[5].rsplit('/').next() == Some(role_name.as_str()) {
                 PrincipalMatch::Session
             } else {
@@ -206,9 +166,7 @@ fn aws_entry_match(v: &str, rp: &RequestPrincipal) -> PrincipalMatch {
             }
         }
         // The IAM user behind a federated-user session.
-        RequestPrincipal::FederatedUser { name, .. }
-            if p[2] == "iam" && p[5].starts_with("user/") =>
-        {
+        RequestPrincipal::FederatedUser { name, .. } if p[2] == "iam" && p[5].starts_with("user/") => {
             if p[5].rsplit('/').next() == Some(name.as_str()) {
                 PrincipalMatch::Session
             } else {
@@ -225,10 +183,7 @@ fn aws_entry_match(v: &str, rp: &RequestPrincipal) -> PrincipalMatch {
 /// `NotPrincipal`: [`PrincipalMatch::Exact`] when *no* entry names the
 /// principal in any way (a session whose role or account is listed counts as
 /// named, as AWS requires listing those for sessions), else `None`.
-pub fn block_match(
-    block: &PrincipalBlock,
-    rp: &RequestPrincipal,
-) -> (PrincipalMatch, Option<usize>) {
+pub fn block_match(block: &PrincipalBlock, rp: &RequestPrincipal) -> (PrincipalMatch, Option<usize>) {
     let mut best = PrincipalMatch::None;
     let mut best_idx = None;
     for (i, (t, v)) in block.entries.iter().enumerate() {
@@ -254,10 +209,7 @@ mod tests {
     use super::*;
 
     fn block(neg: bool, e: &[(PrincipalType, &str)]) -> PrincipalBlock {
-        PrincipalBlock {
-            negated: neg,
-            entries: e.iter().map(|(t, v)| (*t, v.to_string())).collect(),
-        }
+        PrincipalBlock { negated: neg, entries: e.iter().map(|(t, v)| (*t, v.to_string())).collect() }
     }
 
     // AWS: an account principal (id or :root ARN) delegates to the account;
@@ -265,45 +217,19 @@ mod tests {
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
     #[test]
     fn principal_kinds() {
-        let session =
-            RequestPrincipal::parse(Some("arn:aws:sts::111111111111:assumed-role/app/s1"));
-        let role = block(
-            false,
-            &[(
-                PrincipalType::Aws,
-                "arn:aws:iam::111111111111:role/path/app",
-            )],
-        );
+        let session = RequestPrincipal::parse(Some("arn:aws:sts::111111111111:assumed-role/app/s1"));
+        let role = block(false, &[(PrincipalType::Aws, "arn:aws:iam::111111111111:role/path/app")]);
         assert_eq!(block_match(&role, &session).0, PrincipalMatch::Session);
         let acct = block(false, &[(PrincipalType::Aws, "111111111111")]);
         assert_eq!(block_match(&acct, &session).0, PrincipalMatch::Account);
-        let root = block(
-            false,
-            &[(PrincipalType::Aws, "arn:aws:iam::111111111111:root")],
-        );
+        let root = block(false, &[(PrincipalType::Aws, "arn:aws:iam::111111111111:root")]);
         assert_eq!(block_match(&root, &session).0, PrincipalMatch::Account);
-        let other = block(
-            false,
-            &[(PrincipalType::Aws, "arn:aws:iam::222222222222:root")],
-        );
+        let other = block(false, &[(PrincipalType::Aws, "arn:aws:iam::222222222222:root")]);
         assert_eq!(block_match(&other, &session).0, PrincipalMatch::None);
         let star = block(false, &[(PrincipalType::Aws, "*")]);
-        assert_eq!(
-            block_match(&star, &RequestPrincipal::Anonymous).0,
-            PrincipalMatch::Exact
-        );
-        let svc = block(
-            false,
-            &[(PrincipalType::Service, "kinesisanalytics.amazonaws.com")],
-        );
-        assert_eq!(
-            block_match(
-                &svc,
-                &RequestPrincipal::parse(Some("kinesisanalytics.amazonaws.com"))
-            )
-            .0,
-            PrincipalMatch::Exact
-        );
+        assert_eq!(block_match(&star, &RequestPrincipal::Anonymous).0, PrincipalMatch::Exact);
+        let svc = block(false, &[(PrincipalType::Service, "kinesisanalytics.amazonaws.com")]);
+        assert_eq!(block_match(&svc, &RequestPrincipal::parse(Some("kinesisanalytics.amazonaws.com"))).0, PrincipalMatch::Exact);
         assert_eq!(block_match(&svc, &session).0, PrincipalMatch::None);
     }
 
@@ -313,44 +239,21 @@ mod tests {
     #[test]
     fn not_principal() {
         let user = RequestPrincipal::parse(Some("arn:aws:iam::111111111111:user/alice"));
-        let np = block(
-            true,
-            &[(PrincipalType::Aws, "arn:aws:iam::111111111111:user/bob")],
-        );
+        let np = block(true, &[(PrincipalType::Aws, "arn:aws:iam::111111111111:user/bob")]);
         assert_eq!(block_match(&np, &user).0, PrincipalMatch::Exact);
-        let np_alice = block(
-            true,
-            &[(PrincipalType::Aws, "arn:aws:iam::111111111111:user/alice")],
-        );
+        let np_alice = block(true, &[(PrincipalType::Aws, "arn:aws:iam::111111111111:user/alice")]);
         assert_eq!(block_match(&np_alice, &user).0, PrincipalMatch::None);
         let np_star = block(true, &[(PrincipalType::Aws, "*")]);
-        assert_eq!(
-            block_match(&np_star, &RequestPrincipal::Anonymous).0,
-            PrincipalMatch::None
-        );
-        assert_eq!(
-            block_match(&np, &RequestPrincipal::Anonymous).0,
-            PrincipalMatch::Exact
-        );
+        assert_eq!(block_match(&np_star, &RequestPrincipal::Anonymous).0, PrincipalMatch::None);
+        assert_eq!(block_match(&np, &RequestPrincipal::Anonymous).0, PrincipalMatch::Exact);
     }
 
     #[test]
     fn parse_kinds() {
-        assert!(
-            matches!(RequestPrincipal::parse(Some("arn:aws:iam::1:role/a/b")), RequestPrincipal::Role { ref name, .. } if name == "b")
-        );
-        assert!(matches!(
-            RequestPrincipal::parse(Some("lambda.amazonaws.com")),
-            RequestPrincipal::Service(_)
-        ));
+        assert!(matches!(RequestPrincipal::parse(Some("arn:aws:iam::1:role/a/b")), RequestPrincipal::Role { ref name, .. } if name == "b"));
+        assert!(matches!(RequestPrincipal::parse(Some("lambda.amazonaws.com")), RequestPrincipal::Service(_)));
         assert_eq!(RequestPrincipal::parse(None), RequestPrincipal::Anonymous);
-        assert_eq!(
-            RequestPrincipal::parse(Some("arn:aws:iam::123:user/x")).account(),
-            Some("123")
-        );
-        assert!(matches!(
-            RequestPrincipal::parse(Some("garbage")),
-            RequestPrincipal::Other { .. }
-        ));
+        assert_eq!(RequestPrincipal::parse(Some("arn:aws:iam::123:user/x")).account(), Some("123"));
+        assert!(matches!(RequestPrincipal::parse(Some("garbage")), RequestPrincipal::Other { .. }));
     }
 }

@@ -90,20 +90,12 @@ impl Request {
         if let Some(a) = &self.resource_account {
             return Some(a);
         }
-        let from_arn = self
-            .resource
-            .split(':')
-            .nth(4)
-            .filter(|a| !a.is_empty() && *a != "aws" && !a.contains('*'));
+        let from_arn = self.resource.split(':').nth(4).filter(|a| !a.is_empty() && *a != "aws" && !a.contains('*'));
         from_arn.or_else(|| self.principal.account())
     }
 
     /// The service prefix of the action (`s3` for `s3:GetObject`), lower-cased.
     pub(crate) fn service(&self) -> String {
-        self.action
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase()
+        self.action.split(':').next().unwrap_or_default().to_ascii_lowercase()
     }
 }

@@ -15,8 +15,7 @@
 use super::principal::RequestPrincipal;
 
 /// The page [`RCP_SERVICES`] was read from.
-pub const RCP_SERVICES_SOURCE: &str =
-    "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html";
+pub const RCP_SERVICES_SOURCE: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html";
 
 /// When [`RCP_SERVICES`] was last checked against [`RCP_SERVICES_SOURCE`]
 /// (and the AWS Control Tower RCP control reference,
@@ -45,9 +44,7 @@ pub fn rcps_govern(service: &str) -> bool {
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html>
 pub fn is_service_linked_role(principal: &RequestPrincipal) -> bool {
     match principal {
-        RequestPrincipal::Role { arn, name, .. } => {
-            arn.contains(":role/aws-service-role/") || name.starts_with("AWSServiceRoleFor")
-        }
+        RequestPrincipal::Role { arn, name, .. } => arn.contains(":role/aws-service-role/") || name.starts_with("AWSServiceRoleFor"),
         RequestPrincipal::AssumedRole { role_name, .. } => role_name.starts_with("AWSServiceRoleFor"),
         _ => false,
     }
@@ -64,9 +61,8 @@ pub fn rcp_exemption(service: &str, principal: &RequestPrincipal) -> Option<Stri
     if is_service_linked_role(principal) {
         return Some("RCPs do not apply to service-linked roles".to_owned());
     }
-    (!rcps_govern(service)).then(|| {
-        format!("RCPs do not apply to {service} (AWS lists the services RCPs govern, read {RCP_SERVICES_READ_ON}: {RCP_SERVICES_SOURCE})")
-    })
+    (!rcps_govern(service))
+        .then(|| format!("RCPs do not apply to {service} (AWS lists the services RCPs govern, read {RCP_SERVICES_READ_ON}: {RCP_SERVICES_SOURCE})"))
 }
 
 #[cfg(test)]
@@ -101,9 +97,6 @@ mod tests {
         let role = RequestPrincipal::parse(Some("arn:aws:iam::111111111111:role/app"));
         assert!(scp_exemption(&role).is_none());
         assert!(rcp_exemption("s3", &role).is_none());
-        assert_eq!(
-            rcp_exemption("kinesis", &role).as_deref().map(|s| s.starts_with("RCPs do not apply to kinesis")),
-            Some(true)
-        );
+        assert_eq!(rcp_exemption("kinesis", &role).as_deref().map(|s| s.starts_with("RCPs do not apply to kinesis")), Some(true));
     }
 }

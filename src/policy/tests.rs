@@ -12,10 +12,7 @@ const ROLE: &str = "arn:aws:iam::111111111111:role/app";
 const SESSION: &str = "arn:aws:sts::111111111111:assumed-role/app/s1";
 
 fn pol(name: &str, v: serde_json::Value) -> NamedPolicy {
-    NamedPolicy::new(
-        name,
-        Arc::new(Policy::from_value(&v).expect("valid policy")),
-    )
+    NamedPolicy::new(name, Arc::new(Policy::from_value(&v).expect("valid policy")))
 }
 fn allow(action: &str, resource: &str) -> serde_json::Value {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
@@ -27,10 +24,7 @@ fn req(principal: &str, action: &str, resource: &str) -> Request {
     Request::new(Some(principal), action, resource).with_resource_account(ACCT)
 }
 fn level(target: &str, p: Vec<NamedPolicy>) -> OrgLevel {
-    OrgLevel {
-        target: Arc::from(target),
-        policies: p,
-    }
+    OrgLevel { target: Arc::from(target), policies: p }
 }
 
 // AWS: "An explicit deny in any of these policies overrides the allow."
@@ -38,10 +32,7 @@ fn level(target: &str, p: Vec<NamedPolicy>) -> OrgLevel {
 #[test]
 fn explicit_deny_anywhere_wins() {
     let set = PolicySet {
-        identity: vec![
-            pol("allow", allow("s3:*", "*")),
-            pol("deny", deny("s3:GetObject", "arn:aws:s3:::b/*")),
-        ],
+        identity: vec![pol("allow", allow("s3:*", "*")), pol("deny", deny("s3:GetObject", "arn:aws:s3:::b/*"))],
         ..Default::default()
     };
     let d = evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k"));
@@ -73,11 +64,7 @@ fn scps_need_allow_at_every_level() {
     let full = || pol("FullAWSAccess", allow("*", "*"));
     let mut set = PolicySet {
         identity: vec![pol("id", allow("s3:GetObject", "*"))],
-        scps: Some(vec![
-            level("r-root", vec![full()]),
-            level("ou-1", vec![]),
-            level(ACCT, vec![full()]),
-        ]),
+        scps: Some(vec![level("r-root", vec![full()]), level("ou-1", vec![]), level(ACCT, vec![full()])]),
         ..Default::default()
     };
     let r = req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k");
@@ -85,11 +72,7 @@ fn scps_need_allow_at_every_level() {
     assert_eq!(d.decision, Outcome::ImplicitlyDenied);
     assert_eq!(d.blocked_by, vec![PolicyKind::Scp]);
     assert_eq!(d.explanation[0].level.as_deref(), Some("ou-1"));
-    set.scps = Some(vec![
-        level("r-root", vec![full()]),
-        level("ou-1", vec![full()]),
-        level(ACCT, vec![full()]),
-    ]);
+    set.scps = Some(vec![level("r-root", vec![full()]), level("ou-1", vec![full()]), level(ACCT, vec![full()])]);
     assert_eq!(evaluate(&set, &r).decision, Outcome::Allowed);
     // No SCP data at all = no Organizations policy applies.
     set.scps = None;
@@ -101,12 +84,7 @@ fn scps_need_allow_at_every_level() {
         json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "kinesisanalytics.amazonaws.com"}, "Action": "s3:GetObject", "Resource": "*"}]}),
     ));
-    let svc = Request::new(
-        Some("kinesisanalytics.amazonaws.com"),
-        "s3:GetObject",
-        "arn:aws:s3:::b/k",
-    )
-    .with_resource_account(ACCT);
+    let svc = Request::new(Some("kinesisanalytics.amazonaws.com"), "s3:GetObject", "arn:aws:s3:::b/k").with_resource_account(ACCT);
     assert_eq!(evaluate(&set, &svc).decision, Outcome::Allowed);
 }
 
@@ -135,14 +113,8 @@ fn rcps_need_allow_at_every_level_and_are_not_invented() {
         {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
          "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-1"}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}]}),
     );
-    let set2 = PolicySet {
-        rcps: Some(vec![level("r-root", vec![rcp_full, rcp_deny])]),
-        ..set
-    };
-    assert_eq!(
-        evaluate(&set2, &r.clone().with_context("aws:PrincipalOrgID", "o-1")).decision,
-        Outcome::Allowed
-    );
+    let set2 = PolicySet { rcps: Some(vec![level("r-root", vec![rcp_full, rcp_deny])]), ..set };
+    assert_eq!(evaluate(&set2, &r.clone().with_context("aws:PrincipalOrgID", "o-1")).decision, Outcome::Allowed);
     let d2 = evaluate(&set2, &r.with_context("aws:PrincipalOrgID", "o-2"));
     assert_eq!(d2.decision, Outcome::ExplicitlyDenied);
     assert_eq!(d2.blocked_by, vec![PolicyKind::Rcp]);
@@ -163,24 +135,15 @@ fn identity_boundary_session_intersection() {
     assert_eq!(evaluate(&set, &r).decision, Outcome::Allowed);
     set.boundaries = vec![pol("pb", allow("ec2:*", "*"))];
     let d = evaluate(&set, &r);
-    assert_eq!(
-        (d.decision, d.blocked_by),
-        (Outcome::ImplicitlyDenied, vec![PolicyKind::Boundary])
-    );
+    assert_eq!((d.decision, d.blocked_by), (Outcome::ImplicitlyDenied, vec![PolicyKind::Boundary]));
     set.boundaries = vec![pol("pb", allow("s3:*", "*"))];
     set.session = Some(pol("sess", allow("kms:*", "*")));
     let d = evaluate(&set, &r);
-    assert_eq!(
-        (d.decision, d.blocked_by),
-        (Outcome::ImplicitlyDenied, vec![PolicyKind::Session])
-    );
+    assert_eq!((d.decision, d.blocked_by), (Outcome::ImplicitlyDenied, vec![PolicyKind::Session]));
     set.session = None;
     set.identity = vec![pol("id", allow("kms:*", "*"))];
     let d = evaluate(&set, &r);
-    assert_eq!(
-        (d.decision, d.blocked_by),
-        (Outcome::ImplicitlyDenied, vec![PolicyKind::Identity])
-    );
+    assert_eq!((d.decision, d.blocked_by), (Outcome::ImplicitlyDenied, vec![PolicyKind::Identity]));
 }
 
 // AWS: within one account a resource policy naming the principal grants on
@@ -197,50 +160,21 @@ fn resource_policies_same_and_cross_account() {
         )
     };
     let same = req(SESSION, "s3:GetObject", "arn:aws:s3:::b/k");
-    let set = PolicySet {
-        resource: Some(bucket(json!(ROLE))),
-        ..Default::default()
-    };
+    let set = PolicySet { resource: Some(bucket(json!(ROLE))), ..Default::default() };
     assert_eq!(evaluate(&set, &same).decision, Outcome::Allowed);
-    let acct_only = PolicySet {
-        resource: Some(bucket(json!(ACCT))),
-        ..Default::default()
-    };
-    assert_eq!(
-        evaluate(&acct_only, &same).decision,
-        Outcome::ImplicitlyDenied
-    );
+    let acct_only = PolicySet { resource: Some(bucket(json!(ACCT))), ..Default::default() };
+    assert_eq!(evaluate(&acct_only, &same).decision, Outcome::ImplicitlyDenied);
 
-    let cross = Request::new(
-        Some("arn:aws:iam::222222222222:role/x"),
-        "s3:GetObject",
-        "arn:aws:s3:::b/k",
-    )
-    .with_resource_account(ACCT);
+    let cross = Request::new(Some("arn:aws:iam::222222222222:role/x"), "s3:GetObject", "arn:aws:s3:::b/k").with_resource_account(ACCT);
     let id = pol("id", allow("s3:GetObject", "*"));
-    let only_rp = PolicySet {
-        resource: Some(bucket(json!("arn:aws:iam::222222222222:root"))),
-        ..Default::default()
-    };
+    let only_rp = PolicySet { resource: Some(bucket(json!("arn:aws:iam::222222222222:root"))), ..Default::default() };
     let d = evaluate(&only_rp, &cross);
-    assert_eq!(
-        (d.decision, d.blocked_by),
-        (Outcome::ImplicitlyDenied, vec![PolicyKind::Identity])
-    );
-    let both = PolicySet {
-        identity: vec![id.clone()],
-        ..only_rp
-    };
+    assert_eq!((d.decision, d.blocked_by), (Outcome::ImplicitlyDenied, vec![PolicyKind::Identity]));
+    let both = PolicySet { identity: vec![id.clone()], ..only_rp };
     assert_eq!(evaluate(&both, &cross).decision, Outcome::Allowed);
-    let only_id = PolicySet {
-        identity: vec![id],
-        ..Default::default()
-    };
+    let only_id = PolicySet { identity: vec![id], ..Default::default() };
     let d = evaluate(&only_id, &cross);
-    assert_eq!(
-        (d.decision, d.blocked_by),
-        (Outcome::ImplicitlyDenied, vec![PolicyKind::Resource])
-    );
+    assert_eq!((d.decision, d.blocked_by), (Outcome::ImplicitlyDenied, vec![PolicyKind::Resource]));
 }
 
 // AWS: "If the key policy doesn't allow ... IAM policies alone are not
@@ -261,27 +195,13 @@ fn kms_key_policy_must_delegate_to_account_root() {
         json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/admin"}, "Action": "kms:*", "Resource": "*"}]}),
     );
-    let ok = PolicySet {
-        identity: vec![id.clone()],
-        resource: Some(delegating),
-        ..Default::default()
-    };
+    let ok = PolicySet { identity: vec![id.clone()], resource: Some(delegating), ..Default::default() };
     assert_eq!(evaluate(&ok, &r).decision, Outcome::Allowed);
-    let no = PolicySet {
-        identity: vec![id.clone()],
-        resource: Some(closed),
-        ..Default::default()
-    };
+    let no = PolicySet { identity: vec![id.clone()], resource: Some(closed), ..Default::default() };
     let d = evaluate(&no, &r);
-    assert_eq!(
-        (d.decision, d.blocked_by),
-        (Outcome::ImplicitlyDenied, vec![PolicyKind::Resource])
-    );
+    assert_eq!((d.decision, d.blocked_by), (Outcome::ImplicitlyDenied, vec![PolicyKind::Resource]));
     // A key always has a key policy: none supplied = nothing delegated.
-    let missing = PolicySet {
-        identity: vec![id],
-        ..Default::default()
-    };
+    let missing = PolicySet { identity: vec![id], ..Default::default() };
     assert_eq!(evaluate(&missing, &r).decision, Outcome::ImplicitlyDenied);
 }
 
@@ -299,20 +219,11 @@ fn role_trust_policy_rules() {
             {"Effect": "Allow", "Principal": {"AWS": p}, "Action": "sts:AssumeRole"}]}),
         )
     };
-    let by_arn = PolicySet {
-        resource: Some(trust(ROLE)),
-        ..Default::default()
-    };
+    let by_arn = PolicySet { resource: Some(trust(ROLE)), ..Default::default() };
     assert_eq!(evaluate(&by_arn, &r).decision, Outcome::Allowed);
-    let by_acct = PolicySet {
-        resource: Some(trust(ACCT)),
-        ..Default::default()
-    };
+    let by_acct = PolicySet { resource: Some(trust(ACCT)), ..Default::default() };
     assert_eq!(evaluate(&by_acct, &r).decision, Outcome::ImplicitlyDenied);
-    let by_acct_id = PolicySet {
-        identity: vec![pol("id", allow("sts:AssumeRole", target))],
-        ..by_acct
-    };
+    let by_acct_id = PolicySet { identity: vec![pol("id", allow("sts:AssumeRole", target))], ..by_acct };
     assert_eq!(evaluate(&by_acct_id, &r).decision, Outcome::Allowed);
     let other = PolicySet {
         identity: vec![pol("id", allow("sts:AssumeRole", target))],
@@ -338,12 +249,8 @@ fn endpoint_policies() {
     };
     assert_eq!(evaluate(&set, &r).decision, Outcome::Allowed);
     let d = evaluate(&set, &req(ROLE, "s3:PutObject", "arn:aws:s3:::b/k"));
-    assert_eq!(
-        (d.decision, d.blocked_by),
-        (Outcome::ImplicitlyDenied, vec![PolicyKind::Endpoint])
-    );
-    set.endpoints
-        .push(pol("vpce-deny", deny("s3:GetObject", "*")));
+    assert_eq!((d.decision, d.blocked_by), (Outcome::ImplicitlyDenied, vec![PolicyKind::Endpoint]));
+    set.endpoints.push(pol("vpce-deny", deny("s3:GetObject", "*")));
     assert_eq!(evaluate(&set, &r).decision, Outcome::ExplicitlyDenied);
 }
 
@@ -354,17 +261,11 @@ fn endpoint_policies() {
 fn wildcard_only_actions() {
     let r = req(ROLE, "cloudwatch:PutMetricData", "*").with_wildcard_only_action(true);
     let specific = PolicySet {
-        identity: vec![pol(
-            "id",
-            allow("cloudwatch:PutMetricData", "arn:aws:cloudwatch:*:*:*"),
-        )],
+        identity: vec![pol("id", allow("cloudwatch:PutMetricData", "arn:aws:cloudwatch:*:*:*"))],
         ..Default::default()
     };
     assert_eq!(evaluate(&specific, &r).decision, Outcome::ImplicitlyDenied);
-    let star = PolicySet {
-        identity: vec![pol("id", allow("cloudwatch:PutMetricData", "*"))],
-        ..Default::default()
-    };
+    let star = PolicySet { identity: vec![pol("id", allow("cloudwatch:PutMetricData", "*"))], ..Default::default() };
     assert_eq!(evaluate(&star, &r).decision, Outcome::Allowed);
 }
 
@@ -373,18 +274,9 @@ fn wildcard_only_actions() {
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
 #[test]
 fn action_case_insensitive_resource_case_sensitive() {
-    let set = PolicySet {
-        identity: vec![pol("id", allow("S3:get?bject", "arn:aws:s3:::Code/*"))],
-        ..Default::default()
-    };
-    assert_eq!(
-        evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::Code/a")).decision,
-        Outcome::Allowed
-    );
-    assert_eq!(
-        evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::code/a")).decision,
-        Outcome::ImplicitlyDenied
-    );
+    let set = PolicySet { identity: vec![pol("id", allow("S3:get?bject", "arn:aws:s3:::Code/*"))], ..Default::default() };
+    assert_eq!(evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::Code/a")).decision, Outcome::Allowed);
+    assert_eq!(evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::code/a")).decision, Outcome::ImplicitlyDenied);
 }
 
 // AWS: policy variables in Resource, e.g. arn:aws:s3:::b/home/${aws:username}/*.
@@ -392,29 +284,12 @@ fn action_case_insensitive_resource_case_sensitive() {
 #[test]
 fn variables_in_resource() {
     let set = PolicySet {
-        identity: vec![pol(
-            "id",
-            allow("s3:GetObject", "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"),
-        )],
+        identity: vec![pol("id", allow("s3:GetObject", "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"))],
         ..Default::default()
     };
     let r = req(ROLE, "s3:GetObject", "arn:aws:s3:::b/data/x");
-    assert_eq!(
-        evaluate(
-            &set,
-            &r.clone().with_context("aws:PrincipalTag/team", "data")
-        )
-        .decision,
-        Outcome::Allowed
-    );
-    assert_eq!(
-        evaluate(
-            &set,
-            &r.clone().with_context("aws:PrincipalTag/team", "web")
-        )
-        .decision,
-        Outcome::ImplicitlyDenied
-    );
+    assert_eq!(evaluate(&set, &r.clone().with_context("aws:PrincipalTag/team", "data")).decision, Outcome::Allowed);
+    assert_eq!(evaluate(&set, &r.clone().with_context("aws:PrincipalTag/team", "web")).decision, Outcome::ImplicitlyDenied);
     // Missing variable: the resource entry matches nothing.
     assert_eq!(evaluate(&set, &r).decision, Outcome::ImplicitlyDenied);
 }
@@ -430,27 +305,17 @@ fn unknown_operator_fails_closed() {
         {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEqualsFuzzy": {"aws:PrincipalOrgID": "o-1"}}}]}),
     );
     let r = req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k").with_context("aws:PrincipalOrgID", "o-1");
-    let set = PolicySet {
-        identity: vec![allow_unknown],
-        ..Default::default()
-    };
+    let set = PolicySet { identity: vec![allow_unknown], ..Default::default() };
     assert_eq!(evaluate(&set, &r).decision, Outcome::ImplicitlyDenied);
     let deny_unknown = pol(
         "deny",
         json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"DateEqualz": {"aws:CurrentTime": "x"}}}]}),
     );
-    let set2 = PolicySet {
-        identity: vec![pol("id", allow("*", "*")), deny_unknown],
-        ..Default::default()
-    };
+    let set2 = PolicySet { identity: vec![pol("id", allow("*", "*")), deny_unknown], ..Default::default() };
     let d = evaluate(&set2, &r);
     assert_eq!(d.decision, Outcome::ExplicitlyDenied);
-    assert!(
-        d.explanation[0].why.contains("could not be evaluated"),
-        "{}",
-        d.explanation[0].why
-    );
+    assert!(d.explanation[0].why.contains("could not be evaluated"), "{}", d.explanation[0].why);
 }
 
 // AWS: NotPrincipal with Deny always applies to principals with a boundary.
@@ -463,11 +328,7 @@ fn not_principal_deny_with_boundary() {
         {"Effect": "Deny", "NotPrincipal": {"AWS": ROLE}, "Action": "s3:*", "Resource": "*"}]}),
     );
     let r = req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k");
-    let mut set = PolicySet {
-        identity: vec![pol("id", allow("s3:*", "*"))],
-        resource: Some(rp),
-        ..Default::default()
-    };
+    let mut set = PolicySet { identity: vec![pol("id", allow("s3:*", "*"))], resource: Some(rp), ..Default::default() };
     assert_eq!(evaluate(&set, &r).decision, Outcome::Allowed);
     set.boundaries = vec![pol("pb", allow("s3:*", "*"))];
     assert_eq!(evaluate(&set, &r).decision, Outcome::ExplicitlyDenied);
@@ -485,34 +346,14 @@ fn explanation_names_policy_level_statement_and_why() {
         scps: Some(vec![level("r-root", vec![pol("p-full", allow("*", "*"))])]),
         ..Default::default()
     };
-    let d = evaluate(
-        &set,
-        &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k").with_context("aws:PrincipalOrgID", "o-1"),
-    );
+    let d = evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k").with_context("aws:PrincipalOrgID", "o-1"));
     assert_eq!(d.decision, Outcome::Allowed);
-    let id = d
-        .explanation
-        .iter()
-        .find(|e| e.policy_type == PolicyKind::Identity)
-        .unwrap();
+    let id = d.explanation.iter().find(|e| e.policy_type == PolicyKind::Identity).unwrap();
     assert_eq!(id.sid.as_deref(), Some("Read"));
-    assert!(
-        id.why.contains("\"s3:Get*\"")
-            && id
-                .why
-                .contains("conditions held: StringEquals aws:PrincipalOrgID"),
-        "{}",
-        id.why
-    );
-    let scp = d
-        .explanation
-        .iter()
-        .find(|e| e.policy_type == PolicyKind::Scp)
-        .unwrap();
+    assert!(id.why.contains("\"s3:Get*\"") && id.why.contains("conditions held: StringEquals aws:PrincipalOrgID"), "{}", id.why);
+    let scp = d.explanation.iter().find(|e| e.policy_type == PolicyKind::Scp).unwrap();
     assert_eq!(scp.level.as_deref(), Some("r-root"));
-    assert!(d
-        .to_text(&req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k"))
-        .contains("Decision: Allowed"));
+    assert!(d.to_text(&req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k")).contains("Decision: Allowed"));
 }
 
 #[test]
@@ -545,8 +386,11 @@ fn policy_is_send_sync_and_hostile_input_does_not_panic() {
 #[test]
 fn resource_policy_naming_the_session_is_not_limited_by_the_session_policy() {
     let bucket = |principal: &str| {
-        pol("bucket", json!({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}))
+        pol(
+            "bucket",
+            json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}),
+        )
     };
     let session_policy = Some(pol("session", allow("s3:ListBucket", "*")));
     let set = PolicySet { session: session_policy.clone(), resource: Some(bucket(SESSION)), ..Default::default() };
@@ -556,7 +400,11 @@ fn resource_policy_naming_the_session_is_not_limited_by_the_session_policy() {
     let d = evaluate(&set, &req(SESSION, "s3:GetObject", "arn:aws:s3:::b/k"));
     assert_eq!((d.decision, d.blocked_by), (Outcome::ImplicitlyDenied, vec![PolicyKind::Session]));
     // An explicit Deny in the session policy still wins.
-    let set = PolicySet { session: Some(pol("session", deny("s3:GetObject", "*"))), resource: Some(bucket(SESSION)), ..Default::default() };
+    let set = PolicySet {
+        session: Some(pol("session", deny("s3:GetObject", "*"))),
+        resource: Some(bucket(SESSION)),
+        ..Default::default()
+    };
     assert_eq!(evaluate(&set, &req(SESSION, "s3:GetObject", "arn:aws:s3:::b/k")).decision, Outcome::ExplicitlyDenied);
 }
 
@@ -566,9 +414,12 @@ fn resource_policy_naming_the_session_is_not_limited_by_the_session_policy() {
 #[test]
 fn arn_operators_never_match_a_value_that_is_not_an_arn() {
     let guarded = |op: &str| {
-        pol("deny", json!({"Version": "2012-10-17", "Statement": [
+        pol(
+            "deny",
+            json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {op: {"aws:SourceArn": "arn:aws:s3:::trusted"}}}]}))
+            {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {op: {"aws:SourceArn": "arn:aws:s3:::trusted"}}}]}),
+        )
     };
     let request = |value: &str| req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k").with_context("aws:SourceArn", value);
     let set = PolicySet { identity: vec![guarded("ArnNotLike")], ..Default::default() };
@@ -582,8 +433,11 @@ fn arn_operators_never_match_a_value_that_is_not_an_arn() {
 // do not affect service-linked roles either. See `scope`.
 #[test]
 fn organizations_policies_apply_only_within_their_scope() {
-    let deny_everything = pol("Perimeter", json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "All", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}));
+    let deny_everything = pol(
+        "Perimeter",
+        json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "All", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}),
+    );
     let set = PolicySet {
         identity: vec![pol("allow", allow("*", "*"))],
         rcps: Some(vec![level("r-root", vec![deny_everything.clone()])]),
@@ -591,7 +445,11 @@ fn organizations_policies_apply_only_within_their_scope() {
     };
     let d = evaluate(&set, &req(ROLE, "kinesis:PutRecord", "arn:aws:kinesis:eu-west-1:111111111111:stream/s"));
     assert_eq!(d.decision, Outcome::Allowed);
-    assert!(d.explanation.iter().any(|s| s.policy_type == PolicyKind::Rcp && s.why.starts_with("RCPs do not apply to kinesis")), "{:?}", d.explanation);
+    assert!(
+        d.explanation.iter().any(|s| s.policy_type == PolicyKind::Rcp && s.why.starts_with("RCPs do not apply to kinesis")),
+        "{:?}",
+        d.explanation
+    );
     let d = evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k"));
     assert_eq!((d.decision, d.blocked_by), (Outcome::ExplicitlyDenied, vec![PolicyKind::Rcp]));
 
@@ -620,7 +478,11 @@ fn bounds_decide_when_the_completions_agree_and_say_unknown_otherwise() {
     // A missing SCP level's policy that only allows: a known identity gap
     // decides whatever it says.
     let scp_low = PolicySet { identity: vec![known.clone()], scps: Some(vec![level("r-root", vec![])]), ..Default::default() };
-    let scp_high = PolicySet { identity: vec![known], scps: Some(vec![level("r-root", vec![pol("(unread) full", allow("*", "*"))])]), ..Default::default() };
+    let scp_high = PolicySet {
+        identity: vec![known],
+        scps: Some(vec![level("r-root", vec![pol("(unread) full", allow("*", "*"))])]),
+        ..Default::default()
+    };
     let d = evaluate_bounds(&scp_low, &scp_high, &req(ROLE, "kinesis:PutRecord", "arn:aws:kinesis:eu-west-1:111111111111:stream/s"));
     assert_eq!((d.decision, d.blocked_by.clone()), (Outcome::ImplicitlyDenied, vec![PolicyKind::Identity]));
     assert!(d.explanation.iter().all(|s| s.policy_type != PolicyKind::Scp), "only the real blocker is named: {:?}", d.explanation);

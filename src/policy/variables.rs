@@ -19,10 +19,7 @@ pub(crate) enum Part {
     /// An escaped character (`${*}`, `${?}`, `${$}`): always literal.
     Escaped(char),
     /// A variable reference: lower-cased context key and optional default.
-    Var {
-        key: String,
-        default: Option<String>,
-    },
+    Var { key: String, default: Option<String> },
 }
 
 /// A policy string with at least one `${...}` variable.
@@ -90,10 +87,7 @@ fn parse_var(inner: &str) -> Option<Part> {
     if key.is_empty() || !key.contains(':') || key.contains(char::is_whitespace) {
         return None;
     }
-    Some(Part::Var {
-        key: key.to_ascii_lowercase(),
-        default,
-    })
+    Some(Part::Var { key: key.to_ascii_lowercase(), default })
 }
 
 impl Template {
@@ -182,20 +176,8 @@ mod tests {
         let g = t.resolve_glob(&ctx(), false).unwrap();
         assert!(g.matches("a*b", false));
         assert!(!g.matches("aXb", false));
-        assert_eq!(
-            parse_template("${$}x")
-                .unwrap()
-                .resolve_text(&ctx())
-                .unwrap(),
-            "$x"
-        );
-        assert_eq!(
-            parse_template("${?}")
-                .unwrap()
-                .resolve_text(&ctx())
-                .unwrap(),
-            "?"
-        );
+        assert_eq!(parse_template("${$}x").unwrap().resolve_text(&ctx()).unwrap(), "$x");
+        assert_eq!(parse_template("${?}").unwrap().resolve_text(&ctx()).unwrap(), "?");
     }
 
     // AWS: `${aws:x, 'default'}` uses the default when the key is absent.

@@ -23,30 +23,50 @@ use crate::inventory::{metric_names, AppRef, CoverageRow, Inventory};
 /// `cause_id` trails the original twelve columns, so scripts reading by
 /// position keep working.
 pub const FINDINGS_COLUMNS: [&str; 13] = [
-    "finding_id", "check_id", "severity", "status", "account_id", "account_name", "ou_path", "region",
-    "resource_arn", "title", "detail", "evidence", "cause_id",
+    "finding_id",
+    "check_id",
+    "severity",
+    "status",
+    "account_id",
+    "account_name",
+    "ou_path",
+    "region",
+    "resource_arn",
+    "title",
+    "detail",
+    "evidence",
+    "cause_id",
 ];
 pub const APPS_COLUMNS: [&str; 19] = [
-    "account_id", "account_name", "ou_path", "region", "application_name", "application_arn", "status",
-    "runtime", "checkpointing_enabled", "checkpoint_interval_ms", "min_pause_ms", "snapshots_enabled",
-    "latest_snapshot_at", "failed_checkpoints", "max_checkpoint_duration_ms", "execution_role_arn",
-    "permissions_boundary_arn", "encryption_key_type", "encryption_key_arn",
+    "account_id",
+    "account_name",
+    "ou_path",
+    "region",
+    "application_name",
+    "application_arn",
+    "status",
+    "runtime",
+    "checkpointing_enabled",
+    "checkpoint_interval_ms",
+    "min_pause_ms",
+    "snapshots_enabled",
+    "latest_snapshot_at",
+    "failed_checkpoints",
+    "max_checkpoint_duration_ms",
+    "execution_role_arn",
+    "permissions_boundary_arn",
+    "encryption_key_type",
+    "encryption_key_arn",
 ];
-pub const DRIFT_COLUMNS: [&str; 9] = [
-    "comparison", "baseline_account_id", "target_account_id", "application", "dimension", "subject",
-    "baseline", "target", "explanation",
-];
-pub const COVERAGE_COLUMNS: [&str; 8] =
-    ["account_id", "account_name", "region", "scope", "status", "error_code", "request_id", "detail"];
+pub const DRIFT_COLUMNS: [&str; 9] =
+    ["comparison", "baseline_account_id", "target_account_id", "application", "dimension", "subject", "baseline", "target", "explanation"];
+pub const COVERAGE_COLUMNS: [&str; 8] = ["account_id", "account_name", "region", "scope", "status", "error_code", "request_id", "detail"];
 
 /// Is `s` a plain decimal number such as `12`, `-5` or `-0.25`?
 fn is_plain_number(s: &str) -> bool {
     let digits = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
-    !int.is_empty()
-        && !frac.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
+    !int.is_empty() && !frac.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Neutralises a text cell a spreadsheet would run as a formula (see the
@@ -76,19 +96,23 @@ struct Table<W: Write> {
 
 impl<W: Write> Table<W> {
     fn new(out: W, columns: &[&str]) -> csv::Result<Self> {
-        let mut inner = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .quote_style(csv::QuoteStyle::Necessary)
-            .from_writer(out);
+        let mut inner = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).quote_style(csv::QuoteStyle::Necessary).from_writer(out);
         inner.write_record(columns)?;
         Ok(Self { inner })
     }
 
     fn row(&mut self, cells: &[Cell<'_>]) -> csv::Result<()> {
-        self.inner.write_record(cells.iter().map(|cell| match cell {
-            Cell::Text(text) => neutralize(text),
-            Cell::Num(text) => Cow::Borrowed(text.as_str()),
-        }).collect::<Vec<_>>().iter().map(|c| c.as_bytes()))
+        self.inner.write_record(
+            cells
+                .iter()
+                .map(|cell| match cell {
+                    Cell::Text(text) => neutralize(text),
+                    Cell::Num(text) => Cow::Borrowed(text.as_str()),
+                })
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|c| c.as_bytes()),
+        )
     }
 
     fn finish(mut self) -> csv::Result<()> {

@@ -32,9 +32,7 @@ use sha2::{Digest, Sha256};
 use super::csv::AppFacts;
 use crate::checks::catalog::{CheckId, Family};
 use crate::findings::{Cause, DriftRow, Evaluation, Finding, FindingStatus, NotChecked};
-use crate::inventory::{InlineString, 
-    metric_names, Account, AppRef, CheckpointMetrics, CoverageRow, CoverageStatus, Inventory, PolicyLevel,
-};
+use crate::inventory::{metric_names, Account, AppRef, CheckpointMetrics, CoverageRow, CoverageStatus, InlineString, Inventory, PolicyLevel};
 use crate::severity::Severity;
 
 const STYLE: &str = include_str!("../../templates/report.css");
@@ -135,10 +133,18 @@ fn ms_text(ms: f64) -> String {
         format!("{ms:.0} ms")
     } else if ms < 120_000.0 {
         let s = ms / 1_000.0;
-        if s.fract() == 0.0 { format!("{s:.0} s") } else { format!("{s:.1} s") }
+        if s.fract() == 0.0 {
+            format!("{s:.0} s")
+        } else {
+            format!("{s:.1} s")
+        }
     } else {
         let m = ms / 60_000.0;
-        if m.fract() == 0.0 { format!("{m:.0} min") } else { format!("{m:.1} min") }
+        if m.fract() == 0.0 {
+            format!("{m:.0} min")
+        } else {
+            format!("{m:.1} min")
+        }
     }
 }
 
@@ -383,7 +389,22 @@ struct PageData<'a> {
 /// `[severity 0-4, check, account, region, suppressed 0/1, new 0/1,
 ///   resource_arn, subject, title, detail, [[label, value]…], finding_id, suppression, cause]`
 #[derive(serde::Serialize)]
-struct FindingData<'a>(u8, usize, usize, usize, u8, u8, &'a str, &'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str, Option<String>, Option<usize>);
+struct FindingData<'a>(
+    u8,
+    usize,
+    usize,
+    usize,
+    u8,
+    u8,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    &'a str,
+    Option<String>,
+    Option<usize>,
+);
 
 /// `[account, region, name, arn, status, runtime, checkpointing 0/1, interval,
 ///   min_pause, configuration_type, snapshots 0/1, latest_snapshot, failed,
@@ -391,8 +412,29 @@ struct FindingData<'a>(u8, usize, usize, usize, u8, u8, &'a str, &'a str, &'a st
 ///   key_arn, open_findings, chart, health]`; chart = `[path, interval_y, "x,y,h …", label, window]`
 #[derive(serde::Serialize)]
 struct AppData<'a>(
-    usize, usize, &'a str, &'a str, &'a str, &'a str, u8, &'a str, &'a str, &'a str, u8, &'a str, &'a str, f64, &'a str, f64,
-    Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>, usize, ChartData<'a>, &'a [String],
+    usize,
+    usize,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    u8,
+    &'a str,
+    &'a str,
+    &'a str,
+    u8,
+    &'a str,
+    &'a str,
+    f64,
+    &'a str,
+    f64,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a str,
+    Option<&'a str>,
+    usize,
+    ChartData<'a>,
+    &'a [String],
 );
 
 #[derive(Default)]
@@ -528,11 +570,7 @@ fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons
     let coverage_ok = inventory.coverage.iter().filter(|c| c.is_complete()).count();
     let missing_all: Vec<&CoverageRow> = inventory.coverage.iter().filter(|c| !c.is_complete()).collect();
     let open = evaluation.findings.iter().filter(|f| f.status == FindingStatus::Open).count();
-    let by_sev: Vec<(Severity, usize)> = Severity::ALL
-        .iter()
-        .rev()
-        .map(|s| (*s, evaluation.open_by_severity.get(s).copied().unwrap_or(0)))
-        .collect();
+    let by_sev: Vec<(Severity, usize)> = Severity::ALL.iter().rev().map(|s| (*s, evaluation.open_by_severity.get(s).copied().unwrap_or(0))).collect();
     let max = by_sev.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     let bars = by_sev
         .iter()
@@ -544,12 +582,7 @@ fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons
         .collect();
     let delta = evaluation.since_previous.as_ref().map(|d| {
         let new_ids: HashSet<&str> = d.new.iter().map(String::as_str).collect();
-        let new: Vec<&Finding> = evaluation
-            .findings
-            .iter()
-            .filter(|f| new_ids.contains(f.finding_id.as_str()))
-            .take(SUMMARY_LIST_LIMIT)
-            .collect();
+        let new: Vec<&Finding> = evaluation.findings.iter().filter(|f| new_ids.contains(f.finding_id.as_str())).take(SUMMARY_LIST_LIMIT).collect();
         Delta {
             previous_run_id: d.previous_run_id.clone().unwrap_or_default(),
             new,
@@ -572,11 +605,7 @@ fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons
         regions,
         coverage_ok,
         coverage_total,
-        coverage_pct: if coverage_total == 0 {
-            "–".to_owned()
-        } else {
-            format!("{:.1}%", coverage_ok as f64 * 100.0 / coverage_total as f64)
-        },
+        coverage_pct: if coverage_total == 0 { "–".to_owned() } else { format!("{:.1}%", coverage_ok as f64 * 100.0 / coverage_total as f64) },
         complete: inventory.is_complete(),
         missing_total: missing_all.len(),
         missing: missing_all.into_iter().take(SUMMARY_LIST_LIMIT).collect(),
@@ -593,13 +622,8 @@ fn summary<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation, comparisons
 }
 
 fn findings_rows<'a>(evaluation: &'a Evaluation) -> Vec<FindingRow<'a>> {
-    let cause_of: HashMap<&str, &Cause> =
-        evaluation.causes.iter().flat_map(|c| c.finding_ids.iter().map(move |id| (id.as_str(), c))).collect();
-    let new_ids: HashSet<&str> = evaluation
-        .since_previous
-        .as_ref()
-        .map(|d| d.new.iter().map(String::as_str).collect())
-        .unwrap_or_default();
+    let cause_of: HashMap<&str, &Cause> = evaluation.causes.iter().flat_map(|c| c.finding_ids.iter().map(move |id| (id.as_str(), c))).collect();
+    let new_ids: HashSet<&str> = evaluation.since_previous.as_ref().map(|d| d.new.iter().map(String::as_str).collect()).unwrap_or_default();
     let mut rows: Vec<FindingRow<'a>> = evaluation
         .findings
         .iter()
@@ -638,8 +662,7 @@ fn cause_views(evaluation: &Evaluation) -> Vec<CauseView<'_>> {
 
 fn filters<'a>(evaluation: &'a Evaluation) -> Filters<'a> {
     let checks: BTreeSet<CheckId> = evaluation.findings.iter().map(|f| f.check).collect();
-    let accounts: BTreeSet<(&str, &str)> =
-        evaluation.findings.iter().map(|f| (f.account_name.as_str(), f.account_id.as_str())).collect();
+    let accounts: BTreeSet<(&str, &str)> = evaluation.findings.iter().map(|f| (f.account_name.as_str(), f.account_id.as_str())).collect();
     let ous: BTreeSet<&str> = evaluation.findings.iter().map(|f| f.ou_path.as_str()).filter(|o| !o.is_empty()).collect();
     let regions: BTreeSet<&str> = evaluation.findings.iter().map(|f| f.region.as_str()).collect();
     Filters {
@@ -663,14 +686,8 @@ fn chart(metrics: &CheckpointMetrics, interval_ms: Option<i64>, runtime: &str, i
         return None;
     }
     let all = durations.iter().chain(failures.iter());
-    let start = metrics
-        .window_start
-        .or(inventory.run.metrics_window_start)
-        .or_else(|| all.clone().map(|p| p.at).min())?;
-    let end = metrics
-        .window_end
-        .or(inventory.run.metrics_window_end)
-        .or_else(|| all.map(|p| p.at).max())?;
+    let start = metrics.window_start.or(inventory.run.metrics_window_start).or_else(|| all.clone().map(|p| p.at).min())?;
+    let end = metrics.window_end.or(inventory.run.metrics_window_end).or_else(|| all.map(|p| p.at).max())?;
     let span = (end - start).num_milliseconds().max(1) as f64;
     let bucket = |at: DateTime<Utc>| -> Option<usize> {
         let offset = (at - start).num_milliseconds() as f64;
@@ -805,11 +822,7 @@ fn app_rows<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation) -> Vec<App
         .collect()
 }
 
-fn level_pairs<'a>(
-    inventory: &'a Inventory,
-    baseline: Option<&'a [PolicyLevel]>,
-    target: Option<&'a [PolicyLevel]>,
-) -> Vec<LevelPair<'a>> {
+fn level_pairs<'a>(inventory: &'a Inventory, baseline: Option<&'a [PolicyLevel]>, target: Option<&'a [PolicyLevel]>) -> Vec<LevelPair<'a>> {
     let b = baseline.unwrap_or(&[]);
     let t = target.unwrap_or(&[]);
     let name_of = |id: &'a str| inventory.org_policy(id).map(|p| p.name.as_str()).unwrap_or(id);
@@ -819,11 +832,7 @@ fn level_pairs<'a>(
         chips: level
             .policy_ids
             .iter()
-            .map(|id| Chip {
-                id,
-                name: name_of(id),
-                differs: !other.is_some_and(|o| o.policy_ids.contains(id)),
-            })
+            .map(|id| Chip { id, name: name_of(id), differs: !other.is_some_and(|o| o.policy_ids.contains(id)) })
             .collect(),
     };
     (0..b.len().max(t.len()))
@@ -831,9 +840,7 @@ fn level_pairs<'a>(
             let (lb, lt) = (b.get(i), t.get(i));
             let baseline = lb.map(|l| view(l, lt));
             let target = lt.map(|l| view(l, lb));
-            let differs = baseline.iter().chain(target.iter()).any(|v| v.chips.iter().any(|c| c.differs))
-                || lb.is_none()
-                || lt.is_none();
+            let differs = baseline.iter().chain(target.iter()).any(|v| v.chips.iter().any(|c| c.differs)) || lb.is_none() || lt.is_none();
             LevelPair { baseline, target, differs }
         })
         .collect()
@@ -858,9 +865,7 @@ fn line_diff(baseline: &str, target: &str) -> (Vec<Line>, Vec<Line>) {
     let (bt, tt) = (display_text(baseline), display_text(target));
     let b: Vec<&str> = bt.lines().collect();
     let t: Vec<&str> = tt.lines().collect();
-    let plain = |lines: &[&str], changed: bool| -> Vec<Line> {
-        lines.iter().map(|l| Line { text: (*l).to_owned(), changed }).collect()
-    };
+    let plain = |lines: &[&str], changed: bool| -> Vec<Line> { lines.iter().map(|l| Line { text: (*l).to_owned(), changed }).collect() };
     if b.len() > DIFF_MAX_LINES || t.len() > DIFF_MAX_LINES || b.is_empty() || t.is_empty() {
         return (plain(&b, !t.is_empty() || b.is_empty()), plain(&t, true));
     }
@@ -942,8 +947,7 @@ fn comparisons<'a>(inventory: &'a Inventory, evaluation: &'a Evaluation) -> Vec<
 fn coverage_view(inventory: &Inventory) -> CoverageView<'_> {
     let total = inventory.coverage.len();
     let all_shown = total <= COVERAGE_ALL_ROWS_LIMIT;
-    let mut rows: Vec<&CoverageRow> =
-        inventory.coverage.iter().filter(|c| all_shown || !c.is_complete()).collect();
+    let mut rows: Vec<&CoverageRow> = inventory.coverage.iter().filter(|c| all_shown || !c.is_complete()).collect();
     rows.sort_by_key(|c| (c.status == CoverageStatus::Ok, c.status, c.account_name.as_str(), c.region.as_str()));
     let statuses = [
         CoverageStatus::Ok,
@@ -1066,10 +1070,7 @@ mod tests {
 
     #[test]
     fn line_diff_marks_only_changed_lines() {
-        let (b, t) = line_diff(
-            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*"}]}"#,
-            r#"{"Statement":[{"Effect":"Deny","Action":"s3:*"}]}"#,
-        );
+        let (b, t) = line_diff(r#"{"Statement":[{"Effect":"Allow","Action":"s3:*"}]}"#, r#"{"Statement":[{"Effect":"Deny","Action":"s3:*"}]}"#);
         let changed = |lines: &[Line]| lines.iter().filter(|l| l.changed).map(|l| l.text.trim().to_owned()).collect::<Vec<_>>();
         assert_eq!(changed(&b), vec![r#""Effect": "Allow","#]);
         assert_eq!(changed(&t), vec![r#""Effect": "Deny","#]);
@@ -1079,7 +1080,11 @@ mod tests {
     fn chart_paths_are_short_relative_segments() {
         let start = DateTime::parse_from_rfc3339("2026-11-25T00:00:00Z").unwrap().with_timezone(&Utc);
         let points = |values: &[f64]| -> Vec<crate::inventory::MetricPoint> {
-            values.iter().enumerate().map(|(i, v)| crate::inventory::MetricPoint { at: start + chrono::Duration::minutes(24 * i as i64), value: *v }).collect()
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| crate::inventory::MetricPoint { at: start + chrono::Duration::minutes(24 * i as i64), value: *v })
+                .collect()
         };
         let mut metrics = CheckpointMetrics {
             window_start: Some(start),

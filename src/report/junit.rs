@@ -20,7 +20,6 @@ use crate::findings::{Evaluation, Finding, FindingStatus};
 use crate::inventory::Inventory;
 use crate::severity::Severity;
 
-
 /// `text` escaped for XML 1.0 text and attribute values; control
 /// characters XML 1.0 forbids become U+FFFD.
 pub(crate) fn escape(text: &str) -> String {

@@ -29,9 +29,9 @@ pub mod junit;
 pub mod ocsf;
 pub mod output;
 pub mod previous;
-pub mod trend;
 pub mod sarif;
 mod stream;
+pub mod trend;
 
 use std::path::{Path, PathBuf};
 
@@ -116,12 +116,7 @@ pub struct RunOutput {
 /// `findings.json`, then points `out_dir/latest` and `out_dir/latest.txt` at
 /// it. On error, files already written stay (each complete) and `latest` is
 /// not moved.
-pub fn write_run(
-    out_dir: &Path,
-    inventory: &Inventory,
-    evaluation: &Evaluation,
-    formats: &[OutputFormat],
-) -> Result<RunOutput, ReportError> {
+pub fn write_run(out_dir: &Path, inventory: &Inventory, evaluation: &Evaluation, formats: &[OutputFormat]) -> Result<RunOutput, ReportError> {
     write_run_with(out_dir, inventory, evaluation, Outputs::new(formats), DEFAULT_TREND_RUNS)
 }
 
@@ -148,12 +143,7 @@ pub fn write_run_with(
 /// a new folder `out_dir/<now>-rerender-of-<run-id>/` whose `findings.json`
 /// says `"run_kind": "re-render"`. `latest` is not moved, and no later scan
 /// takes it as its previous run.
-pub fn write_rerender(
-    out_dir: &Path,
-    inventory: &Inventory,
-    evaluation: &Evaluation,
-    outputs: Outputs<'_>,
-) -> Result<RunOutput, ReportError> {
+pub fn write_rerender(out_dir: &Path, inventory: &Inventory, evaluation: &Evaluation, outputs: Outputs<'_>) -> Result<RunOutput, ReportError> {
     let from = inventory.run.run_id.as_str();
     let (run_id, dir) = output::create_rerender_folder(out_dir, from)?;
     // A re-render draws the trend of its own run only and leaves no
@@ -166,22 +156,12 @@ pub fn write_rerender(
 /// Writes the files for `formats` (plus `findings.json`) into `folder`,
 /// creating it if needed, replacing files of the same names atomically. Does
 /// not touch any `latest` pointer. Returns the files written.
-pub fn write_into(
-    folder: &Path,
-    inventory: &Inventory,
-    evaluation: &Evaluation,
-    formats: &[OutputFormat],
-) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write_into(folder: &Path, inventory: &Inventory, evaluation: &Evaluation, formats: &[OutputFormat]) -> Result<Vec<PathBuf>, ReportError> {
     write_into_with(folder, inventory, evaluation, Outputs::new(formats))
 }
 
 /// [`write_into`] with the JUnit threshold given.
-pub fn write_into_with(
-    folder: &Path,
-    inventory: &Inventory,
-    evaluation: &Evaluation,
-    outputs: Outputs<'_>,
-) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write_into_with(folder: &Path, inventory: &Inventory, evaluation: &Evaluation, outputs: Outputs<'_>) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(folder).map_err(|source| ReportError::io(folder, source))?;
     let runs = [trend::RunSummary::of(&inventory.run.run_id, inventory, evaluation)];
     write_files(folder, &inventory.run.run_id, RunKind::Scan, inventory, evaluation, outputs, &runs)

@@ -59,11 +59,7 @@ pub fn parse_run_id(name: &str) -> Option<(&str, u32)> {
         None => (name, 1),
     };
     let b = stamp.as_bytes();
-    let ok = b.len() == 16
-        && b[..8].iter().all(u8::is_ascii_digit)
-        && b[8] == b'T'
-        && b[9..15].iter().all(u8::is_ascii_digit)
-        && b[15] == b'Z';
+    let ok = b.len() == 16 && b[..8].iter().all(u8::is_ascii_digit) && b[8] == b'T' && b[9..15].iter().all(u8::is_ascii_digit) && b[15] == b'Z';
     ok.then_some((stamp, suffix))
 }
 
@@ -87,10 +83,7 @@ pub fn create_run_folder(out_dir: &Path, base: Option<&str>) -> Result<(String, 
             Err(source) => return Err(ReportError::io(&path, source)),
         }
     }
-    Err(ReportError::io(
-        out_dir.join(&stamp),
-        io::Error::new(io::ErrorKind::AlreadyExists, "too many runs with this run id"),
-    ))
+    Err(ReportError::io(out_dir.join(&stamp), io::Error::new(io::ErrorKind::AlreadyExists, "too many runs with this run id")))
 }
 
 /// Creates `out_dir/<name>` for a re-render, named
@@ -145,16 +138,10 @@ where
     F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 {
     let temp = temp_path(path);
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp)
-        .map_err(|source| ReportError::io(&temp, source))?;
+    let file = OpenOptions::new().write(true).create_new(true).open(&temp).map_err(|source| ReportError::io(&temp, source))?;
     let mut guard = TempGuard { path: temp.clone(), committed: false };
     let mut writer = BufWriter::with_capacity(256 * 1024, file);
-    write(&mut writer)
-        .and_then(|()| writer.flush())
-        .map_err(|source| ReportError::io(path, source))?;
+    write(&mut writer).and_then(|()| writer.flush()).map_err(|source| ReportError::io(path, source))?;
     let file = writer.into_inner().map_err(|err| ReportError::io(path, err.into_error()))?;
     file.sync_all().map_err(|source| ReportError::io(path, source))?;
     drop(file);

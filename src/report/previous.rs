@@ -185,7 +185,11 @@ mod tests {
         assert!(read[1].title.is_empty() && read[1].evidence.is_empty(), "reduced to id and status");
 
         // a re-render, and the findings a run could not check, come back whole
-        let not_checked = crate::findings::NotChecked { finding: findings[0].clone(), not_checked_because: "account 111111111111: assume-role denied (AccessDenied)".into(), last_seen_run_id: Some("20261123T193000Z".into()) };
+        let not_checked = crate::findings::NotChecked {
+            finding: findings[0].clone(),
+            not_checked_because: "account 111111111111: assume-role denied (AccessDenied)".into(),
+            last_seen_run_id: Some("20261123T193000Z".into()),
+        };
         let file = serde_json::json!({"run_id": "20261125T193000Z-rerender", "run_kind": "re-render", "findings": [], "since_previous": {"previous_run_id": "x", "new": [], "resolved": [], "still_open": 0, "not_checked": [not_checked]}});
         std::fs::write(dir.path().join(super::super::FINDINGS_JSON), file.to_string()).unwrap();
         let file = read_findings(dir.path(), &|_| false).unwrap();

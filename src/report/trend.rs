@@ -134,7 +134,13 @@ pub fn chart(runs: &[RunSummary]) -> Option<TrendChart> {
         .filter(|s| runs.iter().any(|r| r.open_by_severity.get(s).copied().unwrap_or(0) > 0))
         .map(|s| {
             let s = *s;
-            line(severity_class(s), s.as_str().to_owned(), &|r: &RunSummary| r.open_by_severity.get(&s).copied().unwrap_or(0) as f64, max_open as f64, " open")
+            line(
+                severity_class(s),
+                s.as_str().to_owned(),
+                &|r: &RunSummary| r.open_by_severity.get(&s).copied().unwrap_or(0) as f64,
+                max_open as f64,
+                " open",
+            )
         })
         .collect();
     let coverage = line("cov", "coverage".to_owned(), &|r: &RunSummary| r.coverage_pct(), 100.0, " %");
@@ -154,7 +160,11 @@ pub fn chart(runs: &[RunSummary]) -> Option<TrendChart> {
 }
 
 fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn severity_class(s: Severity) -> &'static str {

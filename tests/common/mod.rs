@@ -19,7 +19,13 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 fn policy_level(id: &str, name: &str, policies: &[&str]) -> PolicyLevel {
-    PolicyLevel { target_id: id.into(), target_name: name.into(), policy_ids: policies.iter().map(|s| (*s).into()).collect(), maybe_policy_ids: Vec::new(), unlisted: false }
+    PolicyLevel {
+        target_id: id.into(),
+        target_name: name.into(),
+        policy_ids: policies.iter().map(|s| (*s).into()).collect(),
+        maybe_policy_ids: Vec::new(),
+        unlisted: false,
+    }
 }
 
 /// Metric series over a 24 h window at 5-minute points.
@@ -49,7 +55,15 @@ pub fn metrics(seed: u64, failures_at: &[usize], duration_base: f64, spike: Opti
     metrics
 }
 
-pub fn app(account: &str, region: &str, name: &str, custom: Option<(bool, i64, i64)>, snapshots: bool, cmk: bool, metrics: Option<CheckpointMetrics>) -> FlinkApp {
+pub fn app(
+    account: &str,
+    region: &str,
+    name: &str,
+    custom: Option<(bool, i64, i64)>,
+    snapshots: bool,
+    cmk: bool,
+    metrics: Option<CheckpointMetrics>,
+) -> FlinkApp {
     let checkpoint = match custom {
         Some((enabled, interval, pause)) => CheckpointConfig::from_api("CUSTOM", Some(enabled), Some(interval), Some(pause)),
         None => CheckpointConfig::from_api("DEFAULT", None, None, None),
@@ -64,12 +78,33 @@ pub fn app(account: &str, region: &str, name: &str, custom: Option<(bool, i64, i
         checkpoint,
         snapshots_enabled: snapshots,
         snapshots: vec![
-            Snapshot { name: "nightly-2".into(), status: "CREATING".into(), created_at: Some(t0() - Duration::hours(1)), application_version_id: Some(4), runtime: None },
-            Snapshot { name: "nightly-1".into(), status: "READY".into(), created_at: Some(t0() - Duration::hours(20)), application_version_id: Some(4), runtime: None },
-            Snapshot { name: "nightly-0".into(), status: "READY".into(), created_at: Some(t0() - Duration::hours(44)), application_version_id: Some(3), runtime: None },
+            Snapshot {
+                name: "nightly-2".into(),
+                status: "CREATING".into(),
+                created_at: Some(t0() - Duration::hours(1)),
+                application_version_id: Some(4),
+                runtime: None,
+            },
+            Snapshot {
+                name: "nightly-1".into(),
+                status: "READY".into(),
+                created_at: Some(t0() - Duration::hours(20)),
+                application_version_id: Some(4),
+                runtime: None,
+            },
+            Snapshot {
+                name: "nightly-0".into(),
+                status: "READY".into(),
+                created_at: Some(t0() - Duration::hours(44)),
+                application_version_id: Some(3),
+                runtime: None,
+            },
         ],
         encryption: if cmk {
-            Encryption { key_type: "CUSTOMER_MANAGED_KEY".into(), key_arn: Some(format!("arn:aws:kms:{region}:{account}:key/0b4c-{name}")) }
+            Encryption {
+                key_type: "CUSTOMER_MANAGED_KEY".into(),
+                key_arn: Some(format!("arn:aws:kms:{region}:{account}:key/0b4c-{name}")),
+            }
         } else {
             Encryption { key_type: "AWS_OWNED_KEY".into(), key_arn: None }
         },
@@ -127,7 +162,12 @@ fn coverage(account_id: &str, name: &str, region: &str, scope: &str, status: Cov
 
 fn run_info(regions: &[&str]) -> RunInfo {
     let mut api_calls = BTreeMap::new();
-    for (k, v) in [("organizations:ListAccountsForParent", 4), ("sts:AssumeRole", 4), ("kinesisanalyticsv2:DescribeApplication", 6), ("cloudwatch:GetMetricData", 4)] {
+    for (k, v) in [
+        ("organizations:ListAccountsForParent", 4),
+        ("sts:AssumeRole", 4),
+        ("kinesisanalyticsv2:DescribeApplication", 6),
+        ("cloudwatch:GetMetricData", 4),
+    ] {
         api_calls.insert(k.to_owned(), v);
     }
     RunInfo {
@@ -146,7 +186,15 @@ fn run_info(regions: &[&str]) -> RunInfo {
 }
 
 fn org_policy(id: &str, name: &str, kind: OrgPolicyKind, doc: serde_json::Value, targets: &[&str]) -> OrgPolicy {
-    OrgPolicy { id: id.into(), name: name.into(), kind, aws_managed: id.ends_with("full"), document: PolicyDoc::from_json(doc), targets: targets.iter().map(|s| s.to_string()).collect(), targets_unread: None }
+    OrgPolicy {
+        id: id.into(),
+        name: name.into(),
+        kind,
+        aws_managed: id.ends_with("full"),
+        document: PolicyDoc::from_json(doc),
+        targets: targets.iter().map(|s| s.to_string()).collect(),
+        targets_unread: None,
+    }
 }
 
 /// A small fleet: dev and prod twins, an analytics account, an account with a
@@ -154,19 +202,41 @@ fn org_policy(id: &str, name: &str, kind: OrgPolicyKind, doc: serde_json::Value,
 pub fn small_inventory() -> Inventory {
     let allow_all = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
     let deny_regions = json!({"Version": "2012-10-17", "Statement": [{"Sid": "DenyOutsideEU", "Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]});
-    let deny_kms = json!({"Version": "2012-10-17", "Statement": [{"Sid": "DenyKmsGrants", "Effect": "Deny", "Action": "kms:CreateGrant", "Resource": "*"}]});
+    let deny_kms =
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "DenyKmsGrants", "Effect": "Deny", "Action": "kms:CreateGrant", "Resource": "*"}]});
     let organization = Organization {
         id: "o-abc123".into(),
         arn: None,
         management_account_id: "111111111111".into(),
         root_id: "r-ab12".into(),
         organizational_units: vec![
-            OrgUnit { id: "ou-ab12-work".into(), name: "Workloads".into(), parent_id: "r-ab12".into(), path: "Root/Workloads".into() },
-            OrgUnit { id: "ou-ab12-prod".into(), name: "Prod".into(), parent_id: "ou-ab12-work".into(), path: "Root/Workloads/Prod".into() },
-            OrgUnit { id: "ou-ab12-dev".into(), name: "Dev".into(), parent_id: "ou-ab12-work".into(), path: "Root/Workloads/Dev".into() },
+            OrgUnit {
+                id: "ou-ab12-work".into(),
+                name: "Workloads".into(),
+                parent_id: "r-ab12".into(),
+                path: "Root/Workloads".into(),
+            },
+            OrgUnit {
+                id: "ou-ab12-prod".into(),
+                name: "Prod".into(),
+                parent_id: "ou-ab12-work".into(),
+                path: "Root/Workloads/Prod".into(),
+            },
+            OrgUnit {
+                id: "ou-ab12-dev".into(),
+                name: "Dev".into(),
+                parent_id: "ou-ab12-work".into(),
+                path: "Root/Workloads/Dev".into(),
+            },
         ],
         policies: vec![
-            org_policy("p-FullAWSAccess", "FullAWSAccess", OrgPolicyKind::ServiceControlPolicy, allow_all.clone(), &["r-ab12", "ou-ab12-work", "ou-ab12-prod", "ou-ab12-dev"]),
+            org_policy(
+                "p-FullAWSAccess",
+                "FullAWSAccess",
+                OrgPolicyKind::ServiceControlPolicy,
+                allow_all.clone(),
+                &["r-ab12", "ou-ab12-work", "ou-ab12-prod", "ou-ab12-dev"],
+            ),
             org_policy("p-denyregions", "DenyOutsideEU", OrgPolicyKind::ServiceControlPolicy, deny_regions, &["ou-ab12-prod"]),
             org_policy("p-denykms", "DenyKmsGrants", OrgPolicyKind::ServiceControlPolicy, deny_kms, &["222222222222"]),
             org_policy("p-rcpfull", "RCPFullAWSAccess", OrgPolicyKind::ResourceControlPolicy, allow_all, &["r-ab12"]),
@@ -186,31 +256,58 @@ pub fn small_inventory() -> Inventory {
         ]
     };
     let dev = account(
-        "111122223333", "dev-orders", "Root/Workloads/Dev", &["r-ab12", "ou-ab12-work", "ou-ab12-dev"],
-        vec![RegionInventory { region: "eu-west-1".into(), applications: vec![
-            app("111122223333", "eu-west-1", "orders-enricher-dev", None, true, true, Some(metrics(1, &[], 4_000.0, None))),
-            app("111122223333", "eu-west-1", "orders-sink-dev", Some((true, 30_000, 5_000)), true, false, Some(metrics(2, &[], 2_500.0, None))),
-        ], alarms: None }],
-        chain(("ou-ab12-dev", "Dev"), ("111122223333", "dev-orders"), &[], &[]), false,
+        "111122223333",
+        "dev-orders",
+        "Root/Workloads/Dev",
+        &["r-ab12", "ou-ab12-work", "ou-ab12-dev"],
+        vec![RegionInventory {
+            region: "eu-west-1".into(),
+            applications: vec![
+                app("111122223333", "eu-west-1", "orders-enricher-dev", None, true, true, Some(metrics(1, &[], 4_000.0, None))),
+                app("111122223333", "eu-west-1", "orders-sink-dev", Some((true, 30_000, 5_000)), true, false, Some(metrics(2, &[], 2_500.0, None))),
+            ],
+            alarms: None,
+        }],
+        chain(("ou-ab12-dev", "Dev"), ("111122223333", "dev-orders"), &[], &[]),
+        false,
     );
-    let mut enricher = app("222222222222", "eu-west-1", "orders-enricher-prod", Some((true, 20_000, 5_000)), true, true, Some(metrics(3, &[40, 41, 120, 200, 201, 202], 9_000.0, Some((210, 19_000.0)))));
+    let mut enricher = app(
+        "222222222222",
+        "eu-west-1",
+        "orders-enricher-prod",
+        Some((true, 20_000, 5_000)),
+        true,
+        true,
+        Some(metrics(3, &[40, 41, 120, 200, 201, 202], 9_000.0, Some((210, 19_000.0)))),
+    );
     enricher.status = "RUNNING".into();
-    let mut sink = app("222222222222", "eu-west-1", "orders-sink-prod", Some((false, 30_000, 5_000)), false, false, Some(metrics(4, &[], 2_500.0, None)));
+    let mut sink =
+        app("222222222222", "eu-west-1", "orders-sink-prod", Some((false, 30_000, 5_000)), false, false, Some(metrics(4, &[], 2_500.0, None)));
     sink.runtime = "FLINK-1_13".into();
     let prod = account(
-        "222222222222", "prod-orders", "Root/Workloads/Prod", &["r-ab12", "ou-ab12-work", "ou-ab12-prod"],
+        "222222222222",
+        "prod-orders",
+        "Root/Workloads/Prod",
+        &["r-ab12", "ou-ab12-work", "ou-ab12-prod"],
         vec![
             RegionInventory { region: "eu-west-1".into(), applications: vec![enricher, sink], alarms: None },
             RegionInventory { region: "us-east-1".into(), applications: vec![], alarms: None },
         ],
-        chain(("ou-ab12-prod", "Prod"), ("222222222222", "prod-orders"), &["p-denyregions"], &["p-denykms"]), true,
+        chain(("ou-ab12-prod", "Prod"), ("222222222222", "prod-orders"), &["p-denyregions"], &["p-denykms"]),
+        true,
     );
     let hostile = account(
-        "333333333333", HOSTILE, "Root/Workloads/Dev", &["r-ab12", "ou-ab12-work", "ou-ab12-dev"],
-        vec![RegionInventory { region: "eu-west-1".into(), applications: vec![
-            app("333333333333", "eu-west-1", "=cmd|' /C calc'!A0", None, true, false, None),
-        ], alarms: None }],
-        chain(("ou-ab12-dev", "Dev"), ("333333333333", HOSTILE), &[], &[]), false,
+        "333333333333",
+        HOSTILE,
+        "Root/Workloads/Dev",
+        &["r-ab12", "ou-ab12-work", "ou-ab12-dev"],
+        vec![RegionInventory {
+            region: "eu-west-1".into(),
+            applications: vec![app("333333333333", "eu-west-1", "=cmd|' /C calc'!A0", None, true, false, None)],
+            alarms: None,
+        }],
+        chain(("ou-ab12-dev", "Dev"), ("333333333333", HOSTILE), &[], &[]),
+        false,
     );
     let mut denied = account("444444444444", "analytics-sandbox", "Root/Sandbox", &["r-ab12"], vec![], vec![], false);
     denied.scan = ScanDecision::AssumedRole { role_arn: "arn:aws:iam::444444444444:role/fleetscan-audit".into() };
@@ -238,7 +335,19 @@ pub fn small_inventory() -> Inventory {
     }
 }
 
-pub fn finding(check: CheckId, severity: Severity, account_id: &str, account_name: &str, ou: &str, region: &str, resource: &str, subject: &str, title: &str, detail: &str, evidence: Vec<Evidence>) -> Finding {
+pub fn finding(
+    check: CheckId,
+    severity: Severity,
+    account_id: &str,
+    account_name: &str,
+    ou: &str,
+    region: &str,
+    resource: &str,
+    subject: &str,
+    title: &str,
+    detail: &str,
+    evidence: Vec<Evidence>,
+) -> Finding {
     Finding {
         finding_id: Finding::id_for(check, account_id, region, resource, subject).into(),
         check,
@@ -272,33 +381,132 @@ pub fn small_evaluation() -> Evaluation {
     let hostile_app = "arn:aws:kinesisanalytics:eu-west-1:333333333333:application/=cmd|' /C calc'!A0";
     let prod_ou = "Root/Workloads/Prod";
     let mut findings = vec![
-        finding(CheckId::CheckpointFailures, Severity::High, "222222222222", "prod-orders", prod_ou, "eu-west-1", prod_app, "numberOfFailedCheckpoints",
-            "Checkpoints failed in the lookback window", "numberOfFailedCheckpoints rose by 14 in the last 24 h.",
-            vec![Evidence::new("increase", "14"), Evidence::new("window", "2026-11-24T19:30Z – 2026-11-25T19:30Z")]),
-        finding(CheckId::CmkServiceAccessDenied, Severity::High, "222222222222", "prod-orders", prod_ou, "eu-west-1", prod_app, "kms:CreateGrant",
-            "Customer managed key does not let Managed Flink use it", "infrastructure.kinesisanalytics.amazonaws.com cannot kms:CreateGrant on the application's key: an SCP denies it.",
-            vec![Evidence::new("decision", "ExplicitlyDenied"), Evidence::new("policy", "DenyKmsGrants (p-denykms)"), Evidence::new("attached to", "account 222222222222"), Evidence::new("statement", "DenyKmsGrants")]),
-        finding(CheckId::CheckpointingDisabled, Severity::High, "222222222222", "prod-orders", prod_ou, "eu-west-1", sink, "checkpointing",
-            "Checkpointing is disabled", "ConfigurationType CUSTOM with CheckpointingEnabled = false.", vec![Evidence::new("configuration_type", "CUSTOM")]),
-        finding(CheckId::RuntimeEndOfSupport, Severity::High, "222222222222", "prod-orders", prod_ou, "eu-west-1", sink, "FLINK-1_13",
-            "Flink runtime past or near end of support", "FLINK-1_13 is past end of support.", vec![Evidence::new("runtime", "FLINK-1_13")]),
-        finding(CheckId::SnapshotsDisabled, Severity::Medium, "222222222222", "prod-orders", prod_ou, "eu-west-1", sink, "snapshots",
-            "Snapshots are disabled", "ApplicationSnapshotConfiguration.SnapshotsEnabled = false.", vec![]),
-        finding(CheckId::CheckpointSlow, Severity::Medium, "222222222222", "prod-orders", prod_ou, "eu-west-1", prod_app, "lastCheckpointDuration",
-            "Checkpoints take too long for their interval", "Max lastCheckpointDuration 19 s is 0.95 × the 20 s interval (limit 0.5).",
-            vec![Evidence::new("max duration ms", "19000"), Evidence::new("interval ms", "20000")]),
-        finding(CheckId::CheckpointIntervalOutOfRange, Severity::Medium, "333333333333", HOSTILE, "Root/Workloads/Dev", "eu-west-1", hostile_app, "interval",
-            "Checkpoint interval outside the allowed range", "Hostile detail </details><script>alert(2)</script>",
-            vec![Evidence::new("=HYPERLINK(\"http://evil\")", "<b>label</b>")]),
-        finding(CheckId::SnapshotStale, Severity::Low, "111122223333", "dev-orders", "Root/Workloads/Dev", "eu-west-1",
-            "arn:aws:kinesisanalytics:eu-west-1:111122223333:application/orders-sink-dev", "snapshot",
-            "No recent READY snapshot", "Newest READY snapshot is 20 h old.", vec![]),
+        finding(
+            CheckId::CheckpointFailures,
+            Severity::High,
+            "222222222222",
+            "prod-orders",
+            prod_ou,
+            "eu-west-1",
+            prod_app,
+            "numberOfFailedCheckpoints",
+            "Checkpoints failed in the lookback window",
+            "numberOfFailedCheckpoints rose by 14 in the last 24 h.",
+            vec![Evidence::new("increase", "14"), Evidence::new("window", "2026-11-24T19:30Z – 2026-11-25T19:30Z")],
+        ),
+        finding(
+            CheckId::CmkServiceAccessDenied,
+            Severity::High,
+            "222222222222",
+            "prod-orders",
+            prod_ou,
+            "eu-west-1",
+            prod_app,
+            "kms:CreateGrant",
+            "Customer managed key does not let Managed Flink use it",
+            "infrastructure.kinesisanalytics.amazonaws.com cannot kms:CreateGrant on the application's key: an SCP denies it.",
+            vec![
+                Evidence::new("decision", "ExplicitlyDenied"),
+                Evidence::new("policy", "DenyKmsGrants (p-denykms)"),
+                Evidence::new("attached to", "account 222222222222"),
+                Evidence::new("statement", "DenyKmsGrants"),
+            ],
+        ),
+        finding(
+            CheckId::CheckpointingDisabled,
+            Severity::High,
+            "222222222222",
+            "prod-orders",
+            prod_ou,
+            "eu-west-1",
+            sink,
+            "checkpointing",
+            "Checkpointing is disabled",
+            "ConfigurationType CUSTOM with CheckpointingEnabled = false.",
+            vec![Evidence::new("configuration_type", "CUSTOM")],
+        ),
+        finding(
+            CheckId::RuntimeEndOfSupport,
+            Severity::High,
+            "222222222222",
+            "prod-orders",
+            prod_ou,
+            "eu-west-1",
+            sink,
+            "FLINK-1_13",
+            "Flink runtime past or near end of support",
+            "FLINK-1_13 is past end of support.",
+            vec![Evidence::new("runtime", "FLINK-1_13")],
+        ),
+        finding(
+            CheckId::SnapshotsDisabled,
+            Severity::Medium,
+            "222222222222",
+            "prod-orders",
+            prod_ou,
+            "eu-west-1",
+            sink,
+            "snapshots",
+            "Snapshots are disabled",
+            "ApplicationSnapshotConfiguration.SnapshotsEnabled = false.",
+            vec![],
+        ),
+        finding(
+            CheckId::CheckpointSlow,
+            Severity::Medium,
+            "222222222222",
+            "prod-orders",
+            prod_ou,
+            "eu-west-1",
+            prod_app,
+            "lastCheckpointDuration",
+            "Checkpoints take too long for their interval",
+            "Max lastCheckpointDuration 19 s is 0.95 × the 20 s interval (limit 0.5).",
+            vec![Evidence::new("max duration ms", "19000"), Evidence::new("interval ms", "20000")],
+        ),
+        finding(
+            CheckId::CheckpointIntervalOutOfRange,
+            Severity::Medium,
+            "333333333333",
+            HOSTILE,
+            "Root/Workloads/Dev",
+            "eu-west-1",
+            hostile_app,
+            "interval",
+            "Checkpoint interval outside the allowed range",
+            "Hostile detail </details><script>alert(2)</script>",
+            vec![Evidence::new("=HYPERLINK(\"http://evil\")", "<b>label</b>")],
+        ),
+        finding(
+            CheckId::SnapshotStale,
+            Severity::Low,
+            "111122223333",
+            "dev-orders",
+            "Root/Workloads/Dev",
+            "eu-west-1",
+            "arn:aws:kinesisanalytics:eu-west-1:111122223333:application/orders-sink-dev",
+            "snapshot",
+            "No recent READY snapshot",
+            "Newest READY snapshot is 20 h old.",
+            vec![],
+        ),
     ];
-    let mut suppressed = finding(CheckId::RuntimeEndOfSupport, Severity::High, "111122223333", "dev-orders", "Root/Workloads/Dev", "eu-west-1",
-        "arn:aws:kinesisanalytics:eu-west-1:111122223333:application/orders-enricher-dev", "FLINK-1_15",
-        "Flink runtime past or near end of support", "End of support announced for FLINK-1_15.", vec![]);
+    let mut suppressed = finding(
+        CheckId::RuntimeEndOfSupport,
+        Severity::High,
+        "111122223333",
+        "dev-orders",
+        "Root/Workloads/Dev",
+        "eu-west-1",
+        "arn:aws:kinesisanalytics:eu-west-1:111122223333:application/orders-enricher-dev",
+        "FLINK-1_15",
+        "Flink runtime past or near end of support",
+        "End of support announced for FLINK-1_15.",
+        vec![],
+    );
     suppressed.status = FindingStatus::Suppressed;
-    suppressed.suppression = Some(AppliedSuppression { reason: "migration planned, OPS-1234".into(), expires: chrono::NaiveDate::from_ymd_opt(2027, 1, 31) });
+    suppressed.suppression =
+        Some(AppliedSuppression { reason: "migration planned, OPS-1234".into(), expires: chrono::NaiveDate::from_ymd_opt(2027, 1, 31) });
     findings.push(suppressed);
 
     let drift = vec![
@@ -324,15 +532,30 @@ pub fn small_evaluation() -> Evaluation {
             application: HOSTILE.into(), dimension: "runtime".into(), subject: "runtime".into(),
             baseline: "FLINK-1_18".into(), target: "-1+1".into(), explanation: "@SUM(1)".into() },
     ];
-    let resolved = finding(CheckId::ApplicationUnhealthy, Severity::Medium, "111122223333", "dev-orders", "Root/Workloads/Dev", "eu-west-1",
-        "arn:aws:kinesisanalytics:eu-west-1:111122223333:application/orders-enricher-dev", "status",
-        "Application is unhealthy", "Status ROLLED_BACK.", vec![]);
+    let resolved = finding(
+        CheckId::ApplicationUnhealthy,
+        Severity::Medium,
+        "111122223333",
+        "dev-orders",
+        "Root/Workloads/Dev",
+        "eu-west-1",
+        "arn:aws:kinesisanalytics:eu-west-1:111122223333:application/orders-enricher-dev",
+        "status",
+        "Application is unhealthy",
+        "Status ROLLED_BACK.",
+        vec![],
+    );
     let since_previous = RunDelta {
         previous_run_id: Some("20261124T193000Z".into()),
         new: vec![findings[1].finding_id.to_string(), findings[6].finding_id.to_string()],
         resolved: vec![resolved.clone()],
         not_checked: vec![NotChecked {
-            finding: Finding { finding_id: "0badc0ffee000001".into(), account_id: "333333333333".into(), account_name: HOSTILE.into(), ..resolved },
+            finding: Finding {
+                finding_id: "0badc0ffee000001".into(),
+                account_id: "333333333333".into(),
+                account_name: HOSTILE.into(),
+                ..resolved
+            },
             not_checked_because: "account 333333333333: assume-role denied (AccessDenied)".into(),
             last_seen_run_id: Some("20261124T193000Z".into()),
         }],
@@ -340,7 +563,14 @@ pub fn small_evaluation() -> Evaluation {
         now_suppressed: vec![],
     };
     let causes = fleetscan::checks::causes::group(&findings, &[]);
-    Evaluation { open_by_severity: open_by_severity(&findings), causes, findings, drift, since_previous: Some(since_previous), ..Default::default() }
+    Evaluation {
+        open_by_severity: open_by_severity(&findings),
+        causes,
+        findings,
+        drift,
+        since_previous: Some(since_previous),
+        ..Default::default()
+    }
 }
 
 /// 5,000 accounts × 2 apps (10,000 apps), 24 h of 5-minute metrics each,
@@ -366,7 +596,15 @@ pub fn large_fleet(accounts: usize) -> (Inventory, Evaluation) {
         for (r, region) in regions.iter().enumerate() {
             let name_app = format!("stream-{:04}-{r}", i);
             let failures: Vec<usize> = if i % 7 == 0 { vec![10, 11, 150] } else { vec![] };
-            let a = app(&id, region, &name_app, Some((true, 60_000, 5_000)), true, i % 3 == 0, Some(metrics(i as u64 * 2 + r as u64, &failures, 6_000.0, None)));
+            let a = app(
+                &id,
+                region,
+                &name_app,
+                Some((true, 60_000, 5_000)),
+                true,
+                i % 3 == 0,
+                Some(metrics(i as u64 * 2 + r as u64, &failures, 6_000.0, None)),
+            );
             region_inv.push(RegionInventory { region: (*region).into(), applications: vec![a], alarms: None });
             for scope in ["flink", "cloudwatch"] {
                 coverage_rows.push(coverage(&id, &name, region, scope, if i % 997 == 5 { CoverageStatus::Throttled } else { CoverageStatus::Ok }));
@@ -375,9 +613,19 @@ pub fn large_fleet(accounts: usize) -> (Inventory, Evaluation) {
             for k in 0..n {
                 let (check, severity, title) = checks[(i + r + k * 2) % checks.len()];
                 let arn = format!("arn:aws:kinesisanalytics:{region}:{id}:application/{name_app}");
-                findings.push(finding(check, severity, &id, &name, &ou, region, &arn, "subject", title,
+                findings.push(finding(
+                    check,
+                    severity,
+                    &id,
+                    &name,
+                    &ou,
+                    region,
+                    &arn,
+                    "subject",
+                    title,
                     "numberOfFailedCheckpoints rose by 4 in the last 24 h; the application restarted twice.",
-                    vec![Evidence::new("increase", "4"), Evidence::new("policy", "DenyOutsideEU (p-denyregions), statement DenyOutsideEU")]));
+                    vec![Evidence::new("increase", "4"), Evidence::new("policy", "DenyOutsideEU (p-denyregions), statement DenyOutsideEU")],
+                ));
             }
         }
         for scope in ["assume-role", "iam"] {
@@ -393,9 +641,17 @@ pub fn large_fleet(accounts: usize) -> (Inventory, Evaluation) {
     let mut drift = Vec::new();
     for pair in 0..200 {
         let (dev, prod) = (format!("{:012}", 100_000_000_001u64 + pair * 2), format!("{:012}", 100_000_000_000u64 + pair * 2));
-        drift.push(DriftRow { comparison: format!("team-{pair:04}"), baseline_account_id: dev.clone(), target_account_id: prod.clone(),
-            application: format!("stream-{pair:04}"), dimension: "access-decision".into(), subject: "kinesis:GetRecords on stream/x".into(),
-            baseline: "Allowed".into(), target: "ExplicitlyDenied".into(), explanation: "SCP DenyOutsideEU, statement DenyOutsideEU".into() });
+        drift.push(DriftRow {
+            comparison: format!("team-{pair:04}"),
+            baseline_account_id: dev.clone(),
+            target_account_id: prod.clone(),
+            application: format!("stream-{pair:04}"),
+            dimension: "access-decision".into(),
+            subject: "kinesis:GetRecords on stream/x".into(),
+            baseline: "Allowed".into(),
+            target: "ExplicitlyDenied".into(),
+            explanation: "SCP DenyOutsideEU, statement DenyOutsideEU".into(),
+        });
     }
     let inventory = Inventory {
         schema_version: SCHEMA_VERSION,
@@ -406,6 +662,13 @@ pub fn large_fleet(accounts: usize) -> (Inventory, Evaluation) {
         health: None,
     };
     let causes = fleetscan::checks::causes::group(&findings, &[]);
-    let evaluation = Evaluation { open_by_severity: open_by_severity(&findings), causes, findings, drift, since_previous: None, ..Default::default() };
+    let evaluation = Evaluation {
+        open_by_severity: open_by_severity(&findings),
+        causes,
+        findings,
+        drift,
+        since_previous: None,
+        ..Default::default()
+    };
     (inventory, evaluation)
 }

@@ -67,11 +67,8 @@ impl Emulator {
             );
         }
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("emulator").join("fleetemu.py");
-        let stderr_path = std::env::temp_dir().join(format!(
-            "fleetemu-{}-{}.log",
-            std::process::id(),
-            COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        ));
+        let stderr_path =
+            std::env::temp_dir().join(format!("fleetemu-{}-{}.log", std::process::id(), COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)));
         let stderr_file = std::fs::File::create(&stderr_path).expect("emulator: create stderr log");
         let mut cmd = Command::new(&py);
         cmd.arg(&script).arg("--port").arg("0").arg("--fleet").arg(fleet);
@@ -98,11 +95,7 @@ impl Emulator {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!(
-                    "emulator: no READY line within {:?}; stderr:\n{}",
-                    START_TIMEOUT,
-                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
-                );
+                panic!("emulator: no READY line within {:?}; stderr:\n{}", START_TIMEOUT, std::fs::read_to_string(&stderr_path).unwrap_or_default());
             }
         };
         let endpoint = match line.trim().strip_prefix("READY ") {
@@ -196,8 +189,8 @@ impl Emulator {
 
     /// Minimal HTTP/1.1 client for the unsigned control API.
     fn http(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.host_port)
-            .unwrap_or_else(|e| panic!("emulator: connect {}: {e}\n{}", self.host_port, self.stderr()));
+        let mut stream =
+            TcpStream::connect(&self.host_port).unwrap_or_else(|e| panic!("emulator: connect {}: {e}\n{}", self.host_port, self.stderr()));
         stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
         let body = body.unwrap_or("");
         let req = format!(
@@ -211,12 +204,7 @@ impl Emulator {
         stream.read_to_end(&mut raw).expect("emulator: read response");
         let text = String::from_utf8_lossy(&raw).into_owned();
         let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head
-            .lines()
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let status = head.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
         let chunked = head.lines().any(|l| {
             let l = l.to_ascii_lowercase();
             l.starts_with("transfer-encoding:") && l.contains("chunked")

@@ -74,11 +74,27 @@ fn not_usable(what: String, account_id: &str, doc: Option<&PolicyDoc>, permissio
         Some(_) => "PolicyNotRead",
         None => "NotCollected",
     };
-    MissingInput { what, account_id: account_id.to_owned(), error_code: error_code.to_owned(), request_id: None, permission: permission.to_owned(), policy: None }
+    MissingInput {
+        what,
+        account_id: account_id.to_owned(),
+        error_code: error_code.to_owned(),
+        request_id: None,
+        permission: permission.to_owned(),
+        policy: None,
+    }
 }
 
 /// One identity-side policy (identity or boundary) into both completions.
-fn identity_side(index: &Index<'_>, doc: Option<&PolicyDoc>, name: &str, what: String, account_id: &str, permission: &str, out: &mut Bounds, boundary: bool) {
+fn identity_side(
+    index: &Index<'_>,
+    doc: Option<&PolicyDoc>,
+    name: &str,
+    what: String,
+    account_id: &str,
+    permission: &str,
+    out: &mut Bounds,
+    boundary: bool,
+) {
     let compiled = doc.map(|d| index.compile(d));
     let (low, high) = match compiled {
         Some(Ok(policy)) => {
@@ -108,7 +124,16 @@ pub fn principal(index: &Index<'_>, account: &Account, role: &Role, out: &mut Bo
     }
     for inline in &role.inline_policies {
         let name = format!("inline:{}", inline.name);
-        identity_side(index, Some(&inline.document), &name, format!("inline policy {} of {}", inline.name, role.arn), &account.id, "iam:GetRolePolicy", out, false);
+        identity_side(
+            index,
+            Some(&inline.document),
+            &name,
+            format!("inline policy {} of {}", inline.name, role.arn),
+            &account.id,
+            "iam:GetRolePolicy",
+            out,
+            false,
+        );
     }
     if let Some(arn) = &role.permissions_boundary_arn {
         let found = account.managed_policy(arn);
@@ -161,7 +186,14 @@ fn levels(inv: &Inventory, index: &Index<'_>, account_id: &str, kind: OrgPolicyK
     (Some(low), Some(high))
 }
 
-fn level_policies(index: &Index<'_>, kind: OrgPolicyKind, level: &PolicyLevel, target: &str, management: &str, out: &mut Bounds) -> (Vec<NamedPolicy>, Vec<NamedPolicy>) {
+fn level_policies(
+    index: &Index<'_>,
+    kind: OrgPolicyKind,
+    level: &PolicyLevel,
+    target: &str,
+    management: &str,
+    out: &mut Bounds,
+) -> (Vec<NamedPolicy>, Vec<NamedPolicy>) {
     let short = kind.short();
     let mut low = Vec::with_capacity(level.policy_ids.len());
     let mut high = Vec::with_capacity(level.policy_ids.len());
@@ -174,13 +206,23 @@ fn level_policies(index: &Index<'_>, kind: OrgPolicyKind, level: &PolicyLevel, t
                 high.push(named);
             }
             Some((p, Err(err))) => {
-                out.miss(not_usable(format!("{short} {} ({id}) attached at {target}: {err}", p.name), management, Some(&p.document), "organizations:DescribePolicy"));
+                out.miss(not_usable(
+                    format!("{short} {} ({id}) attached at {target}: {err}", p.name),
+                    management,
+                    Some(&p.document),
+                    "organizations:DescribePolicy",
+                ));
                 let (lo, hi) = unread_pair(&p.name, false);
                 low.push(lo);
                 high.push(hi);
             }
             None => {
-                out.miss(not_usable(format!("{short} {id} attached at {target}: not in the inventory"), management, None, "organizations:DescribePolicy"));
+                out.miss(not_usable(
+                    format!("{short} {id} attached at {target}: not in the inventory"),
+                    management,
+                    None,
+                    "organizations:DescribePolicy",
+                ));
                 let (lo, hi) = unread_pair(id, false);
                 low.push(lo);
                 high.push(hi);
@@ -234,7 +276,14 @@ pub fn resource(index: &Index<'_>, resource: &str, owner: &str, out: &mut Bounds
     let Some(found) = found else {
         if let Some(kind) = collected_kind(resource) {
             let what = format!("{} of {}", policy_name(kind), candidates[if kind == ResourceKind::S3Bucket { 1 } else { 0 }]);
-            out.miss(MissingInput { what, account_id: owner.to_owned(), error_code: "NotCollected".to_owned(), request_id: None, permission: read_permission(kind).to_owned(), policy: None });
+            out.miss(MissingInput {
+                what,
+                account_id: owner.to_owned(),
+                error_code: "NotCollected".to_owned(),
+                request_id: None,
+                permission: read_permission(kind).to_owned(),
+                policy: None,
+            });
             let (lo, hi) = unread_pair(policy_name(kind), true);
             out.low.resource = Some(lo);
             out.high.resource = Some(hi);

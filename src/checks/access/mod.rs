@@ -348,7 +348,10 @@ fn customer_managed_key(ctx: &Context, sink: &mut Sink) {
     let key = ctx.index.resource(key_arn);
     if key_arn.is_empty() || key.is_none() {
         bounds.missing.push(MissingInput {
-            what: format!("key policy of {}", if key_arn.is_empty() { "the application's customer managed key (its ARN was not resolved)" } else { key_arn }),
+            what: format!(
+                "key policy of {}",
+                if key_arn.is_empty() { "the application's customer managed key (its ARN was not resolved)" } else { key_arn }
+            ),
             account_id: key_account.clone(),
             error_code: "NotCollected".to_owned(),
             request_id: None,

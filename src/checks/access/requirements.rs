@@ -30,7 +30,8 @@ pub const VPC_ACTIONS: [&str; 8] = [
     "ec2:DescribeDhcpOptions",
     "ec2:CreateNetworkInterfacePermission",
 ];
-pub const KINESIS_READ: [&str; 5] = ["kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards", "kinesis:SubscribeToShard"];
+pub const KINESIS_READ: [&str; 5] =
+    ["kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards", "kinesis:SubscribeToShard"];
 pub const KINESIS_WRITE: [&str; 2] = ["kinesis:PutRecord", "kinesis:PutRecords"];
 
 /// The account field of an ARN, when it has one.

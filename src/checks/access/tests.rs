@@ -40,7 +40,9 @@ fn healthy_app_is_allowed_everything_it_needs() {
     let (findings, access) = run(&inv, &Config::default());
     assert!(findings.is_empty(), "{findings:#?}");
     let actions: Vec<&str> = access.iter().map(|d| d.action.as_str()).collect();
-    for a in ["cloudwatch:PutMetricData", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:DescribeLogGroups", "s3:GetObject", "s3:GetObjectVersion"] {
+    for a in
+        ["cloudwatch:PutMetricData", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:DescribeLogGroups", "s3:GetObject", "s3:GetObjectVersion"]
+    {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     assert!(access.iter().all(|d| d.outcome == AccessOutcome::Allowed));
@@ -85,7 +87,8 @@ fn scps_do_not_apply_to_the_management_account() {
         .app("111111111111", "eu-west-1", "member-app", |_| {})
         .build();
     let (findings, _) = run(&inv, &Config::default());
-    let denied_apps: std::collections::BTreeSet<&str> = denied(&findings, CheckId::ExecutionRoleAccessDenied).iter().map(|f| f.account_id.as_str()).collect();
+    let denied_apps: std::collections::BTreeSet<&str> =
+        denied(&findings, CheckId::ExecutionRoleAccessDenied).iter().map(|f| f.account_id.as_str()).collect();
     assert_eq!(denied_apps.into_iter().collect::<Vec<_>>(), vec!["111111111111"]);
 }
 
@@ -110,7 +113,10 @@ fn unparsable_policy_makes_decisions_unknown_and_undetermined_never_allow_or_den
     let inv = prod_fleet()
         .app("111111111111", "eu-west-1", "orders", |_| {})
         .role("111111111111", "orders-role", |r| {
-            r.inline_policies.push(crate::inventory::InlinePolicy { name: "broken".into(), document: crate::inventory::PolicyDoc::from_aws_text("{\"Statement\": [") });
+            r.inline_policies.push(crate::inventory::InlinePolicy {
+                name: "broken".into(),
+                document: crate::inventory::PolicyDoc::from_aws_text("{\"Statement\": ["),
+            });
         })
         .build();
     let (findings, access) = run(&inv, &Config::default());
@@ -125,7 +131,12 @@ fn unparsable_policy_makes_decisions_unknown_and_undetermined_never_allow_or_den
 }
 
 fn unread(operation: &str) -> crate::inventory::Unread {
-    crate::inventory::Unread { operation: operation.into(), account_id: MGMT.into(), error_code: "AccessDeniedException".into(), request_id: Some("req-1".into()) }
+    crate::inventory::Unread {
+        operation: operation.into(),
+        account_id: MGMT.into(),
+        error_code: "AccessDeniedException".into(),
+        request_id: Some("req-1".into()),
+    }
 }
 
 /// Marks the targets of `policy_id` unknown, as collect does when
@@ -150,7 +161,8 @@ fn targets_unknown(inv: &mut Inventory, policy_id: &str) {
 
 #[test]
 fn a_deny_scp_whose_targets_are_unknown_makes_only_what_it_could_deny_unknown() {
-    let deny_kinesis = json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoKinesisWrites", "Effect": "Deny", "Action": "kinesis:Put*", "Resource": "*"}]});
+    let deny_kinesis =
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoKinesisWrites", "Effect": "Deny", "Action": "kinesis:Put*", "Resource": "*"}]});
     let mut inv = prod_fleet()
         .scp("p-nokinesis", "DenyKinesisWrites", deny_kinesis, &["ou-prod"])
         .app("111111111111", "eu-west-1", "orders", |a| a.stream_arns = vec!["arn:aws:kinesis:eu-west-1:111111111111:stream/out".into()])
@@ -163,7 +175,13 @@ fn a_deny_scp_whose_targets_are_unknown_makes_only_what_it_could_deny_unknown() 
     let (findings, access) = run(&inv, &Config::default());
     let put = access.iter().find(|d| d.action == "kinesis:PutRecord").unwrap();
     assert_eq!(put.outcome, AccessOutcome::Unknown, "{put:#?}");
-    assert!(put.missing.iter().any(|m| m.what == "targets of SCP DenyKinesisWrites (p-nokinesis)" && m.request_id.as_deref() == Some("req-1")), "{:?}", put.missing);
+    assert!(
+        put.missing
+            .iter()
+            .any(|m| m.what == "targets of SCP DenyKinesisWrites (p-nokinesis)" && m.request_id.as_deref() == Some("req-1")),
+        "{:?}",
+        put.missing
+    );
     // A Deny that cannot match the action leaves it decided.
     assert!(access.iter().find(|d| d.action == "kinesis:GetRecords").unwrap().outcome.is_allowed());
     assert!(denied(&findings, CheckId::ExecutionRoleAccessDenied).is_empty(), "{findings:#?}");
@@ -219,13 +237,19 @@ fn rcps_do_not_apply_to_resources_of_the_management_account_or_aws_managed_keys(
 
 #[test]
 fn a_bucket_of_another_member_is_judged_there_with_the_cross_account_rules() {
-    let grant = |who: &str| json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": who}, "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": "arn:aws:s3:::artifacts/*"}]});
+    let grant = |who: &str| {
+        json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": who}, "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": "arn:aws:s3:::artifacts/*"}]})
+    };
     let fleet = |policy: Value| {
         prod_fleet()
             .account("333333333333", "artifacts", "r-root")
             .app("111111111111", "eu-west-1", "orders", |a| {
-                a.code = Some(crate::inventory::CodeLocation { bucket_arn: "arn:aws:s3:::artifacts".into(), file_key: "orders.jar".into(), object_version: None });
+                a.code = Some(crate::inventory::CodeLocation {
+                    bucket_arn: "arn:aws:s3:::artifacts".into(),
+                    file_key: "orders.jar".into(),
+                    object_version: None,
+                });
             })
             .resource("333333333333", ResourceKind::S3Bucket, "arn:aws:s3:::artifacts", Some("eu-west-1"), Some(policy))
             .build()
@@ -244,7 +268,11 @@ fn a_bucket_of_another_member_is_judged_there_with_the_cross_account_rules() {
 fn a_bucket_whose_policy_could_not_be_read_makes_the_read_unknown() {
     let inv = prod_fleet()
         .app("111111111111", "eu-west-1", "orders", |a| {
-            a.code = Some(crate::inventory::CodeLocation { bucket_arn: "arn:aws:s3:::elsewhere".into(), file_key: "orders.jar".into(), object_version: None });
+            a.code = Some(crate::inventory::CodeLocation {
+                bucket_arn: "arn:aws:s3:::elsewhere".into(),
+                file_key: "orders.jar".into(),
+                object_version: None,
+            });
         })
         .edit(|inv| {
             inv.accounts[0].resources.push(crate::inventory::ResourcePolicy {
@@ -254,7 +282,12 @@ fn a_bucket_whose_policy_could_not_be_read_makes_the_read_unknown() {
                 region: None,
                 policy: None,
                 key_manager: None,
-                unread: Some(crate::inventory::Unread { operation: "s3:GetBucketPolicy".into(), account_id: "999999999999".into(), error_code: "OutsideOrganization".into(), request_id: None }),
+                unread: Some(crate::inventory::Unread {
+                    operation: "s3:GetBucketPolicy".into(),
+                    account_id: "999999999999".into(),
+                    error_code: "OutsideOrganization".into(),
+                    request_id: None,
+                }),
             });
         })
         .build();
@@ -270,10 +303,15 @@ fn vpc_kinesis_and_config_requirements_are_checked() {
     let inv = prod_fleet()
         .app("111111111111", "eu-west-1", "orders", |a| {
             a.vpc = Some(VpcConfig { vpc_id: Some("vpc-1".into()), subnet_ids: vec!["subnet-1".into()], security_group_ids: vec![] });
-            a.stream_arns = vec!["arn:aws:kinesis:eu-west-1:111111111111:stream/in".into(), "arn:aws:kinesis:eu-west-1:111111111111:stream/out".into()];
+            a.stream_arns =
+                vec!["arn:aws:kinesis:eu-west-1:111111111111:stream/in".into(), "arn:aws:kinesis:eu-west-1:111111111111:stream/out".into()];
             a.property_groups = vec![crate::inventory::PropertyGroup {
                 id: "FlinkApplicationProperties".into(),
-                properties: [("input.stream".into(), "in".into()), ("output.stream.arn".into(), "arn:aws:kinesis:eu-west-1:111111111111:stream/out".into())].into(),
+                properties: [
+                    ("input.stream".into(), "in".into()),
+                    ("output.stream.arn".into(), "arn:aws:kinesis:eu-west-1:111111111111:stream/out".into()),
+                ]
+                .into(),
             }];
         })
         .build();
@@ -286,7 +324,9 @@ fn vpc_kinesis_and_config_requirements_are_checked() {
     assert!(has("kinesis:PutRecords", "stream/out"));
     assert!(!has("kinesis:GetRecords", "stream/out"));
     assert!(has("kinesis:SubscribeToShard", "stream/in/consumer/*"));
-    assert!(access.iter().any(|d| d.action == "secretsmanager:GetSecretValue" && d.resource == "arn:aws:secretsmanager:eu-west-1:111111111111:secret:orders-db" && d.source.contains("database password")));
+    assert!(access.iter().any(|d| d.action == "secretsmanager:GetSecretValue"
+        && d.resource == "arn:aws:secretsmanager:eu-west-1:111111111111:secret:orders-db"
+        && d.source.contains("database password")));
 }
 
 // -- customer managed key ----------------------------------------------------
@@ -294,7 +334,8 @@ fn vpc_kinesis_and_config_requirements_are_checked() {
 const KEY: &str = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 fn key_policy(with_service: bool) -> Value {
-    let mut statements = vec![json!({"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"})];
+    let mut statements =
+        vec![json!({"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"})];
     if with_service {
         statements.push(json!({"Sid": "FlinkService", "Effect": "Allow",
             "Principal": {"Service": ["kinesisanalytics.amazonaws.com", "infrastructure.kinesisanalytics.amazonaws.com"]},
@@ -306,11 +347,14 @@ fn key_policy(with_service: bool) -> Value {
 }
 
 fn cmk_fleet(with_service: bool) -> Fleet {
-    prod_fleet()
-        .resource("111111111111", ResourceKind::KmsKey, KEY, Some("eu-west-1"), Some(key_policy(with_service)))
-        .app("111111111111", "eu-west-1", "orders", |a| {
+    prod_fleet().resource("111111111111", ResourceKind::KmsKey, KEY, Some("eu-west-1"), Some(key_policy(with_service))).app(
+        "111111111111",
+        "eu-west-1",
+        "orders",
+        |a| {
             a.encryption = crate::inventory::Encryption { key_type: "CUSTOMER_MANAGED_KEY".into(), key_arn: Some(KEY.into()) };
-        })
+        },
+    )
 }
 
 fn perimeter(exempt_services: bool) -> Value {
