@@ -7,13 +7,16 @@
 //! names none, the account whose `ListBuckets` lists it. Each scanned
 //! account lists its buckets at most once per run: during its own scan when
 //! its apps name buckets, here only when a named bucket is still unplaced.
+//! Sessions are not kept from the scan (thousands of them would hold their
+//! memory to the end of the run): an account is entered again, one
+//! `AssumeRole`, only when it owns such a resource or must list its buckets.
 //! A resource whose owner is outside the organization, was not scanned, or
 //! lists no such bucket is kept as unread, with a `skipped` coverage row in
 //! the account whose app names it: its decisions are `Unknown`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use futures::future::join_all;
+use futures::future::{join_all, BoxFuture};
 
 use super::arn;
 use super::calls::Calls;
@@ -23,10 +26,9 @@ use super::resources::{self, Foreign, ResourceData};
 use super::session::AccountSession;
 use crate::inventory::{CoverageRow, ResourceKind, ResourcePolicy, Unread};
 
-/// What one scanned account hands over: its session, what its apps name
-/// that it does not own, and its bucket list when it read one.
+/// What one scanned account hands over: what its apps name that it does
+/// not own, and its bucket list when it read one.
 pub struct Scanned {
-    pub session: AccountSession,
     pub name: String,
     pub foreign: Vec<Foreign>,
     pub listed_buckets: Option<BTreeSet<String>>,
@@ -62,9 +64,12 @@ fn read_operation(kind: ResourceKind) -> &'static str {
     }
 }
 
+/// Enters a scanned account again (`None` when it cannot be entered now).
+pub type Enter<'a> = &'a (dyn Fn(String) -> BoxFuture<'a, Result<AccountSession, AwsError>> + Sync);
+
 /// Resolves and reads every foreign resource of `scanned` (keyed by account
 /// id). `org_accounts`: every account of the organization, id → name.
-pub async fn resolve(calls: &Calls, scanned: &HashMap<String, Scanned>, org_accounts: &HashMap<String, String>) -> Resolution {
+pub async fn resolve(calls: &Calls, scanned: &HashMap<String, Scanned>, org_accounts: &HashMap<String, String>, enter: Enter<'_>) -> Resolution {
     // Each foreign resource once, with the first account that names it.
     let mut wanted: BTreeMap<(ResourceKind, String), (String, Foreign)> = BTreeMap::new();
     for (account, state) in scanned {
@@ -86,10 +91,21 @@ pub async fn resolve(calls: &Calls, scanned: &HashMap<String, Scanned>, org_acco
     let unplaced = wanted
         .values()
         .any(|(_, f)| f.kind == ResourceKind::S3Bucket && arn::bucket_name(&f.arn).is_none_or(|b| !bucket_owner.contains_key(b)));
+    let mut sessions: HashMap<String, AccountSession> = HashMap::new();
     if unplaced {
         let unlisted: Vec<&String> = scanned.iter().filter(|(_, s)| s.listed_buckets.is_none()).map(|(id, _)| id).collect();
-        let listings = join_all(unlisted.iter().map(|id| resources::list_buckets(&scanned[*id].session, calls))).await;
-        for (id, listing) in unlisted.into_iter().zip(listings) {
+        let entered = join_all(unlisted.iter().map(|id| enter((*id).clone()))).await;
+        let listings = join_all(unlisted.iter().zip(&entered).map(|(_, session)| async move {
+            match session {
+                Ok(session) => resources::list_buckets(session, calls).await,
+                Err(err) => Err(err.clone()),
+            }
+        }))
+        .await;
+        for ((id, listing), session) in unlisted.into_iter().zip(listings).zip(entered) {
+            if let Ok(session) = session {
+                sessions.insert(id.clone(), session);
+            }
             let mut log = CoverageLog::new(id, &scanned[id].name);
             match listing {
                 Ok(names) => {
@@ -115,8 +131,8 @@ pub async fn resolve(calls: &Calls, scanned: &HashMap<String, Scanned>, org_acco
             ResourceKind::S3Bucket => arn::bucket_name(&foreign.arn).and_then(|b| bucket_owner.get(b)).cloned(),
             _ => foreign.owner.clone(),
         };
-        match owner.as_deref().and_then(|o| scanned.get(o).map(|s| (o, s))) {
-            Some((owner, state)) => reads.push((owner.to_owned(), state, foreign)),
+        match owner.as_deref().filter(|o| scanned.contains_key(*o)) {
+            Some(owner) => reads.push((owner.to_owned(), foreign)),
             None => {
                 let (code, detail) = not_read(&foreign, owner.as_deref(), org_accounts);
                 let why = Unread {
@@ -137,16 +153,39 @@ pub async fn resolve(calls: &Calls, scanned: &HashMap<String, Scanned>, org_acco
         }
     }
 
-    let outcomes = join_all(reads.iter().map(|(_, state, foreign)| async move {
-        match foreign.kind {
-            ResourceKind::KmsKey => resources::kms_key(&state.session, calls, &foreign.region, &foreign.arn).await,
-            ResourceKind::S3Bucket => resources::bucket_policy(&state.session, calls, &foreign.region, &foreign.arn).await,
-            ResourceKind::KinesisStream => resources::stream_policy(&state.session, calls, &foreign.arn).await,
+    // The owners not entered yet, each once.
+    let to_enter: BTreeSet<&String> = reads.iter().map(|(owner, _)| owner).filter(|o| !sessions.contains_key(*o)).collect();
+    let entered = join_all(to_enter.iter().map(|id| enter((*id).clone()))).await;
+    let mut not_entered: HashMap<String, AwsError> = HashMap::new();
+    for (id, session) in to_enter.into_iter().zip(entered) {
+        match session {
+            Ok(session) => {
+                sessions.insert(id.clone(), session);
+            }
+            Err(err) => {
+                not_entered.insert(id.clone(), err);
+            }
+        }
+    }
+    let outcomes = join_all(reads.iter().map(|(owner, foreign)| {
+        let session = sessions.get(owner);
+        let failed = not_entered.get(owner).cloned();
+        async move {
+            let Some(session) = session else {
+                return Err(
+                    failed.unwrap_or_else(|| AwsError::local("sts:AssumeRole", "NotEntered", format!("account {owner} could not be entered again")))
+                );
+            };
+            match foreign.kind {
+                ResourceKind::KmsKey => resources::kms_key(session, calls, &foreign.region, &foreign.arn).await,
+                ResourceKind::S3Bucket => resources::bucket_policy(session, calls, &foreign.region, &foreign.arn).await,
+                ResourceKind::KinesisStream => resources::stream_policy(session, calls, &foreign.arn).await,
+            }
         }
     }))
     .await;
     let mut by_owner: BTreeMap<String, ResourceData> = BTreeMap::new();
-    for ((owner, _, foreign), outcome) in reads.iter().zip(outcomes) {
+    for ((owner, foreign), outcome) in reads.iter().zip(outcomes) {
         let data = by_owner.entry(owner.clone()).or_default();
         resources::record(&foreign.region, foreign.kind, &foreign.arn, owner, outcome, data);
     }

@@ -13,6 +13,7 @@ use futures::future::join_all;
 use futures::stream::{self, StreamExt};
 
 use super::coverage::CoverageLog;
+use super::error::AwsError;
 use super::metrics::{self, Window};
 use super::ownership::{self, Scanned};
 use super::resources::{self, Wanted};
@@ -100,7 +101,15 @@ impl Collector {
         // Resources owned by another account than the app's, read with the
         // owner's session once every account is in.
         let org_accounts: HashMap<String, String> = plan.org.accounts.iter().map(|a| (a.id.clone(), a.name.clone())).collect();
-        let resolution = ownership::resolve(&self.calls, &scanned, &org_accounts).await;
+        let enter = |id: String| -> futures::future::BoxFuture<'_, Result<AccountSession, AwsError>> {
+            Box::pin(async move {
+                match plan.entries.iter().find(|e| e.account_id == id) {
+                    Some(entry) => self.enter(plan, entry).await,
+                    None => Err(AwsError::local("sts:AssumeRole", "NotPlanned", format!("account {id} is not in the plan"))),
+                }
+            })
+        };
+        let resolution = ownership::resolve(&self.calls, &scanned, &org_accounts, &enter).await;
         drop(scanned);
         let positions: HashMap<String, usize> = accounts.iter().enumerate().map(|(i, a)| (a.id.clone(), i)).collect();
         for (holder, resource) in resolution.resources {
@@ -154,25 +163,17 @@ impl Collector {
         }
         let mut log = CoverageLog::new(&account.id, &account.name);
         let session = match &entry.decision {
-            ScanDecision::AssumedRole { role_arn } => {
-                let base = self.base_session(&plan.org.caller.account);
-                match session::assume_account(&base, &account.id, role_arn, &self.assume).await {
-                    Ok(session) => {
-                        log.scope(GLOBAL_REGION, "assume-role", &[], Some(format!("assumed {role_arn}")));
-                        session
-                    }
-                    Err(err) => {
-                        log.scope(GLOBAL_REGION, "assume-role", &[err], None);
-                        progress(ProgressEvent::AccountDone {
-                            account_id: account.id.clone(),
-                            account_name: account.name.clone(),
-                            apps: 0,
-                            ok: false,
-                        });
-                        return AccountScan { account, rows: log.into_rows(), scanned: None };
-                    }
+            ScanDecision::AssumedRole { role_arn } => match self.enter(plan, entry).await {
+                Ok(session) => {
+                    log.scope(GLOBAL_REGION, "assume-role", &[], Some(format!("assumed {role_arn}")));
+                    session
                 }
-            }
+                Err(err) => {
+                    log.scope(GLOBAL_REGION, "assume-role", &[err], None);
+                    progress(ProgressEvent::AccountDone { account_id: account.id.clone(), account_name: account.name.clone(), apps: 0, ok: false });
+                    return AccountScan { account, rows: log.into_rows(), scanned: None };
+                }
+            },
             _ => self.base_session(&account.id),
         };
 
@@ -235,8 +236,8 @@ impl Collector {
             }
         }
         account.resources = resource_data.resources;
+        drop(session);
         let scanned = Scanned {
-            session,
             name: account.name.clone(),
             foreign: resource_data.foreign,
             listed_buckets: resource_data.listed_buckets,
@@ -314,6 +315,20 @@ impl Collector {
         let ok = log.rows().iter().all(|r| r.is_complete());
         progress(ProgressEvent::RegionDone { account_id: account.id.clone(), region: region.to_owned(), apps: inventory.applications.len(), ok });
         (inventory, log, key_ids)
+    }
+}
+
+impl Collector {
+    /// A session in the account of `entry`: AssumeRole into its audit role,
+    /// or the base credentials (the management account).
+    async fn enter(&self, plan: &Plan, entry: &PlanEntry) -> Result<AccountSession, AwsError> {
+        match &entry.decision {
+            ScanDecision::AssumedRole { role_arn } => {
+                let base = self.base_session(&plan.org.caller.account);
+                session::assume_account(&base, &entry.account_id, role_arn, &self.assume).await
+            }
+            _ => Ok(self.base_session(&entry.account_id)),
+        }
     }
 }
 
