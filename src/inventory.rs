@@ -1051,14 +1051,21 @@ impl Inventory {
     /// Reads a `snapshot.json`, checking its schema version first so an old
     /// or foreign file gets a clear message rather than a field error.
     pub fn load(path: &std::path::Path) -> Result<Self, SnapshotError> {
-        let file = std::fs::File::open(path).map_err(|cause| SnapshotError::Read { path: path.to_owned(), cause })?;
-        let value: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
-            .map_err(|err| SnapshotError::Invalid { path: path.to_owned(), message: err.to_string() })?;
-        match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+        // Read as text and checked for its version by a one-field pass: a
+        // generic JSON tree of a 10,000-app snapshot would take ten times
+        // the inventory's memory.
+        let text = std::fs::read_to_string(path).map_err(|cause| SnapshotError::Read { path: path.to_owned(), cause })?;
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: Option<u64>,
+        }
+        let version: Version =
+            serde_json::from_str(&text).map_err(|err| SnapshotError::Invalid { path: path.to_owned(), message: err.to_string() })?;
+        match version.schema_version {
             Some(v) if v == u64::from(SCHEMA_VERSION) => {}
             Some(found) => return Err(SnapshotError::Version { path: path.to_owned(), found }),
             None => return Err(SnapshotError::Invalid { path: path.to_owned(), message: "no schema_version field".into() }),
         }
-        serde_json::from_value(value).map_err(|err| SnapshotError::Invalid { path: path.to_owned(), message: err.to_string() })
+        serde_json::from_str(&text).map_err(|err| SnapshotError::Invalid { path: path.to_owned(), message: err.to_string() })
     }
 }

@@ -27,6 +27,7 @@ pub fn run(args: &ImpactArgs) -> anyhow::Result<Outcome> {
     let config = load_config(&args.config, Overrides::default())?;
     let inventory = Inventory::load(&args.snapshot)?;
     let applied = impact::apply(&inventory, &changes).context("the changes cannot be applied")?;
+    crate::memory::before_evaluation();
     let result = impact::analyse(&inventory, &applied, &config);
     match args.format {
         ImpactFormat::Text => print!("{}", impact::render_text(&result)),
