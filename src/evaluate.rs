@@ -22,7 +22,7 @@ pub fn evaluate(inventory: &Inventory, config: &Config) -> Evaluation {
     let clock = RunClock::of(inventory, config);
     let mut notes = Vec::new();
     if clock.now.is_none() {
-        notes.push("the snapshot records no run time: snapshot-stale, lookback windows and suppression expiry were not evaluated".to_owned());
+        notes.push("the snapshot records no run time: snapshot-stale, lookback windows, dated runtime end of support and suppression expiry were not evaluated".to_owned());
     }
 
     // Accounts some [[compare]] pair reads; other apps' allowed decisions

@@ -40,29 +40,29 @@ const PERIOD_SECS: u32 = 300;
 const NAMESPACE: &str = "AWS/KinesisAnalytics";
 const TOPIC_PLACEHOLDER: &str = "<sns-topic-arn>";
 
-/// Flink 2.x runtimes publish `numRestarts` instead of `fullRestarts`.
-fn is_flink_2(app: &FlinkApp) -> bool {
-    app.runtime.starts_with("FLINK-2")
-}
-
 /// Metrics that satisfy `kind` for this app's runtime; the first is the one
 /// the suggested alarm uses.
 fn metrics_for(kind: AlarmKind, app: &FlinkApp) -> &'static [&'static str] {
     match kind {
         AlarmKind::FailedCheckpoints => &[metric_names::FAILED_CHECKPOINTS],
         AlarmKind::CheckpointDuration => &[metric_names::CHECKPOINT_DURATION],
-        AlarmKind::Restarts if is_flink_2(app) => &[metric_names::NUM_RESTARTS, "restartingTime", "failingTime"],
+        AlarmKind::Restarts if metric_names::is_flink2(&app.runtime) => {
+            &[metric_names::NUM_RESTARTS, metric_names::RESTARTING_TIME, metric_names::FAILING_TIME]
+        }
         AlarmKind::Restarts => &[metric_names::FULL_RESTARTS, metric_names::DOWNTIME],
     }
 }
 
-/// Why an alarm does not count, or `None` when it does.
-fn unusable(alarm: &MetricAlarm) -> Option<String> {
+/// Why an alarm does not count, or `None` when it does. `INSUFFICIENT_DATA`
+/// counts against it only while the app runs: a stopped app publishes no
+/// metrics, so its alarms have no data by design.
+/// States: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricAlarm.html>.
+fn unusable(alarm: &MetricAlarm, app_running: bool) -> Option<String> {
     if !alarm.actions_enabled {
         Some(format!("alarm {} has its actions disabled", alarm.name))
     } else if alarm.alarm_actions.is_empty() {
         Some(format!("alarm {} has no alarm action", alarm.name))
-    } else if alarm.state == "INSUFFICIENT_DATA" {
+    } else if app_running && alarm.state == "INSUFFICIENT_DATA" {
         Some(format!("alarm {} is in INSUFFICIENT_DATA", alarm.name))
     } else {
         None
@@ -86,6 +86,11 @@ pub enum Threshold {
 /// mean + sigma × σ (population) of `lastCheckpointDuration` in the window,
 /// never above the effective checkpoint interval.
 pub fn duration_threshold(app: &FlinkApp, sigma: f64, lookback_hours: u32) -> Threshold {
+    if app.metrics.is_none() {
+        return Threshold::Unknown(
+            "the app's metrics could not be read (see coverage, scope cloudwatch): choose a threshold below the checkpoint interval".to_owned(),
+        );
+    }
     let values: Vec<f64> = app
         .metrics
         .as_ref()
@@ -153,17 +158,18 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     let app = ctx.flink();
     let required = &ctx.config.checks.alarms_required;
     // SQL-1_0 applications publish no Flink metrics to alarm on.
-    if required.is_empty() || app.checkpoint.configuration_type.is_empty() {
+    if required.is_empty() || app.runtime.starts_with("SQL-") {
         return;
     }
     let region = ctx.account().regions.iter().find(|r| r.region == ctx.region());
     // Not read (see coverage): nothing to judge.
     let Some(alarms) = region.and_then(|r| r.alarms.as_ref()) else { return };
+    let running = app.status == "RUNNING";
     let mine: Vec<&MetricAlarm> = alarms.iter().filter(|a| a.metrics.iter().any(|m| m.application == app.name)).collect();
     // Reuse an action the region's alarms already notify.
     let topic = alarms
         .iter()
-        .filter(|a| unusable(a).is_none())
+        .filter(|a| unusable(a, running).is_none())
         .flat_map(|a| a.alarm_actions.first())
         .next()
         .map(String::as_str)
@@ -174,12 +180,12 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     for &kind in required {
         let wanted = metrics_for(kind, app);
         let watching: Vec<&&MetricAlarm> = mine.iter().filter(|a| a.metrics.iter().any(|m| wanted.contains(&m.metric_name.as_str()))).collect();
-        if watching.iter().any(|a| unusable(a).is_none()) {
+        if watching.iter().any(|a| unusable(a, running).is_none()) {
             continue;
         }
         let reason = match watching.first() {
             None => format!("no alarm on {}", wanted.join(" or ")),
-            Some(first) => unusable(first).unwrap_or_default(),
+            Some(first) => unusable(first, running).unwrap_or_default(),
         };
         missing.push(kind);
         evidence.push(Evidence::new(kind.as_str(), reason));
@@ -335,10 +341,14 @@ mod tests {
 
     #[test]
     fn no_history_gives_the_command_without_a_threshold_and_says_why() {
-        let found = run(&fleet(Some(vec![]), |a| a.metrics = None), "[checks]\nalarms_required = [\"checkpoint-duration\"]\n");
+        let config = "[checks]\nalarms_required = [\"checkpoint-duration\"]\n";
+        let found = run(&fleet(Some(vec![]), |_| {}), config);
         let f = &found[0];
         assert!(value(f, "duration threshold").starts_with("not computed: no lastCheckpointDuration history in the 24 h lookback window"));
         assert!(value(f, "command checkpoint-duration").contains("--threshold <milliseconds>"));
+        // Metrics that could not be read are not "no history".
+        let found = run(&fleet(Some(vec![]), |a| a.metrics = None), config);
+        assert!(value(&found[0], "duration threshold").starts_with("not computed: the app's metrics could not be read"));
     }
 
     #[test]

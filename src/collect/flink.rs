@@ -169,7 +169,9 @@ impl Reader<'_> {
         let failed: Vec<usize> = out
             .iter()
             .enumerate()
-            .filter(|(_, o)| o.status == "FAILED" && !o.id.is_empty() && o.started_at.map(|t| t >= self.window_start).unwrap_or(true))
+            // The check fires on an operation that ended (or started) inside
+            // the window: ask for the error of exactly those.
+            .filter(|(_, o)| o.status == "FAILED" && !o.id.is_empty() && o.ended_at.or(o.started_at).map(|t| t >= self.window_start).unwrap_or(true))
             .map(|(i, _)| i)
             .collect();
         let details = join_all(failed.iter().map(|&i| self.failure(name, &out[i].id))).await;

@@ -95,7 +95,9 @@ fn smithy_time(t: DateTime<Utc>) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs(t.timestamp())
 }
 
-/// Metrics per app name. Apps without data get an empty series set.
+/// Metrics per app name. Apps without data get an empty series set; apps
+/// of a batch that could not be read get none (their `metrics` stays
+/// `None`, so no check mistakes "not read" for "no failures").
 pub async fn fetch(
     session: &AccountSession,
     calls: &Calls,
@@ -107,6 +109,7 @@ pub async fn fetch(
     let loc = Loc { account: &session.account_id, region };
     let mut series: HashMap<String, BTreeMap<String, Vec<MetricPoint>>> = HashMap::new();
     let mut errors = Vec::new();
+    let mut unread: std::collections::HashSet<String> = std::collections::HashSet::new();
     for batch in plan_queries(apps) {
         let by_id: HashMap<&str, &QuerySpec> = batch.iter().map(|q| (q.id.as_str(), q)).collect();
         let queries: Vec<MetricDataQuery> = batch.iter().map(|q| query(q, window.period_secs)).collect();
@@ -142,11 +145,15 @@ pub async fn fetch(
                     series.entry(spec.app.clone()).or_default().entry(spec.metric.to_owned()).or_default().extend(points);
                 }
             }
-            Err(err) => errors.push(err),
+            Err(err) => {
+                unread.extend(batch.iter().map(|q| q.app.clone()));
+                errors.push(err);
+            }
         }
     }
     let metrics = apps
         .iter()
+        .filter(|app| !unread.contains(&app.name))
         .map(|app| {
             let mut m = CheckpointMetrics {
                 window_start: Some(window.start),

@@ -63,20 +63,30 @@ impl Collector {
         let health = async {
             // The organizational view is read with the management (or
             // delegated-administrator) credentials, once.
-            plan.org.organization.as_ref()?;
             let caller = &plan.org.caller.account;
-            let session = self.base_session(caller);
             let name = plan.org.account(caller).map(|a| a.name.clone()).unwrap_or_default();
             let mut log = CoverageLog::new(caller, &name);
+            if plan.org.organization.is_none() {
+                let why = "no organization could be read: AWS Health's organizational view does not apply".to_owned();
+                log.skipped(GLOBAL_REGION, "health", None, why);
+                return Some((None, log.into_rows()));
+            }
+            let session = self.base_session(caller);
             let view = match health::fetch(&session, &self.calls, &plan.regions, window.start).await {
                 Ok(view) => {
                     log.scope(GLOBAL_REGION, "health", &[], Some(format!("{} Managed Flink events", view.events.len())));
                     Some(view)
                 }
                 Err(err) => {
-                    let why = format!(
-                        "AWS Health organizational view not read (needs Business support or higher and the organizational view enabled): {err}"
-                    );
+                    // https://docs.aws.amazon.com/health/latest/APIReference/Welcome.html:
+                    // SubscriptionRequiredException without Business, Enterprise On-Ramp or Enterprise Support.
+                    let why = if err.is_code("SubscriptionRequiredException") {
+                        format!("AWS Health organizational view not read: the account has no Business support or higher ({err})")
+                    } else {
+                        format!(
+                            "AWS Health organizational view not read ({err}); health-event-open findings of last night are carried as not checked"
+                        )
+                    };
                     log.skipped(GLOBAL_REGION, "health", Some(&err), why);
                     None
                 }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::catalog::CheckId;
 use crate::config::Config;
 use crate::drift::policy_diff::diff_docs;
 use crate::drift::read_scope::ReadScopes;
@@ -56,6 +57,18 @@ pub fn run_delta(previous: Previous<'_>, current: &[Finding], read: &ReadScopes<
         .filter(|f| f.status == FindingStatus::Open)
         .map(|f| (f, previous.run_id.map(str::to_owned)))
         .chain(carried.iter().map(|n| (&n.finding, n.last_seen_run_id.clone())));
+    // Tonight's undetermined decisions: an access finding of last night
+    // whose decision could not be made tonight is not checked, whatever
+    // the coverage of the app's own account says (the missing input may
+    // live in another account).
+    let undetermined: Vec<&Finding> = current.iter().filter(|f| f.check == CheckId::AccessUndetermined).collect();
+    let undecided = |f: &Finding| match f.check {
+        CheckId::ExecutionRoleAccessDenied | CheckId::CmkServiceAccessDenied => {
+            undetermined.iter().any(|u| u.resource_arn == f.resource_arn && u.subject.ends_with(f.subject.as_str()))
+        }
+        CheckId::DriftAccessDecision => undetermined.iter().any(|u| u.resource_arn == f.resource_arn),
+        _ => false,
+    };
     for (f, last_seen_run_id) in before {
         if all_now.contains(f.finding_id.as_str()) {
             if !is_open.contains(f.finding_id.as_str()) {
@@ -63,7 +76,12 @@ pub fn run_delta(previous: Previous<'_>, current: &[Finding], read: &ReadScopes<
             }
             continue;
         }
-        match read.why_not_read(f) {
+        let why = if undecided(f) {
+            Some("its access decision could not be made tonight (see access-undetermined)".to_owned())
+        } else {
+            read.why_not_read(f)
+        };
+        match why {
             None => delta.resolved.push(f.clone()),
             Some(not_checked_because) => delta.not_checked.push(NotChecked { finding: f.clone(), not_checked_because, last_seen_run_id }),
         }
@@ -487,5 +505,34 @@ mod tests {
         assert_eq!(d4.still_open, 2);
         assert_eq!(d4.resolved.iter().map(|f| f.finding_id.as_str()).collect::<Vec<_>>(), vec!["d2"]);
         assert!(d4.not_checked.is_empty());
+    }
+
+    #[test]
+    fn a_denial_whose_decision_is_undetermined_tonight_is_not_checked_not_resolved() {
+        let finding = |check: CheckId, subject: &str| crate::findings::Finding {
+            finding_id: format!("{check}-{subject}").into(),
+            check,
+            severity: crate::severity::Severity::High,
+            status: FindingStatus::Open,
+            account_id: "111111111111".into(),
+            account_name: "prod".into(),
+            ou_path: "Root".into(),
+            region: "eu-west-1".into(),
+            resource_arn: "arn:aws:kinesisanalytics:eu-west-1:111111111111:application/a".into(),
+            subject: subject.into(),
+            title: "t".into(),
+            detail: "d".into(),
+            evidence: vec![],
+            suppression: None,
+            expired_suppression: None,
+        };
+        let inv = crate::checks::testkit::Fleet::new().account("111111111111", "prod", "Root").build();
+        let config = Config::default();
+        let last_night = vec![finding(CheckId::ExecutionRoleAccessDenied, "s3:GetObject arn:aws:s3:::code/a.jar")];
+        let tonight = vec![finding(CheckId::AccessUndetermined, "arn:aws:iam::111111111111:role/r s3:GetObject arn:aws:s3:::code/a.jar")];
+        let d = run_delta(Previous { run_id: Some("n1"), findings: &last_night, not_checked: &[] }, &tonight, &ReadScopes::of(&inv, &config));
+        assert!(d.resolved.is_empty(), "{d:?}");
+        assert_eq!(d.not_checked.len(), 1);
+        assert!(d.not_checked[0].not_checked_because.contains("access-undetermined"));
     }
 }

@@ -13,14 +13,42 @@
 //!   IAM, tags), is incomplete;
 //! * for access and drift checks, which read the SCPs and RCPs, the
 //!   organization's own rows are complete; for drift checks the same holds
-//!   for every baseline account paired with A by `[[compare]]`.
+//!   for every baseline account paired with A by `[[compare]]`;
+//! * for `health-event-open`, AWS Health's organizational view was read.
+//!
+//! "Read" is stricter here than "complete" for the exit code: a row counts
+//! only when it is `ok`, or `skipped` because the resource was deleted
+//! during the scan. A region that answered with a token error (taken as not
+//! enabled) is not read: last night's findings there stay not checked
+//! rather than resolved on an inference. The `health` row and the rows of
+//! resources owned outside the scan are judged per finding instead (Health
+//! above; access decisions on an unread resource become
+//! `access-undetermined`, see `nightly`), so they do not blank a whole
+//! account or region.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::checks::catalog::Family;
+use crate::checks::catalog::{CheckId, Family};
 use crate::config::Config;
 use crate::findings::Finding;
-use crate::inventory::{CoverageRow, Inventory, GLOBAL_REGION};
+use crate::inventory::{CoverageRow, CoverageStatus, Inventory, GLOBAL_REGION};
+
+/// Codes of `skipped` rows for something deleted between list and
+/// describe: nothing was lost, the scope was read.
+const DELETED_CODES: [&str; 3] = ["ResourceNotFoundException", "NotFoundException", "NoSuchEntity"];
+
+/// Codes of `skipped` rows for a resource whose owner the run could not or
+/// did not enter (`collect::ownership`): judged per decision, not per scope.
+const OWNER_CODES: [&str; 3] = ["OutsideOrganization", "OwnerNotScanned", "OwnerUnknown"];
+
+/// Whether the row's scope was read in full tonight.
+fn read_in_full(row: &CoverageRow) -> bool {
+    match row.status {
+        CoverageStatus::Ok => true,
+        CoverageStatus::Skipped => row.error_code.as_deref().is_some_and(|c| DELETED_CODES.contains(&c)),
+        _ => false,
+    }
+}
 
 /// The scopes one run read completely.
 pub struct ReadScopes<'a> {
@@ -32,6 +60,8 @@ pub struct ReadScopes<'a> {
     tried: HashSet<(&'a str, &'a str)>,
     /// An incomplete row of the organization itself (tree walk, SCPs, RCPs).
     org_incomplete: Option<&'a CoverageRow>,
+    /// The `health` row when AWS Health was not read.
+    health_unread: Option<&'a CoverageRow>,
     /// Baseline account ids by target account id, from `[[compare]]`.
     baselines: HashMap<&'a str, Vec<&'a str>>,
 }
@@ -42,12 +72,24 @@ impl<'a> ReadScopes<'a> {
         let mut incomplete = HashMap::new();
         let mut tried = HashSet::new();
         let mut org_incomplete = None;
+        let mut health_unread = None;
         for row in &inventory.coverage {
             tried.insert((row.account_id.as_str(), row.region.as_str()));
-            if row.is_complete() {
+            if read_in_full(row) {
                 continue;
             }
-            if row.scope == "organizations" && Some(row.account_id.as_str()) == management && row.region == GLOBAL_REGION {
+            if row.scope == "health" {
+                health_unread.get_or_insert(row);
+                continue;
+            }
+            if row.error_code.as_deref().is_some_and(|c| OWNER_CODES.contains(&c)) {
+                continue;
+            }
+            // Without an organization view (DescribeOrganization or
+            // ListRoots failed) there is no management id to match: any
+            // incomplete organizations row means the accounts were not listed.
+            let org_row = row.scope == "organizations" && row.region == GLOBAL_REGION;
+            if org_row && (management.is_none() || Some(row.account_id.as_str()) == management) {
                 org_incomplete.get_or_insert(row);
             }
             incomplete.entry((row.account_id.as_str(), row.region.as_str())).or_insert(row);
@@ -64,6 +106,7 @@ impl<'a> ReadScopes<'a> {
             incomplete,
             tried,
             org_incomplete,
+            health_unread: if inventory.health.is_some() { None } else { health_unread },
             baselines,
         }
     }
@@ -71,6 +114,12 @@ impl<'a> ReadScopes<'a> {
     /// Why the finding's scope was not read completely by this run, or
     /// `None` when it was (then a finding gone tonight is resolved).
     pub fn why_not_read(&self, finding: &Finding) -> Option<String> {
+        if finding.check == CheckId::HealthEventOpen && self.inventory.health.is_none() {
+            return Some(match self.health_unread {
+                Some(row) => format!("AWS Health not read ({})", describe(row)),
+                None => "AWS Health not read in this run".to_owned(),
+            });
+        }
         let family = finding.check.family();
         if matches!(family, Family::Access | Family::Drift) {
             if let Some(row) = self.org_incomplete {
@@ -203,6 +252,43 @@ mod tests {
         assert!(why("333333333333", "us-east-1").is_some_and(|w| w.contains("not in accounts.include_accounts")), "subset run");
         assert!(why("111111111111", "ap-south-1").is_some_and(|w| w.contains("region ap-south-1 not scanned")), "--regions subset");
         assert_eq!(why("444444444444", "us-east-1"), None, "left a completely read organization: resolved");
+    }
+
+    #[test]
+    fn inferred_disabled_regions_unread_health_and_no_organization_are_not_read() {
+        let config = Config::default();
+        let mut inv = inventory();
+        // A token error taken as "region not enabled" is an inference, not a read.
+        inv.coverage
+            .push(row("111111111111", "ap-south-1", "flink", CoverageStatus::RegionDisabled, Some("UnrecognizedClientException")));
+        inv.run.regions.push("ap-south-1".into());
+        // AWS Health not subscribed: one skipped row under the caller.
+        inv.coverage
+            .push(row("123456789012", "global", "health", CoverageStatus::Skipped, Some("SubscriptionRequiredException")));
+        // A bucket owned outside the organization: judged per decision.
+        inv.coverage.push(row("111111111111", "us-east-1", "s3", CoverageStatus::Skipped, Some("OutsideOrganization")));
+        let scopes = ReadScopes::of(&inv, &config);
+        assert!(scopes
+            .why_not_read(&finding(CheckId::SnapshotStale, "111111111111", "ap-south-1"))
+            .is_some_and(|w| w.contains("region-disabled")));
+        let health = scopes.why_not_read(&finding(CheckId::HealthEventOpen, "111111111111", "us-east-1"));
+        assert!(health.as_deref().is_some_and(|w| w.contains("AWS Health not read") && w.contains("SubscriptionRequiredException")), "{health:?}");
+        assert_eq!(
+            scopes.why_not_read(&finding(CheckId::SnapshotStale, "111111111111", "us-east-1")),
+            None,
+            "the health and owner rows blank nothing else"
+        );
+        assert_eq!(scopes.why_not_read(&finding(CheckId::SnapshotStale, "123456789012", "global")), None);
+
+        // DescribeOrganization failed: no account list, nothing resolves by absence.
+        let mut lone = inventory();
+        lone.organization = None;
+        lone.coverage
+            .push(row("123456789012", "global", "organizations", CoverageStatus::Denied, Some("AccessDeniedException")));
+        let scopes = ReadScopes::of(&lone, &config);
+        assert!(scopes
+            .why_not_read(&finding(CheckId::SnapshotStale, "444444444444", "us-east-1"))
+            .is_some_and(|w| w.contains("organization not read")));
     }
 
     #[test]

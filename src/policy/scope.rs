@@ -3,12 +3,14 @@
 //! RCPs govern only the services AWS lists in the Organizations user guide
 //! (section "List of AWS services that support RCPs" of
 //! <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html>);
-//! for every other service an RCP is not evaluated at all. Neither SCPs nor
-//! RCPs restrict service-linked roles
-//! (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html>,
-//! "SCPs don't affect service-linked roles";
-//! <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html>,
-//! "RCPs don't apply to ... service-linked roles"). What depends on the
+//! for every other service an RCP is not evaluated at all. SCPs do not
+//! restrict service-linked roles
+//! (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html>:
+//! "SCPs don't affect service-linked roles"). That RCPs do not either is
+//! the reading of the RCP page; the excerpt available here only
+//! says RCPs do not affect AWS services' ability to assume a service-linked
+//! role, so re-check the page (the service-linked-role case cannot arise
+//! for a Flink execution role, which is never one). What depends on the
 //! inventory — resources of the management account, AWS managed KMS keys —
 //! is decided by the caller, which simply passes no RCP levels.
 

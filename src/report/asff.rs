@@ -25,6 +25,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::stream::{is_account_id, iso, one_line, partition, run_time, shorten, JsonArray};
+use crate::checks::CheckId;
 use crate::findings::{Evaluation, Finding, FindingStatus};
 use crate::inventory::Inventory;
 use crate::severity::Severity;
@@ -145,13 +146,24 @@ enum State {
     Resolved,
 }
 
+/// `access-undetermined` says a decision could not be made, not that a
+/// control failed: `NOT_AVAILABLE` ("the check could not be performed",
+/// <https://docs.aws.amazon.com/securityhub/latest/userguide/asff-top-level-attributes.html#asff-compliance>).
+fn failed_or_unknown(f: &Finding) -> &'static str {
+    if f.check == CheckId::AccessUndetermined {
+        "NOT_AVAILABLE"
+    } else {
+        "FAILED"
+    }
+}
+
 fn asff<'a>(f: &'a Finding, state: State, time: &'a str) -> AsffFinding<'a> {
     let doc = f.check.doc();
     let region = region_of(&f.region);
     let partition = partition(&f.resource_arn);
     let (compliance, workflow, record_state) = match state {
-        State::Current(FindingStatus::Open) => ("FAILED", "NEW", "ACTIVE"),
-        State::Current(FindingStatus::Suppressed) => ("FAILED", "SUPPRESSED", "ACTIVE"),
+        State::Current(FindingStatus::Open) => (failed_or_unknown(f), "NEW", "ACTIVE"),
+        State::Current(FindingStatus::Suppressed) => (failed_or_unknown(f), "SUPPRESSED", "ACTIVE"),
         State::Resolved => ("PASSED", "RESOLVED", "ARCHIVED"),
     };
     let mut product_fields = BTreeMap::new();

@@ -44,6 +44,10 @@ HAND_WRITTEN = {
     ("cloudwatch", "GetMetricData"),
     ("sts", "AssumeRole"),  # Expiration rewritten under session_ttl_secs
     ("iam", "GetRolePolicy"),  # malformed_policies fault
+    ("cloudwatch", "DescribeAlarms"),  # alarms.py
+    ("health", "DescribeEventsForOrganization"),  # health.py
+    ("health", "DescribeAffectedAccountsForOrganization"),
+    ("health", "DescribeAffectedEntitiesForOrganization"),
 }
 
 STATUS_TEXT = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",

@@ -193,7 +193,9 @@ def test_response_matches_botocore_model(emu, case):
 
 
 def test_every_hand_written_operation_has_a_case():
-    missing = HAND_WRITTEN - {(c.service, c.operation) for c in CASES}
+    from test_runbook_calls import VALIDATED_HERE as RUNBOOK_CASES
+
+    missing = HAND_WRITTEN - {(c.service, c.operation) for c in CASES} - RUNBOOK_CASES
     assert not missing, f"hand-written operations without a model-validation case: {sorted(missing)}"
 
 

@@ -11,8 +11,10 @@
 //!   resources in the management account ("RCPs don't affect resources in
 //!   the management account",
 //!   <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html>),
-//!   for AWS managed KMS keys (KeyManager `AWS`: "RCPs don't apply to AWS
-//!   managed keys", same page), or outside the organization; the engine
+//!   for AWS managed KMS keys (KeyManager `AWS`: "Resource control policies
+//!   in your organization do not apply to AWS managed keys",
+//!   <https://docs.aws.amazon.com/kms/latest/developerguide/resource-control-policies.html>),
+//!   or outside the organization; the engine
 //!   skips services RCPs do not govern ([`crate::policy::scope`]).
 //! * identity: attached managed and inline policies; boundary; resource
 //!   policy: the bucket, stream or key policy, as read by its owner.
