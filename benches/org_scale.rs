@@ -42,10 +42,13 @@ struct CountingAllocator;
 
 static LIVE_HEAP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static LIVE_BLOCKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// The most live heap since the last phase's line.
+static PEAK_HEAP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        LIVE_HEAP.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        let live = LIVE_HEAP.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed) + layout.size();
+        PEAK_HEAP.fetch_max(live, std::sync::atomic::Ordering::Relaxed);
         LIVE_BLOCKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         unsafe { std::alloc::System.alloc(layout) }
     }
@@ -55,7 +58,8 @@ unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
         unsafe { std::alloc::System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        LIVE_HEAP.fetch_add(new_size, std::sync::atomic::Ordering::Relaxed);
+        let live = LIVE_HEAP.fetch_add(new_size, std::sync::atomic::Ordering::Relaxed) + new_size;
+        PEAK_HEAP.fetch_max(live, std::sync::atomic::Ordering::Relaxed);
         LIVE_HEAP.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
         unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
     }
@@ -129,6 +133,7 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
         fleetscan::drift::nightly::PreviousRun::Findings(fleetscan::drift::nightly::Previous {
             run_id: Some(&previous.run_id),
             findings: &previous.findings,
+            seen: &previous.seen,
             not_checked: &previous.not_checked,
         }),
         &inventory,
@@ -151,7 +156,7 @@ fn pipeline(aws: &Arc<SyntheticAws>, config: &Config, out: &Path) -> Outcome {
 
     Outcome {
         findings: evaluation.findings.len(),
-        access_decisions: evaluation.access.len(),
+        access_decisions: evaluation.access_not_allowed,
         inventory,
         org_discovery,
         collect,
@@ -190,12 +195,14 @@ fn memory_after(phase: &str) {
             .map(|kb| kb / 1024.0)
             .unwrap_or(0.0)
     };
+    let peak_heap = PEAK_HEAP.swap(LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed), std::sync::atomic::Ordering::Relaxed);
     eprintln!(
-        "memory after {phase:<8}: {:.0} MiB resident, peak so far {:.0} MiB, live heap {:.0} MiB in {} blocks",
+        "memory after {phase:<8}: {:.0} MiB resident, peak so far {:.0} MiB, live heap {:.0} MiB in {} blocks (at most {:.0} MiB in this phase)",
         field("VmRSS:"),
         field("VmHWM:"),
         live_heap_mib(),
-        LIVE_BLOCKS.load(std::sync::atomic::Ordering::Relaxed)
+        LIVE_BLOCKS.load(std::sync::atomic::Ordering::Relaxed),
+        peak_heap as f64 / (1024.0 * 1024.0)
     );
 }
 
@@ -217,8 +224,17 @@ fn evaluation_breakdown(evaluation: &fleetscan::findings::Evaluation) {
     let measure = |label: &str, f: &dyn Fn() -> Box<dyn std::any::Any>| measure("evaluation", label, f);
     measure("whole", &|| Box::new(evaluation.clone()));
     measure("findings", &|| Box::new(evaluation.findings.clone()));
-    measure("access decisions", &|| Box::new(evaluation.access.clone()));
     measure("drift", &|| Box::new(evaluation.drift.clone()));
+    measure("causes", &|| Box::new(evaluation.causes.clone()));
+    let mut checks: Vec<_> = evaluation.findings.iter().map(|f| f.check).collect();
+    checks.sort_by_key(|c| c.as_str());
+    checks.dedup();
+    for check in checks {
+        let count = evaluation.findings.iter().filter(|f| f.check == check).count();
+        measure(&format!("{} ×{count}", check.as_str()), &|| {
+            Box::new(evaluation.findings.iter().filter(|f| f.check == check).cloned().collect::<Vec<_>>())
+        });
+    }
 }
 
 /// Live heap held by each part of the inventory (cloned and dropped one by
@@ -352,7 +368,7 @@ fn print_report(aws: &SyntheticAws, config: &Config, stats: &StatsSnapshot, o: &
     println!("\ntime:");
     println!("  wall time (collect + evaluate + reports): {:.1} s", wall.as_secs_f64());
     println!(
-        "    org discovery {:.1} s, scan {:.1} s, evaluate {:.1} s ({} findings, {} access decisions), reports {:.1} s ({:.1} MiB)",
+        "    org discovery {:.1} s, scan {:.1} s, evaluate {:.1} s ({} findings, {} actions not allowed), reports {:.1} s ({:.1} MiB)",
         o.org_discovery.as_secs_f64(),
         (o.collect - o.org_discovery).as_secs_f64(),
         o.evaluate.as_secs_f64(),

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::checks::alarms::AlarmCommand;
 use crate::checks::catalog::CheckId;
 use crate::inventory::InlineString;
 use crate::severity::Severity;
@@ -31,12 +32,91 @@ impl FindingStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     pub label: InlineString,
-    pub value: InlineString,
+    pub value: EvidenceValue,
 }
 
 impl Evidence {
     pub fn new(label: impl Into<InlineString>, value: impl Into<InlineString>) -> Self {
-        Self { label: label.into(), value: value.into() }
+        Self { label: label.into(), value: EvidenceValue::Text(value.into()) }
+    }
+
+    /// A `put-metric-alarm` command, written out when read.
+    pub fn command(label: impl Into<InlineString>, command: AlarmCommand) -> Self {
+        Self { label: label.into(), value: EvidenceValue::AlarmCommand(Box::new(command)) }
+    }
+}
+
+/// The value of a piece of evidence: text, or a command kept as its
+/// parameters (see [`AlarmCommand`]). Serialized, compared and shown as text.
+#[derive(Debug, Clone)]
+pub enum EvidenceValue {
+    Text(InlineString),
+    AlarmCommand(Box<AlarmCommand>),
+}
+
+impl EvidenceValue {
+    /// The value when it is kept as text (labels a check reads back, such as
+    /// `principal` or `missing input`, always are).
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text),
+            Self::AlarmCommand(_) => None,
+        }
+    }
+
+    /// The value as text, written out if need be.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Self::Text(text) => std::borrow::Cow::Borrowed(text.as_str()),
+            Self::AlarmCommand(command) => std::borrow::Cow::Owned(command.to_string()),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        if let Self::Text(text) = self {
+            text.shrink_to_fit();
+        }
+    }
+}
+
+impl std::fmt::Display for EvidenceValue {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text(text) => out.write_str(text),
+            Self::AlarmCommand(command) => command.fmt(out),
+        }
+    }
+}
+
+impl PartialEq for EvidenceValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Text(a), Self::Text(b)) => a == b,
+            (Self::AlarmCommand(a), Self::AlarmCommand(b)) => a == b,
+            // A command read back from findings.json is text.
+            _ => self.text() == other.text(),
+        }
+    }
+}
+
+impl Eq for EvidenceValue {}
+
+impl PartialEq<&str> for EvidenceValue {
+    fn eq(&self, other: &&str) -> bool {
+        self.text() == *other
+    }
+}
+
+impl Serialize for EvidenceValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Written straight into the output: nothing kept per finding.
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EvidenceValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        InlineString::deserialize(deserializer).map(Self::Text)
     }
 }
 
@@ -84,6 +164,19 @@ impl Finding {
         hex::encode(&hasher.finalize()[..8])
     }
 
+    /// Gives back the spare capacity its text and lists were built with
+    /// (the sink calls it: tens of thousands of findings live to the end).
+    pub fn shrink_to_fit(&mut self) {
+        self.ou_path.shrink_to_fit();
+        self.resource_arn.shrink_to_fit();
+        self.title.shrink_to_fit();
+        self.detail.shrink_to_fit();
+        self.evidence.shrink_to_fit();
+        for evidence in &mut self.evidence {
+            evidence.value.shrink_to_fit();
+        }
+    }
+
     /// Evidence as one line: `label: value; label: value`.
     pub fn evidence_text(&self) -> String {
         self.evidence.iter().map(|e| format!("{}: {}", e.label, e.value)).collect::<Vec<_>>().join("; ")
@@ -129,6 +222,14 @@ pub struct RunDelta {
     pub still_open: usize,
     #[serde(default)]
     pub now_suppressed: Vec<String>,
+}
+
+/// A finding of the previous run that tonight's run found again: all the
+/// comparison needs of it is its id and whether it was open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenFinding {
+    pub finding_id: InlineString,
+    pub status: FindingStatus,
 }
 
 /// A finding open when last checked whose scope was not read tonight: the
@@ -236,6 +337,23 @@ pub struct AccessDecision {
     pub missing: Vec<MissingInput>,
 }
 
+impl AccessDecision {
+    /// Gives back spare capacity, as [`Finding::shrink_to_fit`].
+    pub fn shrink_to_fit(&mut self) {
+        for text in [&mut self.application_arn, &mut self.principal, &mut self.resource, &mut self.source] {
+            text.shrink_to_fit();
+        }
+        self.blocked_by.shrink_to_fit();
+        self.deciding.shrink_to_fit();
+        for statement in &mut self.deciding {
+            for text in [&mut statement.policy, &mut statement.attached_at, &mut statement.why] {
+                text.shrink_to_fit();
+            }
+        }
+        self.missing.shrink_to_fit();
+    }
+}
+
 /// An input of an access decision that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MissingInput {
@@ -289,8 +407,9 @@ pub struct Cause {
     pub apps: usize,
     /// Distinct (application, action) pairs it blocks; 0 for causes that block no action.
     pub actions: usize,
-    /// How to fix it for all its findings at once.
-    pub fix: String,
+    /// How to fix it for all its findings at once (most causes share their
+    /// check's text, so it is borrowed, not copied per cause).
+    pub fix: std::borrow::Cow<'static, str>,
     /// Its open findings.
     pub open: usize,
     /// `finding_id`s of every finding it explains (open and suppressed).
@@ -324,11 +443,11 @@ pub struct Evaluation {
     pub open_by_severity: BTreeMap<Severity, usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_previous: Option<RunDelta>,
-    /// Every required action of every app that is not allowed, with its
-    /// decision and deciding statements (access analysis).
+    /// How many required actions were not allowed (denied, or `Unknown`):
+    /// each is a finding whose evidence names the deciding statements.
     #[serde(default)]
-    pub access: Vec<AccessDecision>,
-    /// How many required actions were allowed (not listed in `access`).
+    pub access_not_allowed: usize,
+    /// How many required actions were allowed.
     #[serde(default)]
     pub access_allowed: usize,
     /// One entry per `[[suppress]]` in the config, in file order.

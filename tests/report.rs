@@ -198,14 +198,19 @@ fn last_nights_findings_resolved_tonight_come_back_whole() {
     write_run(dir.path(), &common::small_inventory(), &evaluation, &[]).unwrap();
     let tonight = &evaluation.findings[1..];
     let previous = previous_run(dir.path(), tonight, None).unwrap();
-    assert_eq!(previous.findings.len(), evaluation.findings.len());
-    assert_eq!(previous.findings[0], evaluation.findings[0], "gone tonight: kept whole");
-    assert!(previous.findings[1..].iter().all(|f| f.title.is_empty() && f.evidence.is_empty()), "still found: id and status only");
+    assert_eq!(previous.findings, vec![evaluation.findings[0].clone()], "gone tonight: kept whole");
+    let seen: Vec<(&str, _)> = previous.seen.iter().map(|s| (s.finding_id.as_str(), s.status)).collect();
+    let tonights: Vec<(&str, _)> = tonight.iter().map(|f| (f.finding_id.as_str(), f.status)).collect();
+    assert_eq!(seen, tonights, "still found: id and status only");
     let inventory = common::small_inventory();
     let config = fleetscan::config::Config::default();
     let read = fleetscan::drift::read_scope::ReadScopes::of(&inventory, &config);
-    let last_night =
-        fleetscan::drift::nightly::Previous { run_id: Some(&previous.run_id), findings: &previous.findings, not_checked: &previous.not_checked };
+    let last_night = fleetscan::drift::nightly::Previous {
+        run_id: Some(&previous.run_id),
+        findings: &previous.findings,
+        seen: &previous.seen,
+        not_checked: &previous.not_checked,
+    };
     let delta = fleetscan::drift::nightly::run_delta(last_night, tonight, &read);
     assert_eq!(evaluation.findings[0].status, fleetscan::findings::FindingStatus::Open);
     assert_eq!(delta.resolved[0], evaluation.findings[0].clone(), "the resolved finding is reported in full");

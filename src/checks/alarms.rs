@@ -12,7 +12,7 @@ use crate::checks::sink::{Sink, Target};
 use crate::checks::Context;
 use crate::config::AlarmKind;
 use crate::findings::Evidence;
-use crate::inventory::{metric_names, FlinkApp, MetricAlarm};
+use crate::inventory::{metric_names, FlinkApp, InlineString, MetricAlarm};
 
 const GUIDE_ALARMS: &str = "https://docs.aws.amazon.com/managed-flink/latest/java/monitoring-metrics-alarms.html";
 const CLI_PUT_METRIC_ALARM: &str = "https://docs.aws.amazon.com/cli/latest/reference/cloudwatch/put-metric-alarm.html";
@@ -124,34 +124,72 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The `aws cloudwatch put-metric-alarm` command for `kind` (printed, never run).
-pub fn command(kind: AlarmKind, app: &FlinkApp, region: &str, topic: &str, threshold: &Threshold) -> String {
-    let metric = metrics_for(kind, app)[0];
-    let name = shell_quote(&format!("{}-{}", app.name, kind.as_str()));
-    let head = format!("aws cloudwatch put-metric-alarm --region {region} --alarm-name {name}");
-    let tail = format!("--evaluation-periods 1 --alarm-actions {}", shell_quote(topic));
-    match kind {
-        AlarmKind::CheckpointDuration => {
-            let value = match threshold {
-                Threshold::Computed { ms, .. } => format!("{ms:.0}"),
-                Threshold::Unknown(_) => "<milliseconds>".to_owned(),
-            };
-            format!(
-                "{head} --namespace {NAMESPACE} --metric-name {metric} --dimensions {} --statistic Maximum --period {PERIOD_SECS} \
-                 --comparison-operator GreaterThanThreshold --threshold {value} {tail}",
-                shell_quote(&format!("Name=Application,Value={}", app.name))
-            )
-        }
-        // Cumulative counters: any increase is a failure (RATE > 0).
-        AlarmKind::FailedCheckpoints | AlarmKind::Restarts => {
-            let metrics = serde_json::json!([
-                {"Id": "m", "ReturnData": false, "MetricStat": {"Period": PERIOD_SECS, "Stat": "Maximum",
-                    "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": [{"Name": "Application", "Value": app.name.as_str()}]}}},
-                {"Id": "increase", "Expression": "RATE(m)", "Label": format!("{metric} increase per second"), "ReturnData": true}
-            ]);
-            format!("{head} --metrics {} --comparison-operator GreaterThanThreshold --threshold 0 {tail}", shell_quote(&metrics.to_string()))
+/// The `aws cloudwatch put-metric-alarm` command for one missing alarm
+/// (printed, never run), kept as its few parameters and written out when a
+/// report reads it: printed, the three commands of one app are 2 KB, and
+/// thousands of apps may lack alarms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmCommand {
+    kind: AlarmKind,
+    metric: &'static str,
+    app: InlineString,
+    region: InlineString,
+    topic: InlineString,
+    /// The checkpoint-duration threshold in ms, when one could be computed.
+    threshold_ms: Option<u64>,
+}
+
+impl AlarmCommand {
+    pub fn new(kind: AlarmKind, app: &FlinkApp, region: &str, topic: &str, threshold: &Threshold) -> Self {
+        let threshold_ms = match threshold {
+            // Whole milliseconds already (ceiled, or the interval).
+            Threshold::Computed { ms, .. } => Some(*ms as u64),
+            Threshold::Unknown(_) => None,
+        };
+        Self {
+            kind,
+            metric: metrics_for(kind, app)[0],
+            app: app.name.as_str().into(),
+            region: region.into(),
+            topic: topic.into(),
+            threshold_ms,
         }
     }
+}
+
+impl std::fmt::Display for AlarmCommand {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self { kind, metric, app, region, topic, threshold_ms } = self;
+        let name = shell_quote(&format!("{app}-{}", kind.as_str()));
+        write!(out, "aws cloudwatch put-metric-alarm --region {region} --alarm-name {name} ")?;
+        match kind {
+            AlarmKind::CheckpointDuration => {
+                let value = threshold_ms.map_or_else(|| "<milliseconds>".to_owned(), |ms| ms.to_string());
+                write!(
+                    out,
+                    "--namespace {NAMESPACE} --metric-name {metric} --dimensions {} --statistic Maximum --period {PERIOD_SECS} \
+                     --comparison-operator GreaterThanThreshold --threshold {value} ",
+                    shell_quote(&format!("Name=Application,Value={app}"))
+                )?;
+            }
+            // Cumulative counters: any increase is a failure (RATE > 0).
+            AlarmKind::FailedCheckpoints | AlarmKind::Restarts => {
+                let metrics = serde_json::json!([
+                    {"Id": "m", "ReturnData": false, "MetricStat": {"Period": PERIOD_SECS, "Stat": "Maximum",
+                        "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": [{"Name": "Application", "Value": app.as_str()}]}}},
+                    {"Id": "increase", "Expression": "RATE(m)", "Label": format!("{metric} increase per second"), "ReturnData": true}
+                ]);
+                write!(out, "--metrics {} --comparison-operator GreaterThanThreshold --threshold 0 ", shell_quote(&metrics.to_string()))?;
+            }
+        }
+        write!(out, "--evaluation-periods 1 --alarm-actions {}", shell_quote(topic))
+    }
+}
+
+/// The printed command for `kind`.
+#[cfg(test)]
+fn command(kind: AlarmKind, app: &FlinkApp, region: &str, topic: &str, threshold: &Threshold) -> String {
+    AlarmCommand::new(kind, app, region, topic, threshold).to_string()
 }
 
 pub fn check(ctx: &Context, sink: &mut Sink) {
@@ -214,7 +252,8 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
         ));
     }
     for &kind in &missing {
-        evidence.push(Evidence::new(format!("command {}", kind.as_str()), command(kind, app, ctx.region(), topic, &threshold)));
+        let command = AlarmCommand::new(kind, app, ctx.region(), topic, &threshold);
+        evidence.push(Evidence::command(format!("command {}", kind.as_str()), command));
     }
     let names: Vec<&str> = missing.iter().map(|k| k.as_str()).collect();
     evidence.insert(0, Evidence::new("missing", names.join(", ")));
@@ -269,11 +308,11 @@ mod tests {
             .build()
     }
 
-    fn value<'a>(f: &'a Finding, label: &str) -> &'a str {
+    fn value(f: &Finding, label: &str) -> String {
         f.evidence
             .iter()
             .find(|e| e.label == label)
-            .map(|e| e.value.as_str())
+            .map(|e| e.value.to_string())
             .unwrap_or_else(|| panic!("no {label}: {:?}", f.evidence))
     }
 

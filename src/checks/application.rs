@@ -394,7 +394,7 @@ mod tests {
         let soon = sql("2025-12-01", &config);
         assert_eq!((soon.len(), soon[0].severity), (1, Severity::Medium));
         assert!(soon[0].detail.contains("2026-01-27") && soon[0].detail.contains("57 days"), "{}", soon[0].detail);
-        assert!(soon[0].evidence.iter().any(|e| e.label == "source" && e.value.starts_with("https://docs.aws.amazon.com/")));
+        assert!(soon[0].evidence.iter().any(|e| e.label == "source" && e.value.text().starts_with("https://docs.aws.amazon.com/")));
         assert!(sql("2025-06-01", &config).is_empty(), "240 days ahead: outside the 180-day window");
         let wider = crate::checks::testkit::config_from("[checks]\nruntime_warn_days = 365\n");
         assert_eq!(sql("2025-06-01", &wider)[0].severity, Severity::Medium, "runtime_warn_days widens the window");

@@ -15,14 +15,14 @@
 //! finding's evidence and the access decision it reports on; a new check or
 //! a new decision outcome extends it there.
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
 use crate::checks::catalog::CheckId;
 use crate::findings::{AccessDecision, AccessOutcome, Cause, DecidingStatement, Finding, FindingStatus};
-use crate::inventory::Inventory;
-use crate::severity::Severity;
+use crate::inventory::{Account, InlineString, Inventory};
 
 /// What [`derive`] says about one finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,12 +32,14 @@ pub struct Derived {
     pub key: String,
     pub what: String,
     pub where_: String,
-    pub fix: String,
+    /// The check's own fix text, or one written for this cause.
+    pub fix: Cow<'static, str>,
     /// The action the finding says is blocked, if it is an access finding.
     pub action: Option<String>,
 }
 
 /// Access decisions by what an access finding names, built once.
+#[derive(Default)]
 pub struct Decisions<'a> {
     exact: HashMap<(&'a str, &'a str, &'a str, &'a str), &'a AccessDecision>,
     by_action: HashMap<(&'a str, String), Vec<&'a AccessDecision>>,
@@ -47,10 +49,10 @@ pub struct Decisions<'a> {
 }
 
 impl<'a> Decisions<'a> {
-    pub fn new(access: &'a [AccessDecision]) -> Self {
-        let mut exact = HashMap::with_capacity(access.len());
+    pub fn new(access: impl IntoIterator<Item = &'a AccessDecision>) -> Self {
+        let mut exact = HashMap::new();
         let mut by_action: HashMap<(&str, String), Vec<&AccessDecision>> = HashMap::new();
-        for d in access.iter().filter(|d| d.outcome != AccessOutcome::Allowed) {
+        for d in access.into_iter().filter(|d| d.outcome != AccessOutcome::Allowed) {
             exact.insert((d.application_arn.as_str(), d.principal.as_str(), d.action.as_str(), d.resource.as_str()), d);
             by_action.entry((d.application_arn.as_str(), d.action.as_str().to_ascii_lowercase())).or_default().push(d);
         }
@@ -58,12 +60,16 @@ impl<'a> Decisions<'a> {
     }
 
     /// Adds the boundary names of the inventory's roles.
-    pub fn with_boundaries(mut self, inventory: &'a Inventory) -> Self {
-        for account in &inventory.accounts {
-            for role in &account.roles {
-                if let Some(policy) = role.permissions_boundary_arn.as_deref().and_then(|arn| account.managed_policy(arn)) {
-                    self.boundaries.insert(role.arn.as_str(), policy.name.as_str());
-                }
+    pub fn with_boundaries(self, inventory: &'a Inventory) -> Self {
+        inventory.accounts.iter().fold(self, Self::with_boundaries_of)
+    }
+
+    /// Adds the boundary names of one account's roles (an app's execution
+    /// role is in the app's account).
+    pub fn with_boundaries_of(mut self, account: &'a Account) -> Self {
+        for role in &account.roles {
+            if let Some(policy) = role.permissions_boundary_arn.as_deref().and_then(|arn| account.managed_policy(arn)) {
+                self.boundaries.insert(role.arn.as_str(), policy.name.as_str());
             }
         }
         self
@@ -79,7 +85,7 @@ impl<'a> Decisions<'a> {
 }
 
 fn evidence<'f>(f: &'f Finding, label: &str) -> Option<&'f str> {
-    f.evidence.iter().find(|e| e.label == label).map(|e| e.value.as_str())
+    f.evidence.iter().find(|e| e.label == label).and_then(|e| e.value.as_text())
 }
 
 /// The finding's cause. Pure: same finding and decisions, same cause.
@@ -99,9 +105,9 @@ pub fn derive(f: &Finding, decisions: &Decisions<'_>) -> Derived {
         AccessUndetermined => {
             // The same unread inputs make the same decisions unknown: one
             // grant (or one account entered) settles them all.
-            let mut missing: Vec<&str> = f.evidence.iter().filter(|e| e.label == "missing input").map(|e| e.value.as_str()).collect();
+            let mut missing: Vec<&str> = f.evidence.iter().filter(|e| e.label == "missing input").filter_map(|e| e.value.as_text()).collect();
             missing.sort_unstable();
-            let mut permissions: Vec<&str> = f.evidence.iter().filter(|e| e.label == "read with").map(|e| e.value.as_str()).collect();
+            let mut permissions: Vec<&str> = f.evidence.iter().filter(|e| e.label == "read with").filter_map(|e| e.value.as_text()).collect();
             permissions.sort_unstable();
             permissions.dedup();
             Derived {
@@ -113,7 +119,7 @@ pub fn derive(f: &Finding, decisions: &Decisions<'_>) -> Derived {
                     [] => f.title.clone(),
                 },
                 where_: format!("audit role permission {}", permissions.join(", ")),
-                fix: f.check.doc().fix.to_owned(),
+                fix: Cow::Borrowed(f.check.doc().fix),
                 action: evidence(f, "action").map(str::to_owned),
             }
         }
@@ -134,7 +140,7 @@ pub fn derive(f: &Finding, decisions: &Decisions<'_>) -> Derived {
             key: format!("{}\u{0}{}", f.check.as_str(), f.evidence_text()),
             what: f.title.clone(),
             where_: f.evidence.iter().map(|e| e.label.as_str()).collect::<Vec<_>>().join("; "),
-            fix: f.check.doc().fix.to_owned(),
+            fix: Cow::Borrowed(f.check.doc().fix),
             action: None,
         },
         CheckpointingDisabled | CheckpointIntervalOutOfRange | SnapshotsDisabled | RuntimeEndOfSupport => Derived {
@@ -142,7 +148,7 @@ pub fn derive(f: &Finding, decisions: &Decisions<'_>) -> Derived {
             key: format!("{}\u{0}{app}", f.check.as_str()),
             what: f.title.clone(),
             where_: format!("{} in {} ({}) {}", short_arn(app), f.account_name, f.account_id, f.region),
-            fix: f.check.doc().fix.to_owned(),
+            fix: Cow::Borrowed(f.check.doc().fix),
             action: None,
         },
         AlarmMissing => {
@@ -152,7 +158,9 @@ pub fn derive(f: &Finding, decisions: &Decisions<'_>) -> Derived {
                 key: format!("{}\u{0}{}\u{0}{missing}", f.account_id, f.region),
                 what: format!("No usable CloudWatch alarm on {missing}"),
                 where_: format!("{} ({}) {}", f.account_name, f.account_id, f.region),
-                fix: "Create the alarms: each app's finding prints the put-metric-alarm command with a threshold from its own history.".to_owned(),
+                fix: Cow::Borrowed(
+                    "Create the alarms: each app's finding prints the put-metric-alarm command with a threshold from its own history.",
+                ),
                 action: None,
             }
         }
@@ -163,7 +171,7 @@ pub fn derive(f: &Finding, decisions: &Decisions<'_>) -> Derived {
                 key: event.to_owned(),
                 what: f.title.clone(),
                 where_: event.to_owned(),
-                fix: f.check.doc().fix.to_owned(),
+                fix: Cow::Borrowed(f.check.doc().fix),
                 action: None,
             }
         }
@@ -178,7 +186,7 @@ fn own(f: &Finding) -> Derived {
         key: f.finding_id.to_string(),
         what: f.title.clone(),
         where_: format!("{} in {} ({}) {}", short_arn(&f.resource_arn), f.account_name, f.account_id, f.region),
-        fix: f.check.doc().fix.to_owned(),
+        fix: Cow::Borrowed(f.check.doc().fix),
         action: None,
     }
 }
@@ -241,7 +249,7 @@ fn from_statement(s: &DecidingStatement, action: Option<&str>, decisions: &Decis
         ),
         what,
         where_: at.to_owned(),
-        fix,
+        fix: Cow::Owned(fix),
         action: action.map(str::to_owned),
     }
 }
@@ -278,69 +286,96 @@ pub fn cause_id(kind: &str, key: &str) -> String {
     hex::encode(&hasher.finalize()[..8])
 }
 
-struct Building {
-    derived: Derived,
-    severity_open: Option<Severity>,
-    severity_any: Severity,
-    open: usize,
-    apps: BTreeSet<String>,
-    actions: BTreeSet<(String, String)>,
-    finding_ids: Vec<crate::inventory::InlineString>,
+/// The text at exactly its length (`format!` leaves spare capacity, and
+/// causes are kept until the run ends).
+fn exact(mut text: String) -> String {
+    text.shrink_to_fit();
+    text
+}
+
+/// A finding's cause, worked out while its app's access decisions are at
+/// hand, so they need not be kept for grouping: the cause's id, the action
+/// it blocks, and for a cause that came from a decision, its texts.
+#[derive(Debug, Clone)]
+pub struct CauseTag {
+    id: InlineString,
+    action: Option<InlineString>,
+    derived: Option<Box<Derived>>,
+}
+
+/// Tags `findings` (one list: an app's, or drift's). A decision's texts are
+/// kept once per cause in the list: they are the same for every finding
+/// of that cause (its key names the statement and where it is attached).
+pub fn tag_all(findings: &[Finding], decisions: &Decisions<'_>) -> Vec<CauseTag> {
+    let mut kept: Vec<InlineString> = Vec::new();
+    findings
+        .iter()
+        .map(|f| {
+            let mut derived = derive(f, decisions);
+            let id: InlineString = cause_id(derived.kind, &std::mem::take(&mut derived.key)).into();
+            let action = derived.action.take().map(|a| InlineString::from(a.to_ascii_lowercase()));
+            let from_decision =
+                matches!(f.check, CheckId::ExecutionRoleAccessDenied | CheckId::CmkServiceAccessDenied | CheckId::DriftAccessDecision);
+            let derived = (from_decision && !kept.contains(&id)).then(|| {
+                kept.push(id.clone());
+                Box::new(derived)
+            });
+            CauseTag { id, action, derived }
+        })
+        .collect()
 }
 
 /// Groups findings by cause; most severe causes first, then the ones with
 /// the most open findings.
 pub fn group(findings: &[Finding], access: &[AccessDecision]) -> Vec<Cause> {
-    group_with(findings, &Decisions::new(access))
+    group_in(None, findings, access)
 }
 
-/// [`group`] naming boundaries from the inventory (what evaluate calls).
-pub fn group_in(inventory: &Inventory, findings: &[Finding], access: &[AccessDecision]) -> Vec<Cause> {
-    group_with(findings, &Decisions::new(access).with_boundaries(inventory))
-}
-
-fn group_with(findings: &[Finding], decisions: &Decisions<'_>) -> Vec<Cause> {
-    let mut by_id: HashMap<String, Building> = HashMap::new();
-    for f in findings {
-        let derived = derive(f, decisions);
-        let id = cause_id(derived.kind, &derived.key);
-        let entry = by_id.entry(id).or_insert_with(|| Building {
-            derived: derived.clone(),
-            severity_open: None,
-            severity_any: f.severity,
-            open: 0,
-            apps: BTreeSet::new(),
-            actions: BTreeSet::new(),
-            finding_ids: Vec::new(),
-        });
-        entry.severity_any = entry.severity_any.max(f.severity);
-        if f.status == FindingStatus::Open {
-            entry.open += 1;
-            entry.severity_open = Some(entry.severity_open.map_or(f.severity, |s| s.max(f.severity)));
-        }
-        if f.resource_arn.contains(":application/") {
-            entry.apps.insert(f.resource_arn.clone());
-        }
-        if let Some(action) = derived.action {
-            entry.actions.insert((f.resource_arn.clone(), action.to_ascii_lowercase()));
-        }
-        entry.finding_ids.push(f.finding_id.clone());
+/// [`group`] naming boundaries from the inventory, when there is one.
+pub fn group_in(inventory: Option<&Inventory>, findings: &[Finding], access: &[AccessDecision]) -> Vec<Cause> {
+    let mut decisions = Decisions::new(access);
+    if let Some(inventory) = inventory {
+        decisions = decisions.with_boundaries(inventory);
     }
-    let mut causes: Vec<Cause> = by_id
-        .into_iter()
-        .map(|(id, b)| Cause {
-            cause_id: id.into(),
-            kind: b.derived.kind.into(),
-            severity: b.severity_open.unwrap_or(b.severity_any),
-            what: b.derived.what,
-            where_: b.derived.where_,
-            apps: b.apps.len(),
-            actions: b.actions.len(),
-            fix: b.derived.fix,
-            open: b.open,
-            finding_ids: b.finding_ids,
-        })
-        .collect();
+    group_tagged(findings.iter().zip(tag_all(findings, &decisions)).collect())
+}
+
+/// Groups tagged findings (in report order) by cause.
+pub fn group_tagged(mut tagged: Vec<(&Finding, CauseTag)>) -> Vec<Cause> {
+    // Sorted so a cause's findings sit together (stable: report order within).
+    tagged.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+    let mut causes = Vec::with_capacity(tagged.chunk_by(|a, b| a.1.id == b.1.id).count());
+    for group in tagged.chunk_by_mut(|a, b| a.1.id == b.1.id) {
+        let first = group[0].0;
+        // Texts from a decision, else worked out from the first finding
+        // (no other cause needs a decision).
+        let derived = match group.iter_mut().find_map(|(_, tag)| tag.derived.take()) {
+            Some(derived) => *derived,
+            None => derive(first, &Decisions::default()),
+        };
+        let members = || group.iter().map(|(f, _)| *f);
+        let severity_any = members().map(|f| f.severity).max().unwrap_or(first.severity);
+        let open = members().filter(|f| f.status == FindingStatus::Open);
+        let severity_open = open.clone().map(|f| f.severity).max();
+        let mut apps: Vec<&str> = members().map(|f| f.resource_arn.as_str()).filter(|arn| arn.contains(":application/")).collect();
+        apps.sort_unstable();
+        apps.dedup();
+        let mut actions: Vec<(&str, &str)> = group.iter().filter_map(|(f, tag)| Some((f.resource_arn.as_str(), tag.action.as_deref()?))).collect();
+        actions.sort_unstable();
+        actions.dedup();
+        causes.push(Cause {
+            cause_id: group[0].1.id.clone(),
+            kind: derived.kind.into(),
+            severity: severity_open.unwrap_or(severity_any),
+            what: exact(derived.what),
+            where_: exact(derived.where_),
+            apps: apps.len(),
+            actions: actions.len(),
+            fix: derived.fix,
+            open: open.count(),
+            finding_ids: members().map(|f| f.finding_id.clone()).collect(),
+        });
+    }
     causes.sort_by(|a, b| {
         (b.open > 0)
             .cmp(&(a.open > 0))
@@ -426,12 +461,12 @@ mod tests {
         assert_eq!(cause.actions, denied.len());
         assert_eq!(cause.finding_ids.len(), denied.len());
         // snapshots-disabled: a flag on each app, so one cause per app
-        let flags: BTreeSet<&str> =
+        let flags: std::collections::BTreeSet<&str> =
             eval.findings.iter().filter(|f| f.check == CheckId::SnapshotsDisabled).map(|f| ids[f.finding_id.as_str()]).collect();
         assert_eq!(flags.len(), 2);
         // every finding is under exactly one cause
         let listed: usize = eval.causes.iter().map(|c| c.finding_ids.len()).sum();
         assert_eq!(listed, eval.findings.len());
-        assert_eq!(eval.causes[0].severity, Severity::High, "most severe first");
+        assert_eq!(eval.causes[0].severity, crate::severity::Severity::High, "most severe first");
     }
 }

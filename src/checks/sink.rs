@@ -108,6 +108,11 @@ impl Sink {
         &mut self.findings
     }
 
+    /// The findings as a list, to drop some in place.
+    pub fn findings_vec(&mut self) -> &mut Vec<Finding> {
+        &mut self.findings
+    }
+
     pub fn access(&self) -> &[AccessDecision] {
         &self.access
     }
@@ -127,6 +132,22 @@ impl Sink {
         self.allowed_forgotten += before - self.access.len();
     }
 
+    /// Gives back the spare room its lists and texts were built with
+    /// (`format!` and pushes leave some; what it holds is kept to the end).
+    pub fn shrink_to_fit(&mut self) {
+        self.findings.shrink_to_fit();
+        self.findings.iter_mut().for_each(Finding::shrink_to_fit);
+        self.access.shrink_to_fit();
+        self.access.iter_mut().for_each(AccessDecision::shrink_to_fit);
+    }
+
+    /// Drops every decision once the findings have what they need of them
+    /// (their causes tagged), counting the allowed ones.
+    pub fn forget_decisions(&mut self) {
+        self.forget_allowed();
+        self.access = Vec::new();
+    }
+
     pub fn allowed_forgotten(&self) -> usize {
         self.allowed_forgotten
     }
@@ -139,75 +160,115 @@ impl Sink {
 /// Applies severity overrides, `off`, and suppressions; sorts the findings
 /// (severity desc, then check, account, region, resource, subject) and
 /// reports what each `[[suppress]]` entry did.
-pub fn finalize(findings: Vec<Finding>, config: &Config, run_date: Option<NaiveDate>) -> (Vec<Finding>, Vec<SuppressionReport>) {
-    let mut reports: Vec<SuppressionReport> = config
-        .suppress
-        .iter()
-        .enumerate()
-        .map(|(index, s)| SuppressionReport {
-            index,
-            check: s.check.clone(),
-            account: s.account.clone(),
-            resource: s.resource.clone(),
-            reason: s.reason.clone(),
-            expires: s.expires,
-            expired: is_expired(s, run_date),
-            suppressed: 0,
-            matched_after_expiry: 0,
-        })
-        .collect();
-
-    let mut out = Vec::with_capacity(findings.len());
-    for mut finding in findings {
-        match config.checks.severity.get(finding.check.as_str()) {
-            Some(SeverityOverride::Off) => continue,
-            Some(SeverityOverride::Level(level)) => finding.severity = *level,
-            None => {}
-        }
-        let mut expired_match: Option<usize> = None;
-        let mut active_match: Option<usize> = None;
-        for (index, suppression) in config.suppress.iter().enumerate() {
-            if !matches(suppression, &finding) {
-                continue;
-            }
-            if reports[index].expired {
-                expired_match.get_or_insert(index);
-            } else {
-                active_match = Some(index);
-                break;
-            }
-        }
-        if let Some(index) = active_match {
-            let s = &config.suppress[index];
-            finding.status = FindingStatus::Suppressed;
-            finding.suppression = Some(AppliedSuppression { reason: s.reason.clone(), expires: s.expires });
-            reports[index].suppressed += 1;
-        } else if let Some(index) = expired_match {
-            let s = &config.suppress[index];
-            let expires = s.expires.map(|d| d.to_string()).unwrap_or_default();
-            finding
-                .evidence
-                .push(Evidence::new("suppression expired", format!("suppress[{index}] expired {expires} ({})", s.reason)));
-            finding.expired_suppression = Some(AppliedSuppression { reason: s.reason.clone(), expires: s.expires });
-            reports[index].matched_after_expiry += 1;
-        }
-        out.push(finding);
-    }
-    sort_findings(&mut out);
-    (out, reports)
+/// Applies `[checks.severity]` and `[[suppress]]` to findings, one batch
+/// at a time (one per app, in parallel), counting what each suppression
+/// matched; [`Finalizer::absorb`] adds up the batches' counts.
+pub struct Finalizer<'c> {
+    config: &'c Config,
+    expired: Vec<bool>,
+    /// Per `[[suppress]]` entry: findings hidden, findings matched after expiry.
+    counts: Vec<(usize, usize)>,
 }
 
-/// The report order: severity (highest first), check, account, region, resource, subject.
+impl<'c> Finalizer<'c> {
+    pub fn new(config: &'c Config, run_date: Option<NaiveDate>) -> Self {
+        let expired = config.suppress.iter().map(|s| is_expired(s, run_date)).collect();
+        Self { config, expired, counts: vec![(0, 0); config.suppress.len()] }
+    }
+
+    /// In place: a second list of every finding would raise the run's peak.
+    pub fn apply(&mut self, findings: &mut Vec<Finding>) {
+        let Self { config, expired, counts } = self;
+        findings.retain_mut(|finding| {
+            match config.checks.severity.get(finding.check.as_str()) {
+                Some(SeverityOverride::Off) => return false,
+                Some(SeverityOverride::Level(level)) => finding.severity = *level,
+                None => {}
+            }
+            let mut expired_match: Option<usize> = None;
+            let mut active_match: Option<usize> = None;
+            for (index, suppression) in config.suppress.iter().enumerate() {
+                if !matches(suppression, finding) {
+                    continue;
+                }
+                if expired[index] {
+                    expired_match.get_or_insert(index);
+                } else {
+                    active_match = Some(index);
+                    break;
+                }
+            }
+            if let Some(index) = active_match {
+                let s = &config.suppress[index];
+                finding.status = FindingStatus::Suppressed;
+                finding.suppression = Some(AppliedSuppression { reason: s.reason.clone(), expires: s.expires });
+                counts[index].0 += 1;
+            } else if let Some(index) = expired_match {
+                let s = &config.suppress[index];
+                let expires = s.expires.map(|d| d.to_string()).unwrap_or_default();
+                finding
+                    .evidence
+                    .push(Evidence::new("suppression expired", format!("suppress[{index}] expired {expires} ({})", s.reason)));
+                finding.expired_suppression = Some(AppliedSuppression { reason: s.reason.clone(), expires: s.expires });
+                counts[index].1 += 1;
+            }
+            true
+        });
+    }
+
+    /// Adds another batch's counts to these.
+    pub fn absorb(&mut self, other: Finalizer<'_>) {
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+    }
+
+    /// One report per `[[suppress]]` entry, in file order.
+    pub fn into_reports(self) -> Vec<SuppressionReport> {
+        self.config
+            .suppress
+            .iter()
+            .zip(self.expired)
+            .zip(self.counts)
+            .enumerate()
+            .map(|(index, ((s, expired), (suppressed, matched_after_expiry)))| SuppressionReport {
+                index,
+                check: s.check.clone(),
+                account: s.account.clone(),
+                resource: s.resource.clone(),
+                reason: s.reason.clone(),
+                expires: s.expires,
+                expired,
+                suppressed,
+                matched_after_expiry,
+            })
+            .collect()
+    }
+}
+
+/// [`Finalizer`] over one list, then sorted as reports list findings.
+pub fn finalize(mut findings: Vec<Finding>, config: &Config, run_date: Option<NaiveDate>) -> (Vec<Finding>, Vec<SuppressionReport>) {
+    let mut finalizer = Finalizer::new(config, run_date);
+    finalizer.apply(&mut findings);
+    sort_findings(&mut findings);
+    (findings, finalizer.into_reports())
+}
+
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.check.as_str().cmp(b.check.as_str()))
-            .then_with(|| a.account_id.cmp(&b.account_id))
-            .then_with(|| a.region.cmp(&b.region))
-            .then_with(|| a.resource_arn.cmp(&b.resource_arn))
-            .then_with(|| a.subject.cmp(&b.subject))
-    });
+    findings.sort_by(report_order);
+}
+
+/// The order reports list findings in: most severe first, then by check,
+/// account, region, resource and subject.
+pub fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.check.as_str().cmp(b.check.as_str()))
+        .then_with(|| a.account_id.cmp(&b.account_id))
+        .then_with(|| a.region.cmp(&b.region))
+        .then_with(|| a.resource_arn.cmp(&b.resource_arn))
+        .then_with(|| a.subject.cmp(&b.subject))
 }
 
 fn is_expired(s: &Suppression, run_date: Option<NaiveDate>) -> bool {

@@ -95,7 +95,7 @@ pub fn evaluate_and_write(inventory: &Inventory, config: &Config, out_dir: &Path
     };
     let previous = report::previous_run(out_dir, &evaluation.findings, before);
     evaluation.since_previous = previous.map(|p| {
-        let previous = Previous { run_id: Some(&p.run_id), findings: &p.findings, not_checked: &p.not_checked };
+        let previous = Previous { run_id: Some(&p.run_id), findings: &p.findings, seen: &p.seen, not_checked: &p.not_checked };
         since_previous(PreviousRun::Findings(previous), inventory, &evaluation.findings, config)
     });
     let outputs = report::Outputs { formats: &config.output.formats, fail_on: config.checks.fail_on };

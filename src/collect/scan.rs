@@ -96,9 +96,11 @@ impl Collector {
         let (mut results, policies, health) = futures::join!(scans, policies, health);
         results.sort_by_key(|(index, _)| *index);
 
-        let rows: usize = results.iter().map(|(_, scan)| scan.rows.len()).sum();
-        let mut coverage = Vec::with_capacity(plan.org.coverage.len() + rows + 1);
-        coverage.extend(plan.org.coverage.iter().cloned());
+        // Coverage is one row per account × region × scope (115,000 at 5,000
+        // accounts, 22 MiB): gathered in batches and moved once into a Vec of
+        // its exact size, since growing it by doubling held 22 MiB spare and
+        // copied it at the peak.
+        let mut row_batches = Vec::with_capacity(results.len() + 2);
         let mut accounts = Vec::with_capacity(plan.entries.len());
         let mut scanned = HashMap::new();
         for (_, scan) in results {
@@ -106,7 +108,7 @@ impl Collector {
                 scanned.insert(scan.account.id.clone(), state);
             }
             accounts.push(scan.account);
-            coverage.extend(scan.rows);
+            row_batches.push(scan.rows);
         }
         // Resources owned by another account than the app's, read with the
         // owner's session once every account is in.
@@ -130,9 +132,16 @@ impl Collector {
                 }
             }
         }
-        coverage.extend(resolution.rows);
+        row_batches.push(resolution.rows);
         let (health, health_rows) = health.unwrap_or_default();
-        coverage.extend(health_rows);
+        row_batches.push(health_rows);
+        // + 1: the row attach_policies adds for the policy listing.
+        let rows = plan.org.coverage.len() + row_batches.iter().map(Vec::len).sum::<usize>() + 1;
+        let mut coverage = Vec::with_capacity(rows);
+        coverage.extend(plan.org.coverage.iter().cloned());
+        for batch in row_batches {
+            coverage.extend(batch);
+        }
         let mut organization = plan.org.organization.clone();
         if let Some(fetched) = policies {
             org::attach_policies(&mut organization, &mut accounts, &mut coverage, &plan.org.enabled_policy_types, fetched);

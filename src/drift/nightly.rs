@@ -14,15 +14,17 @@ use crate::config::Config;
 use crate::drift::policy_diff::diff_docs;
 use crate::drift::read_scope::ReadScopes;
 use crate::evaluate::evaluate;
-use crate::findings::{Finding, FindingStatus, NotChecked, RunDelta};
+use crate::findings::{Finding, FindingStatus, NotChecked, RunDelta, SeenFinding};
 use crate::inventory::{Account, FlinkApp, Inventory, PolicyDoc};
 
 /// The previous run's findings, as the comparison needs them.
 #[derive(Debug, Clone, Copy)]
 pub struct Previous<'a> {
     pub run_id: Option<&'a str>,
-    /// Its findings (whole, or reduced to id and status when also found tonight).
+    /// Its findings, whole.
     pub findings: &'a [Finding],
+    /// Its findings found again tonight, when read by id and status only.
+    pub seen: &'a [SeenFinding],
     /// Findings the previous run could not check, carried from the run
     /// before it: still open as far as anyone knows.
     pub not_checked: &'a [NotChecked],
@@ -37,11 +39,18 @@ pub fn run_delta(previous: Previous<'_>, current: &[Finding], read: &ReadScopes<
         fs.iter().filter(|f| f.status == FindingStatus::Open).map(|f| f.finding_id.as_str()).collect()
     }
     let all_now: BTreeSet<&str> = current.iter().map(|f| f.finding_id.as_str()).collect();
-    let all_before: BTreeSet<&str> = previous.findings.iter().map(|f| f.finding_id.as_str()).collect();
+    let seen_open = || previous.seen.iter().filter(|s| s.status == FindingStatus::Open).map(|s| s.finding_id.as_str());
+    let all_before: BTreeSet<&str> = previous
+        .findings
+        .iter()
+        .map(|f| f.finding_id.as_str())
+        .chain(previous.seen.iter().map(|s| s.finding_id.as_str()))
+        .collect();
     // Open before: open in the previous run, or carried as not checked
     // (unless the previous run saw it again, which wins).
     let carried: Vec<&NotChecked> = previous.not_checked.iter().filter(|n| !all_before.contains(n.finding.finding_id.as_str())).collect();
     let mut was_open = open(previous.findings);
+    was_open.extend(seen_open());
     was_open.extend(carried.iter().map(|n| n.finding.finding_id.as_str()));
     let is_open = open(current);
     let mut delta = RunDelta { previous_run_id: previous.run_id.map(str::to_owned), ..Default::default() };
@@ -69,6 +78,13 @@ pub fn run_delta(previous: Previous<'_>, current: &[Finding], read: &ReadScopes<
         CheckId::DriftAccessDecision => undetermined.iter().any(|u| u.resource_arn == f.resource_arn),
         _ => false,
     };
+    // Seen again tonight (that is how they were read): open before and
+    // hidden now is "now suppressed"; nothing else to say of them.
+    for id in seen_open() {
+        if all_now.contains(id) && !is_open.contains(id) {
+            delta.now_suppressed.push(id.to_owned());
+        }
+    }
     for (f, last_seen_run_id) in before {
         if all_now.contains(f.finding_id.as_str()) {
             if !is_open.contains(f.finding_id.as_str()) {
@@ -105,7 +121,7 @@ pub fn since_previous(previous: PreviousRun<'_>, inventory: &Inventory, current:
         PreviousRun::Findings(previous) => run_delta(previous, current, &read),
         PreviousRun::Snapshot(inv) => {
             let old = evaluate(inv, config);
-            let previous = Previous { run_id: Some(&inv.run.run_id), findings: &old.findings, not_checked: &[] };
+            let previous = Previous { run_id: Some(&inv.run.run_id), findings: &old.findings, seen: &[], not_checked: &[] };
             run_delta(previous, current, &read)
         }
     }
@@ -140,7 +156,7 @@ pub struct SnapshotDiff {
 
 pub fn diff_snapshots(old: &Inventory, new: &Inventory, config: &Config) -> SnapshotDiff {
     let (eval_old, eval_new) = rayon::join(|| evaluate(old, config), || evaluate(new, config));
-    let previous = Previous { run_id: Some(&old.run.run_id), findings: &eval_old.findings, not_checked: &[] };
+    let previous = Previous { run_id: Some(&old.run.run_id), findings: &eval_old.findings, seen: &[], not_checked: &[] };
     let findings = run_delta(previous, &eval_new.findings, &ReadScopes::of(new, config));
     let new_ids: BTreeSet<&str> = findings.new.iter().map(String::as_str).collect();
     let new_findings = eval_new.findings.iter().filter(|f| new_ids.contains(f.finding_id.as_str())).cloned().collect();
@@ -457,12 +473,27 @@ mod tests {
     }
 
     #[test]
+    fn findings_read_by_id_and_status_count_as_whole_ones_do() {
+        // As `fleetscan scan` reads last night: whole only what is gone tonight.
+        const PROD: &str = "111111111111";
+        let prev = vec![f("a", PROD, FindingStatus::Open), f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Open)];
+        let now = vec![f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Suppressed), f("d", PROD, FindingStatus::Open)];
+        let (inv, config) = (tonight(), Config::default());
+        let whole = run_delta(Previous { run_id: Some("r1"), findings: &prev, seen: &[], not_checked: &[] }, &now, &ReadScopes::of(&inv, &config));
+        let seen: Vec<SeenFinding> = prev[1..].iter().map(|p| SeenFinding { finding_id: p.finding_id.clone(), status: p.status }).collect();
+        let split =
+            run_delta(Previous { run_id: Some("r1"), findings: &prev[..1], seen: &seen, not_checked: &[] }, &now, &ReadScopes::of(&inv, &config));
+        assert_eq!(split, whole);
+        assert_eq!((split.new, split.still_open, split.now_suppressed), (vec!["d".to_owned()], 1, vec!["c".to_owned()]));
+    }
+
+    #[test]
     fn delta_splits_new_resolved_still_open_and_suppressed() {
         const PROD: &str = "111111111111";
         let prev = vec![f("a", PROD, FindingStatus::Open), f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Open)];
         let now = vec![f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Suppressed), f("d", PROD, FindingStatus::Open)];
         let (inv, config) = (tonight(), Config::default());
-        let d = run_delta(Previous { run_id: Some("r1"), findings: &prev, not_checked: &[] }, &now, &ReadScopes::of(&inv, &config));
+        let d = run_delta(Previous { run_id: Some("r1"), findings: &prev, seen: &[], not_checked: &[] }, &now, &ReadScopes::of(&inv, &config));
         assert_eq!(d.new, vec!["d"]);
         assert_eq!(d.resolved.iter().map(|f| f.finding_id.as_str()).collect::<Vec<_>>(), vec!["a"]);
         assert!(d.not_checked.is_empty());
@@ -479,7 +510,7 @@ mod tests {
         let night1 = vec![f("p", PROD, FindingStatus::Open), f("d1", DEV, FindingStatus::Open), f("d2", DEV, FindingStatus::Open)];
         // night 2: dev was not entered, so its findings are absent
         let night2 = vec![f("p", PROD, FindingStatus::Open)];
-        let d = run_delta(Previous { run_id: Some("night1"), findings: &night1, not_checked: &[] }, &night2, &read);
+        let d = run_delta(Previous { run_id: Some("night1"), findings: &night1, seen: &[], not_checked: &[] }, &night2, &read);
         assert!(d.resolved.is_empty(), "nothing resolved: {:?}", d.resolved);
         assert_eq!(d.not_checked.iter().map(|n| n.finding.finding_id.as_str()).collect::<Vec<_>>(), vec!["d1", "d2"]);
         assert!(d.not_checked[0].not_checked_because.contains("assume-role denied (AccessDenied)"), "{}", d.not_checked[0].not_checked_because);
@@ -488,7 +519,7 @@ mod tests {
         assert_eq!((d.new.len(), d.still_open), (0, 1));
 
         // night 3, dev still not entered: carried again, still from night 1
-        let d3 = run_delta(Previous { run_id: Some("night2"), findings: &night2, not_checked: &d.not_checked }, &night2, &read);
+        let d3 = run_delta(Previous { run_id: Some("night2"), findings: &night2, seen: &[], not_checked: &d.not_checked }, &night2, &read);
         assert_eq!(d3.not_checked.len(), 2);
         assert_eq!(d3.not_checked[0].last_seen_run_id.as_deref(), Some("night1"));
 
@@ -499,8 +530,11 @@ mod tests {
         full.coverage.push(crate::inventory::CoverageRow { account_id: DEV.into(), ..full.coverage[0].clone() });
         full.coverage.push(crate::inventory::CoverageRow { account_id: DEV.into(), ..full.coverage[1].clone() });
         let night3 = vec![f("p", PROD, FindingStatus::Open), f("d1", DEV, FindingStatus::Open)];
-        let d4 =
-            run_delta(Previous { run_id: Some("night2"), findings: &night2, not_checked: &d.not_checked }, &night3, &ReadScopes::of(&full, &config));
+        let d4 = run_delta(
+            Previous { run_id: Some("night2"), findings: &night2, seen: &[], not_checked: &d.not_checked },
+            &night3,
+            &ReadScopes::of(&full, &config),
+        );
         assert!(d4.new.is_empty(), "a finding seen again after a night not checked is not new: {:?}", d4.new);
         assert_eq!(d4.still_open, 2);
         assert_eq!(d4.resolved.iter().map(|f| f.finding_id.as_str()).collect::<Vec<_>>(), vec!["d2"]);
@@ -530,7 +564,8 @@ mod tests {
         let config = Config::default();
         let last_night = vec![finding(CheckId::ExecutionRoleAccessDenied, "s3:GetObject arn:aws:s3:::code/a.jar")];
         let tonight = vec![finding(CheckId::AccessUndetermined, "arn:aws:iam::111111111111:role/r s3:GetObject arn:aws:s3:::code/a.jar")];
-        let d = run_delta(Previous { run_id: Some("n1"), findings: &last_night, not_checked: &[] }, &tonight, &ReadScopes::of(&inv, &config));
+        let d =
+            run_delta(Previous { run_id: Some("n1"), findings: &last_night, seen: &[], not_checked: &[] }, &tonight, &ReadScopes::of(&inv, &config));
         assert!(d.resolved.is_empty(), "{d:?}");
         assert_eq!(d.not_checked.len(), 1);
         assert!(d.not_checked[0].not_checked_because.contains("access-undetermined"));

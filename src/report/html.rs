@@ -382,7 +382,7 @@ struct PageData<'a> {
     regions: Vec<&'a str>,
     /// `[cause_id, what]`
     causes: Vec<(&'a str, &'a str)>,
-    findings: Vec<FindingData<'a>>,
+    findings: FindingsData<'a>,
     apps: Vec<AppData<'a>>,
 }
 
@@ -400,7 +400,7 @@ struct FindingData<'a>(
     &'a str,
     &'a str,
     &'a str,
-    Vec<(&'a str, &'a str)>,
+    Vec<(&'a str, &'a crate::findings::EvidenceValue)>,
     &'a str,
     Option<String>,
     Option<usize>,
@@ -470,32 +470,10 @@ fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>], causes:
         causes: causes.iter().map(|c| (c.cause_id.as_str(), c.what.as_str())).collect(),
         ..Default::default()
     };
-    let cause_index: HashMap<&str, usize> = causes.iter().enumerate().map(|(i, c)| (c.cause_id.as_str(), i)).collect();
-    let check_index: HashMap<CheckId, usize> = CheckId::ALL.iter().enumerate().map(|(i, c)| (*c, i)).collect();
     let mut interner = Interner::default();
     for r in findings {
-        let f = r.f;
-        let account = interner.account(&mut data, (&f.account_id, &f.account_name, &f.ou_path));
-        let region = interner.region(&mut data, &f.region);
-        data.findings.push(FindingData(
-            severity_index(f.severity),
-            check_index[&f.check],
-            account,
-            region,
-            u8::from(f.status == FindingStatus::Suppressed),
-            u8::from(r.is_new),
-            &f.resource_arn,
-            &f.subject,
-            &f.title,
-            &f.detail,
-            f.evidence.iter().map(|e| (e.label.as_str(), e.value.as_str())).collect(),
-            &f.finding_id,
-            f.suppression.as_ref().map(|s| match s.expires {
-                Some(until) => format!("{} (until {until})", s.reason),
-                None => s.reason.clone(),
-            }),
-            r.cause.and_then(|c| cause_index.get(c.cause_id.as_str()).copied()),
-        ));
+        interner.account(&mut data, (&r.f.account_id, &r.f.account_name, &r.f.ou_path));
+        interner.region(&mut data, &r.f.region);
     }
     for r in apps {
         let a = r.a;
@@ -527,7 +505,56 @@ fn page_data<'a>(findings: &'a [FindingRow<'a>], apps: &'a [AppRow<'a>], causes:
             &r.health,
         ));
     }
+    data.findings = FindingsData {
+        rows: findings,
+        accounts: interner.accounts,
+        regions: interner.regions,
+        causes: causes.iter().enumerate().map(|(i, c)| (c.cause_id.as_str(), i)).collect(),
+        checks: CheckId::ALL.iter().enumerate().map(|(i, c)| (*c, i)).collect(),
+    };
     data
+}
+
+/// The findings' rows of the data block, written one by one as the page is
+/// (a list of them all held 14 MB more at 30,000 findings).
+#[derive(Default)]
+struct FindingsData<'a> {
+    rows: &'a [FindingRow<'a>],
+    accounts: HashMap<(&'a str, &'a str, &'a str), usize>,
+    regions: HashMap<&'a str, usize>,
+    causes: HashMap<&'a str, usize>,
+    checks: HashMap<CheckId, usize>,
+}
+
+impl<'a> FindingsData<'a> {
+    fn row(&self, r: &'a FindingRow<'a>) -> FindingData<'a> {
+        let f = r.f;
+        FindingData(
+            severity_index(f.severity),
+            self.checks.get(&f.check).copied().unwrap_or_default(),
+            self.accounts.get(&(f.account_id.as_str(), f.account_name.as_str(), f.ou_path.as_str())).copied().unwrap_or_default(),
+            self.regions.get(f.region.as_str()).copied().unwrap_or_default(),
+            u8::from(f.status == FindingStatus::Suppressed),
+            u8::from(r.is_new),
+            &f.resource_arn,
+            &f.subject,
+            &f.title,
+            &f.detail,
+            f.evidence.iter().map(|e| (e.label.as_str(), &e.value)).collect(),
+            &f.finding_id,
+            f.suppression.as_ref().map(|s| match s.expires {
+                Some(until) => format!("{} (until {until})", s.reason),
+                None => s.reason.clone(),
+            }),
+            r.cause.and_then(|c| self.causes.get(c.cause_id.as_str()).copied()),
+        )
+    }
+}
+
+impl serde::Serialize for FindingsData<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.rows.iter().map(|r| self.row(r)))
+    }
 }
 
 #[derive(Template)]

@@ -192,9 +192,10 @@ pub fn update_latest(out_dir: &Path, run_id: &str) -> Result<(), ReportError> {
 pub struct PreviousRun {
     pub run_id: String,
     pub dir: PathBuf,
-    /// Whole, except those also in the current run's findings: id, check,
-    /// severity and status only (see [`super::previous`]).
+    /// Whole: those not in the current run's findings.
     pub findings: Vec<Finding>,
+    /// The others, by id and status (see [`super::previous`]).
+    pub seen: Vec<crate::findings::SeenFinding>,
     /// The findings that run could not check (carried to this comparison).
     pub not_checked: Vec<NotChecked>,
 }
@@ -258,7 +259,13 @@ pub fn read_run(dir: &Path, current: &[Finding]) -> std::io::Result<Option<Previ
     if file.run_kind != super::RUN_KIND_SCAN {
         return Ok(None);
     }
-    Ok(Some(PreviousRun { run_id: file.run_id, dir: dir.to_path_buf(), findings: file.findings, not_checked: file.not_checked }))
+    Ok(Some(PreviousRun {
+        run_id: file.run_id,
+        dir: dir.to_path_buf(),
+        findings: file.findings,
+        seen: file.seen,
+        not_checked: file.not_checked,
+    }))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer;
 
-use crate::findings::{Finding, NotChecked};
+use crate::findings::{Finding, NotChecked, SeenFinding};
 
 /// What the next run needs of a `findings.json`.
 #[derive(Debug, Clone, Default)]
@@ -26,7 +26,11 @@ pub struct FindingsFile {
     /// `scan`, or `re-render` for `fleetscan report --snapshot`; files
     /// written before the field existed are scans.
     pub run_kind: String,
+    /// Whole: the findings `keep_whole` asked for.
     pub findings: Vec<Finding>,
+    /// The others, by id and status (found again tonight: nothing else of
+    /// them is needed, and 30,000 whole findings are 10 MB).
+    pub seen: Vec<SeenFinding>,
     /// `since_previous.not_checked` of that run.
     pub not_checked: Vec<NotChecked>,
 }
@@ -47,27 +51,6 @@ pub fn read_findings(dir: &Path, keep_whole: &dyn Fn(&str) -> bool) -> std::io::
 struct SincePrevious {
     #[serde(default)]
     not_checked: Vec<NotChecked>,
-}
-
-/// The finding with only what identifies it and its status.
-fn id_and_status(f: Finding) -> Finding {
-    Finding {
-        finding_id: f.finding_id,
-        check: f.check,
-        severity: f.severity,
-        status: f.status,
-        account_id: Default::default(),
-        account_name: Default::default(),
-        ou_path: String::new(),
-        region: Default::default(),
-        resource_arn: String::new(),
-        subject: Default::default(),
-        title: String::new(),
-        detail: String::new(),
-        evidence: Vec::new(),
-        suppression: None,
-        expired_suppression: None,
-    }
 }
 
 struct FileSeed<'a> {
@@ -107,8 +90,14 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
             }
         }
         let run_id = run_id.ok_or_else(|| A::Error::missing_field("run_id"))?;
-        let findings = findings.ok_or_else(|| A::Error::missing_field("findings"))?;
-        Ok(FindingsFile { run_id, run_kind: run_kind.unwrap_or_else(|| super::RUN_KIND_SCAN.to_owned()), findings, not_checked })
+        let (findings, seen) = findings.ok_or_else(|| A::Error::missing_field("findings"))?;
+        Ok(FindingsFile {
+            run_id,
+            run_kind: run_kind.unwrap_or_else(|| super::RUN_KIND_SCAN.to_owned()),
+            findings,
+            seen,
+            not_checked,
+        })
     }
 }
 
@@ -117,7 +106,7 @@ struct FindingsSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for FindingsSeed<'_> {
-    type Value = Vec<Finding>;
+    type Value = (Vec<Finding>, Vec<SeenFinding>);
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_seq(self)
@@ -125,19 +114,24 @@ impl<'de> DeserializeSeed<'de> for FindingsSeed<'_> {
 }
 
 impl<'de> Visitor<'de> for FindingsSeed<'_> {
-    type Value = Vec<Finding>;
+    type Value = (Vec<Finding>, Vec<SeenFinding>);
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of findings")
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let (mut whole, mut seen) = (Vec::new(), Vec::new());
         while let Some(finding) = seq.next_element::<Finding>()? {
-            out.push(if (self.keep_whole)(&finding.finding_id) { finding } else { id_and_status(finding) });
+            if (self.keep_whole)(&finding.finding_id) {
+                whole.push(finding);
+            } else {
+                seen.push(SeenFinding { finding_id: finding.finding_id, status: finding.status });
+            }
         }
-        out.shrink_to_fit();
-        Ok(out)
+        whole.shrink_to_fit();
+        seen.shrink_to_fit();
+        Ok((whole, seen))
     }
 }
 
@@ -180,9 +174,8 @@ mod tests {
         assert_eq!(run_id, "20261124T193000Z");
         assert_eq!(file.run_kind, "scan", "files without run_kind are scans");
         assert!(file.not_checked.is_empty());
-        assert_eq!(read[0], findings[0], "kept whole");
-        assert_eq!((read[1].finding_id.as_str(), read[1].status, read[1].check), ("bbbb", FindingStatus::Suppressed, CheckId::CheckpointingDisabled));
-        assert!(read[1].title.is_empty() && read[1].evidence.is_empty(), "reduced to id and status");
+        assert_eq!(read, vec![findings[0].clone()], "kept whole");
+        assert_eq!(file.seen, vec![SeenFinding { finding_id: "bbbb".into(), status: FindingStatus::Suppressed }], "the rest: id and status");
 
         // a re-render, and the findings a run could not check, come back whole
         let not_checked = crate::findings::NotChecked {
