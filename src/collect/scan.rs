@@ -97,9 +97,9 @@ impl Collector {
         results.sort_by_key(|(index, _)| *index);
 
         // Coverage is one row per account × region × scope (115,000 at 5,000
-        // accounts, 22 MiB): gathered in batches and moved once into a Vec of
-        // its exact size, since growing it by doubling held 22 MiB spare and
-        // copied it at the peak.
+        // accounts, 22 MiB): gathered in batches and moved once into a list
+        // of its exact size, instead of growing one by doubling (which
+        // reserved twice that and copied it).
         let mut row_batches = Vec::with_capacity(results.len() + 2);
         let mut accounts = Vec::with_capacity(plan.entries.len());
         let mut scanned = HashMap::new();
