@@ -472,12 +472,18 @@ mod tests {
         inv
     }
 
-    #[test]
-    fn findings_read_by_id_and_status_count_as_whole_ones_do() {
-        // As `fleetscan scan` reads last night: whole only what is gone tonight.
+    /// Last night a, b, c open; tonight b open, c suppressed, d new.
+    fn two_nights() -> (Vec<Finding>, Vec<Finding>) {
         const PROD: &str = "111111111111";
         let prev = vec![f("a", PROD, FindingStatus::Open), f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Open)];
         let now = vec![f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Suppressed), f("d", PROD, FindingStatus::Open)];
+        (prev, now)
+    }
+
+    #[test]
+    fn findings_read_by_id_and_status_count_as_whole_ones_do() {
+        // As `fleetscan scan` reads last night: whole only what is gone tonight.
+        let (prev, now) = two_nights();
         let (inv, config) = (tonight(), Config::default());
         let whole = run_delta(Previous { run_id: Some("r1"), findings: &prev, seen: &[], not_checked: &[] }, &now, &ReadScopes::of(&inv, &config));
         let seen: Vec<SeenFinding> = prev[1..].iter().map(|p| SeenFinding { finding_id: p.finding_id.clone(), status: p.status }).collect();
@@ -489,9 +495,7 @@ mod tests {
 
     #[test]
     fn delta_splits_new_resolved_still_open_and_suppressed() {
-        const PROD: &str = "111111111111";
-        let prev = vec![f("a", PROD, FindingStatus::Open), f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Open)];
-        let now = vec![f("b", PROD, FindingStatus::Open), f("c", PROD, FindingStatus::Suppressed), f("d", PROD, FindingStatus::Open)];
+        let (prev, now) = two_nights();
         let (inv, config) = (tonight(), Config::default());
         let d = run_delta(Previous { run_id: Some("r1"), findings: &prev, seen: &[], not_checked: &[] }, &now, &ReadScopes::of(&inv, &config));
         assert_eq!(d.new, vec!["d"]);
