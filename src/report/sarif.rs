@@ -166,7 +166,19 @@ fn rule_name(id: &str) -> String {
         .collect()
 }
 
-fn rule(id: CheckId) -> Rule<'static> {
+/// The severity a rule is shown with: the one this run gave the check's
+/// findings when they all share it (so a `[checks.severity]` override
+/// reaches GitHub, which ranks security alerts by the rule's
+/// `security-severity`, not the result's level), else the check's default.
+fn rule_severity(id: CheckId, findings: &[Finding]) -> Severity {
+    let mut severities = findings.iter().filter(|f| f.check == id).map(|f| f.severity);
+    match severities.next() {
+        Some(first) if severities.all(|s| s == first) => first,
+        _ => id.default_severity(),
+    }
+}
+
+fn rule(id: CheckId, severity: Severity) -> Rule<'static> {
     let doc = id.doc();
     let (what, why, fix) = (one_line(doc.what), one_line(doc.why), one_line(doc.fix));
     let mut markdown = format!("**What.** {what}\n\n**Why.** {why}\n\n**Fix.** {fix}\n");
@@ -180,8 +192,8 @@ fn rule(id: CheckId) -> Rule<'static> {
         full_description: Text { text: doc.what },
         help: Help { text: format!("What: {what}\nWhy: {why}\nFix: {fix}"), markdown },
         help_uri: doc.references.first().copied(),
-        default_configuration: Configuration { level: level(id.default_severity()) },
-        properties: RuleProperties { tags: ["security", family_tag(id)], security_severity: security_severity(id.default_severity()) },
+        default_configuration: Configuration { level: level(severity) },
+        properties: RuleProperties { tags: ["security", family_tag(id)], security_severity: security_severity(severity) },
     }
 }
 
@@ -246,7 +258,7 @@ pub fn write_findings<W: Write>(out: W, inventory: &Inventory, evaluation: &Eval
     )?;
     let mut rules = JsonArray::start(&mut out)?;
     for &id in CheckId::ALL {
-        rules.push(&rule(id))?;
+        rules.push(&rule(id, rule_severity(id, &evaluation.findings)))?;
     }
     rules.finish()?;
     // automationDetails.id `category/run`: GitHub keys alerts by the part
@@ -262,4 +274,40 @@ pub fn write_findings<W: Write>(out: W, inventory: &Inventory, evaluation: &Eval
     }
     results.finish()?;
     out.write_all(b"}]}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{config_from, Fleet};
+    use crate::config::Config;
+
+    /// `properties.security-severity` and `defaultConfiguration.level` of a rule.
+    fn rule_of(inventory: &Inventory, evaluation: &Evaluation, id: CheckId) -> (String, String) {
+        let mut out = Vec::new();
+        write_findings(&mut out, inventory, evaluation).unwrap();
+        let sarif: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][CheckId::ALL.iter().position(|&c| c == id).unwrap()];
+        assert_eq!(rule["id"], id.as_str());
+        (rule["properties"]["security-severity"].as_str().unwrap().to_owned(), rule["defaultConfiguration"]["level"].as_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn a_severity_override_reaches_the_rule_that_code_scanning_ranks_by() {
+        let inv = Fleet::new()
+            .account("111111111111", "prod", "Root")
+            .app("111111111111", "eu-west-1", "a", |a| a.runtime = "FLINK-1_13".into())
+            .app("111111111111", "eu-west-1", "b", |a| a.snapshots_enabled = false)
+            .build();
+        let default = crate::evaluate::evaluate(&inv, &Config::default());
+        assert_eq!(rule_of(&inv, &default, CheckId::RuntimeEndOfSupport), ("8.0".to_owned(), "error".to_owned()));
+        assert_eq!(rule_of(&inv, &default, CheckId::SnapshotsDisabled), ("5.5".to_owned(), "warning".to_owned()));
+
+        let config = config_from("[checks.severity]\n\"runtime-end-of-support\" = \"critical\"\n\"snapshots-disabled\" = \"low\"\n");
+        let overridden = crate::evaluate::evaluate(&inv, &config);
+        assert_eq!(rule_of(&inv, &overridden, CheckId::RuntimeEndOfSupport), ("9.5".to_owned(), "error".to_owned()));
+        assert_eq!(rule_of(&inv, &overridden, CheckId::SnapshotsDisabled), ("3.0".to_owned(), "note".to_owned()));
+        // A check without findings keeps its default.
+        assert_eq!(rule_of(&inv, &overridden, CheckId::CheckpointSlow), rule_of(&inv, &default, CheckId::CheckpointSlow));
+    }
 }
