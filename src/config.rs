@@ -659,10 +659,6 @@ impl Config {
         let json = serde_json::to_vec(self).unwrap_or_default();
         hex::encode(Sha256::digest(&json))
     }
-
-    pub fn wants(&self, format: OutputFormat) -> bool {
-        self.output.formats.contains(&format)
-    }
 }
 
 fn positive(key: &str, value: u64) -> Result<u64, ConfigError> {

@@ -118,16 +118,7 @@ pub fn evaluate(inventory: &Inventory, config: &Config) -> Evaluation {
 }
 
 fn sort_access(access: &mut [AccessDecision]) {
-    access.sort_by(|a, b| {
-        (&a.account_id, &a.region, &a.application, &a.principal, &a.action, &a.resource).cmp(&(
-            &b.account_id,
-            &b.region,
-            &b.application,
-            &b.principal,
-            &b.action,
-            &b.resource,
-        ))
-    });
+    access.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
 /// Exit code of a run (SPEC §3): 3 when the scan is incomplete (wins over

@@ -338,6 +338,12 @@ pub struct AccessDecision {
 }
 
 impl AccessDecision {
+    /// The order decisions are listed in: account, region, application,
+    /// principal, action, resource.
+    pub fn sort_key(&self) -> [&str; 6] {
+        [&self.account_id, &self.region, &self.application, &self.principal, &self.action, &self.resource]
+    }
+
     /// Gives back spare capacity, as [`Finding::shrink_to_fit`].
     pub fn shrink_to_fit(&mut self) {
         for text in [&mut self.application_arn, &mut self.principal, &mut self.resource, &mut self.source] {

@@ -79,26 +79,9 @@ pub struct FleetSpec {
     pub seed: u64,
 }
 
-/// The 17 regions enabled by default in a commercial-partition account.
-pub const DEFAULT_REGIONS: [&str; 17] = [
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "sa-east-1",
-];
+/// The 17 regions enabled by default in a commercial-partition account
+/// (fleetscan's own list, so the fleet and the scanner agree).
+pub use fleetscan::collect::opt_in::DEFAULT_REGIONS;
 
 impl FleetSpec {
     /// The Organization-scale benchmark: 5,000 accounts, 285 OUs three

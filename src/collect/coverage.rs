@@ -30,31 +30,27 @@ impl CoverageLog {
 
     /// Records a deliberate skip (a resource deleted during the scan, ...).
     pub fn skipped(&mut self, region: &str, scope: &str, error: Option<&AwsError>, detail: String) {
-        self.rows.push(CoverageRow {
-            account_id: self.account_id.as_str().into(),
-            account_name: self.account_name.as_str().into(),
-            region: region.into(),
-            scope: scope.into(),
-            status: CoverageStatus::Skipped,
-            error_code: error.and_then(|e| e.code.as_deref()).map(Into::into),
-            request_id: error.and_then(|e| e.request_id.clone()),
-            detail: Some(detail),
-            at: Utc::now(),
-        });
+        let code = error.and_then(|e| e.code.clone());
+        let request_id = error.and_then(|e| e.request_id.clone());
+        self.push_skipped(region, scope, code, request_id, detail);
     }
 
     /// Records a scope read only in part because a list hit its page cap
     /// (`skipped`, code [`TRUNCATED_CODE`](crate::inventory::TRUNCATED_CODE):
     /// the scan is incomplete).
     pub fn truncated(&mut self, region: &str, scope: &str, detail: String) {
+        self.push_skipped(region, scope, Some(crate::inventory::TRUNCATED_CODE.to_owned()), None, detail);
+    }
+
+    fn push_skipped(&mut self, region: &str, scope: &str, code: Option<String>, request_id: Option<String>, detail: String) {
         self.rows.push(CoverageRow {
             account_id: self.account_id.as_str().into(),
             account_name: self.account_name.as_str().into(),
             region: region.into(),
             scope: scope.into(),
             status: CoverageStatus::Skipped,
-            error_code: Some(crate::inventory::TRUNCATED_CODE.into()),
-            request_id: None,
+            error_code: code.map(Into::into),
+            request_id,
             detail: Some(detail),
             at: Utc::now(),
         });

@@ -35,6 +35,13 @@ pub struct ImpactRow {
 }
 
 impl ImpactRow {
+    /// The order of [`AccessDecision::sort_key`], so both lists read alike.
+    fn sort_key(&self) -> [&str; 6] {
+        [&self.account_id, &self.region, &self.application, &self.principal, &self.action, &self.resource]
+    }
+}
+
+impl ImpactRow {
     /// Allowed (or unknown) before, denied after.
     pub fn loses(&self) -> bool {
         is_denied(self.after) && !is_denied(self.before)
@@ -137,16 +144,7 @@ pub fn analyse(before: &Inventory, applied: &Applied, config: &Config) -> Impact
             compare(*app_before, old, new)
         })
         .collect();
-    rows.sort_by(|a, b| {
-        (&a.account_id, &a.region, &a.application, &a.principal, &a.action, &a.resource).cmp(&(
-            &b.account_id,
-            &b.region,
-            &b.application,
-            &b.principal,
-            &b.action,
-            &b.resource,
-        ))
-    });
+    rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let summary = summarise(&rows);
     Impact {
         changes: rows,

@@ -24,8 +24,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::stream::{is_account_id, iso, one_line, partition, run_time, shorten, JsonArray};
+use super::stream::{is_account_id, iso, one_line, run_time, shorten, JsonArray};
 use crate::checks::CheckId;
+use crate::collect::arn::partition_of;
 use crate::findings::{Evaluation, Finding, FindingStatus};
 use crate::inventory::Inventory;
 use crate::severity::Severity;
@@ -160,7 +161,7 @@ fn failed_or_unknown(f: &Finding) -> &'static str {
 fn asff<'a>(f: &'a Finding, state: State, time: &'a str) -> AsffFinding<'a> {
     let doc = f.check.doc();
     let region = region_of(&f.region);
-    let partition = partition(&f.resource_arn);
+    let partition = partition_of(&f.resource_arn);
     let (compliance, workflow, record_state) = match state {
         State::Current(FindingStatus::Open) => (failed_or_unknown(f), "NEW", "ACTIVE"),
         State::Current(FindingStatus::Suppressed) => (failed_or_unknown(f), "SUPPRESSED", "ACTIVE"),

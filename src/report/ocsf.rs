@@ -17,7 +17,8 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::stream::{is_account_id, iso, one_line, partition, resource_name, run_time, JsonArray};
+use super::stream::{is_account_id, iso, one_line, resource_name, run_time, JsonArray};
+use crate::collect::arn::partition_of;
 use crate::findings::{Evaluation, Finding, FindingStatus};
 use crate::inventory::Inventory;
 use crate::severity::Severity;
@@ -215,7 +216,7 @@ fn event<'a>(f: &'a Finding, inventory: &'a Inventory, time: DateTime<Utc>, time
             uid: &f.resource_arn,
             name: resource_name(&f.resource_arn),
             region: &f.region,
-            cloud_partition: partition(&f.resource_arn),
+            cloud_partition: partition_of(&f.resource_arn),
             r#type: resource_type(&f.resource_arn),
         }],
         remediation: Remediation { desc: one_line(doc.fix), references: doc.references },

@@ -61,11 +61,6 @@ pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when not an ARN.
-pub(crate) fn partition(arn: &str) -> &str {
-    arn.strip_prefix("arn:").and_then(|rest| rest.split(':').next()).filter(|p| !p.is_empty()).unwrap_or("aws")
-}
-
 /// Is `resource` an AWS account id (12 digits)? Account-wide findings
 /// (SCP and RCP drift) name the account as their resource.
 pub(crate) fn is_account_id(resource: &str) -> bool {
@@ -105,9 +100,7 @@ mod tests {
     #[test]
     fn arn_parts() {
         let arn = "arn:aws-cn:kinesisanalytics:cn-north-1:111111111111:application/orders";
-        assert_eq!(partition(arn), "aws-cn");
         assert_eq!(resource_name(arn), "orders");
-        assert_eq!(partition("not an arn"), "aws");
         assert_eq!(resource_name("arn:aws:iam::1:role/path/r"), "r");
     }
 }
